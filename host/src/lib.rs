@@ -1,0 +1,1 @@
+//! otai host library.

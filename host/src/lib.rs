@@ -1,1 +1,15 @@
-//! otai host library.
+//! # otai: on-premise ticket AI
+//!
+//! Reads tickets from a help desk through an adapter plugin, classifies them with a local model and
+//! writes the result back.
+//!
+//! ## Layout
+//! - [`config`]: the YAML configuration, raw (serde) to validated, with `{{ get_env('X') }}` templates.
+//! - [`plugins`]: finds and loads adapter `.so` files and wraps their services in native types.
+//! - [`ticket`]: the host's own ticket model and the async `TicketSystem` trait the rest of the host uses.
+//! - [`classifier`]: ONNX encoder + classification heads (ort + tokenizers on their own thread).
+
+pub mod classifier;
+pub mod config;
+pub mod plugins;
+pub mod ticket;

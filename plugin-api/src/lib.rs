@@ -40,9 +40,11 @@
 //! - [`service`]: the [`TicketSystemService`] trait object and its async result type.
 //! - [`ticket`]: the unified ticket, partial update, note and search query types.
 //! - [`error`]: [`PluginError`] and [`ErrorKind`].
+//! - [`guard`]: helpers that keep a plugin's panics from crossing the boundary.
 //! - [`host`]: what the host hands to a plugin ([`HostContext`]: logging).
 
 pub mod error;
+pub mod guard;
 pub mod host;
 pub mod module;
 pub mod service;

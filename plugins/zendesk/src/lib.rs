@@ -1,1 +1,52 @@
-//! Zendesk adapter.
+//! # otai-zendesk: the Zendesk Support adapter for otai
+//!
+//! Built as `libotai_zendesk.so` (plugin `otai_zendesk`, service `ZendeskTicketsystemService`,
+//! so a config says `use: otai_zendesk:ZendeskTicketsystemService`) and as an rlib whose
+//! [`ZendeskClient`] can be used from Rust directly.
+//!
+//! Params (a JSON object, see [`config`]): `domain` or `base_url`; `email` + `api_token` or
+//! `oauth_token`; optional `timeout`, `verify`, `max_attempts`, `max_retry_wait`.
+//!
+//! # Layout
+//! - `lib.rs`: the exported root module, nothing else.
+//! - [`ffi`]: the ABI-stable service: its own tokio runtime, panic guards, abort-on-drop tasks.
+//! - [`config`]: params parsed and validated into [`Config`]; errors name keys, never values.
+//! - [`secret`]: [`Secret`], a string whose `Debug`/`Display` print `[redacted]`.
+//! - [`client`]: [`ZendeskClient`], the operations (find, get, update, note, check) in async Rust.
+//! - `http`: transport: pooled reqwest client, auth header, retries, error mapping.
+//! - [`search`]: the unified query in Zendesk search syntax, paging, search export past 1,000.
+//! - `groups`: group name → id cache.
+//! - [`convert`]: Zendesk ticket → unified ticket; unified update → Zendesk ticket body.
+//! - [`api`]: Zendesk's JSON types, parsed leniently.
+//! - [`log`]: [`Logger`], forwarding log events to the host.
+
+pub mod api;
+pub mod client;
+pub mod config;
+pub mod convert;
+pub mod ffi;
+mod groups;
+mod http;
+pub mod log;
+pub mod search;
+pub mod secret;
+
+pub use client::ZendeskClient;
+pub use config::{Auth, Config, Verify};
+pub use ffi::{ZendeskTicketsystemService, PLUGIN_NAME, SERVICE_NAME};
+pub use groups::Group;
+pub use log::Logger;
+pub use secret::Secret;
+
+use abi_stable::{export_root_module, prefix_type::PrefixTypeTrait};
+use otai_plugin_api::{PluginModule, PluginModuleRef};
+
+/// The root module the host loads: the plugin's info and the service constructor.
+#[export_root_module]
+pub fn get_library() -> PluginModuleRef {
+    PluginModule {
+        info: ffi::info,
+        new_ticket_system: ffi::new_ticket_system,
+    }
+    .leak_into_prefix()
+}

@@ -1,0 +1,287 @@
+//! [`ZendeskClient`]: the adapter's operations as plain async Rust, usable without the FFI layer.
+
+use std::fmt;
+
+use otai_plugin_api::{ErrorKind, LogLevel, Note, PluginError, SearchQuery, Ticket, TicketUpdate};
+use serde_json::{json, Value};
+
+use crate::{
+    api::{TicketEnvelope, UserEnvelope, ZTicket},
+    config::Config,
+    convert,
+    groups::GroupCache,
+    http::Http,
+    log::Logger,
+    search,
+};
+
+const TARGET: &str = "otai_zendesk::client";
+/// How often an update whose safe-update stamp came from our own read is re-read and retried
+/// after a 409, before giving up with `conflict`.
+pub const CONFLICT_RETRIES: u32 = 2;
+
+/// A Zendesk Support account: one HTTP connection pool, one group cache.
+///
+/// Every method returns otai's [`PluginError`]; messages name the method, the URL path and the
+/// ticket id, never credentials. Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct ZendeskClient {
+    http: Http,
+    groups: GroupCache,
+    auth: String,
+}
+
+impl ZendeskClient {
+    /// A client for `config`. Local only: it builds the HTTP client (reading a CA bundle if
+    /// configured) but sends nothing.
+    pub fn new(config: &Config, log: Logger) -> Result<ZendeskClient, PluginError> {
+        Ok(ZendeskClient {
+            http: Http::new(config, log)?,
+            groups: GroupCache::default(),
+            auth: config.auth.describe(),
+        })
+    }
+
+    /// A client from the params JSON object of the operator's config (see [`crate::config`]).
+    pub fn from_params_json(params_json: &str, log: Logger) -> Result<ZendeskClient, PluginError> {
+        Self::new(&Config::from_json(params_json)?, log)
+    }
+
+    /// The base URL requests go to, e.g. `https://acme.zendesk.com`.
+    pub fn base_url(&self) -> &str {
+        self.http.base_url()
+    }
+
+    /// Every ticket matching `query` (all pages, at most `query.limit`), oldest first; see
+    /// [`crate::search`] for the translation and the switch to search export.
+    pub async fn find_tickets(&self, query: &SearchQuery) -> Result<Vec<Ticket>, PluginError> {
+        let found = search::find(&self.http, &self.groups, query)
+            .await
+            .map_err(|e| context(e, "find_tickets"))?;
+        Ok(found
+            .iter()
+            .map(|(z, raw)| self.to_ticket(z, raw))
+            .collect())
+    }
+
+    /// The first ticket matching `query`, or none.
+    pub async fn find_first_ticket(
+        &self,
+        query: &SearchQuery,
+    ) -> Result<Option<Ticket>, PluginError> {
+        let mut q = query.clone();
+        q.limit = match q.limit.into_option() {
+            Some(0) => Some(0),
+            _ => Some(1),
+        }
+        .into();
+        let found = search::find(&self.http, &self.groups, &q)
+            .await
+            .map_err(|e| context(e, "find_first_ticket"))?;
+        Ok(found.first().map(|(z, raw)| self.to_ticket(z, raw)))
+    }
+
+    /// One ticket, or `None` if Zendesk answers 404. A non-numeric id is a validation error.
+    pub async fn get_ticket(&self, id: &str) -> Result<Option<Ticket>, PluginError> {
+        let id = convert::parse_ticket_id(id)?;
+        match self.read_ticket(id).await {
+            Ok((z, raw)) => Ok(Some(self.to_ticket(&z, &raw))),
+            Err(e) if e.kind == ErrorKind::NOT_FOUND => Ok(None),
+            Err(e) => Err(context(e, &format!("get_ticket {id}"))),
+        }
+    }
+
+    /// Applies `update` in one `PUT /api/v2/tickets/{id}` and returns the ticket afterwards.
+    ///
+    /// Tags are added/removed by reading the current tags and writing the new full set with
+    /// `safe_update`, so a concurrent change yields 409 instead of lost tags. With
+    /// `if_unchanged_since`, that stamp is sent and a 409 is [`ErrorKind::CONFLICT`]; with our own
+    /// read's stamp, a 409 leads to a re-read and retry (at most [`CONFLICT_RETRIES`] times).
+    /// An empty update writes nothing and returns the ticket as it is.
+    pub async fn update_ticket(
+        &self,
+        id: &str,
+        update: &TicketUpdate,
+    ) -> Result<Ticket, PluginError> {
+        let id = convert::parse_ticket_id(id)?;
+        let what = format!("update_ticket {id}");
+        self.update_inner(id, update)
+            .await
+            .map_err(|e| context(e, &what))
+    }
+
+    async fn update_inner(&self, id: u64, update: &TicketUpdate) -> Result<Ticket, PluginError> {
+        // Everything that can be checked locally is checked before anything is read or written.
+        convert::check_tags(&update.add_tags, "add_tags")?;
+        convert::check_tags(&update.remove_tags, "remove_tags")?;
+        let base_without_group = convert::update_body(update, None)?;
+        let group_id = match update.queue.as_ref().into_option() {
+            None => None,
+            Some(queue) => Some(match (queue.id.as_ref().into_option(), queue.name.as_ref().into_option()) {
+                (Some(gid), _) => gid.trim().parse::<u64>().ok().filter(|g| *g > 0).ok_or_else(|| {
+                    PluginError::new(
+                        ErrorKind::VALIDATION,
+                        format!("invalid Zendesk group id \"{gid}\": expected a positive whole number"),
+                    )
+                })?,
+                (None, Some(name)) => self.groups.resolve(&self.http, name).await?,
+                (None, None) => {
+                    return Err(PluginError::new(
+                        ErrorKind::VALIDATION,
+                        "the queue has neither an id nor a name",
+                    ))
+                }
+            }),
+        };
+        let mut base = base_without_group;
+        if let Some(gid) = group_id {
+            base.insert("group_id".into(), json!(gid));
+        }
+        let caller_stamp = update
+            .if_unchanged_since
+            .as_ref()
+            .into_option()
+            .map(|s| s.trim().to_string());
+        let touches_tags = !update.add_tags.is_empty() || !update.remove_tags.is_empty();
+        let path = format!("/api/v2/tickets/{id}");
+
+        let mut attempt = 0;
+        loop {
+            let (tags, own_stamp) = if touches_tags {
+                let (current, _) = self.read_ticket(id).await?;
+                let tags = convert::new_tags(&current.tags, &update.add_tags, &update.remove_tags);
+                // Only a tag write needs our own stamp: it replaces the whole set.
+                let stamp = if tags.is_some() {
+                    current.updated_at.clone()
+                } else {
+                    None
+                };
+                (tags, stamp)
+            } else {
+                (None, None)
+            };
+            let stamp = caller_stamp.clone().or(own_stamp.clone());
+            let body = convert::with_tags_and_stamp(base.clone(), tags, stamp.as_deref());
+            let writes_something = body
+                .keys()
+                .any(|k| k != "safe_update" && k != "updated_stamp");
+            if !writes_something {
+                let (z, raw) = self.read_ticket(id).await?;
+                return Ok(self.to_ticket(&z, &raw));
+            }
+            match self
+                .http
+                .put::<TicketEnvelope>(&path, &json!({ "ticket": body }))
+                .await
+            {
+                Ok(env) => return self.ticket_from_envelope(&path, env),
+                Err(e)
+                    if e.kind == ErrorKind::CONFLICT
+                        && caller_stamp.is_none()
+                        && own_stamp.is_some()
+                        && attempt < CONFLICT_RETRIES =>
+                {
+                    attempt += 1;
+                    self.http.log().log(LogLevel::Warn, TARGET, || {
+                        format!("Ticket {id} changed while its tags were being updated (HTTP 409); re-reading and retrying ({attempt}/{CONFLICT_RETRIES}).")
+                    });
+                }
+                Err(mut e) if e.kind == ErrorKind::CONFLICT => {
+                    let since = match &caller_stamp {
+                        Some(s) => format!("since {s}"),
+                        None => "while it was being updated".to_string(),
+                    };
+                    e.message = format!(
+                        "ticket {id} changed {since}; nothing was written ({})",
+                        e.message
+                    )
+                    .into();
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Adds a comment: an internal note unless `note.public`, HTML if `note.html`.
+    pub async fn add_note(&self, id: &str, note: &Note) -> Result<(), PluginError> {
+        let id = convert::parse_ticket_id(id)?;
+        let comment = convert::comment(note).map_err(|e| context(e, &format!("add_note {id}")))?;
+        let path = format!("/api/v2/tickets/{id}");
+        self.http
+            .put::<Value>(&path, &json!({"ticket": {"comment": comment}}))
+            .await
+            .map(|_| ())
+            .map_err(|e| context(e, &format!("add_note {id}")))
+    }
+
+    /// One authenticated read (`GET /api/v2/users/me`); says who we are connected as, e.g.
+    /// `support@acme.com (admin) on https://acme.zendesk.com`.
+    pub async fn check_connection(&self) -> Result<String, PluginError> {
+        let me: UserEnvelope = self
+            .http
+            .get("/api/v2/users/me", &[])
+            .await
+            .map_err(|e| context(e, "check_connection"))?;
+        if me.user.id.is_none() {
+            // Zendesk answers unauthenticated requests to users/me with an anonymous user.
+            return Err(PluginError::new(
+                ErrorKind::AUTH,
+                format!(
+                    "check_connection: GET /api/v2/users/me answered as an anonymous user: Zendesk \
+                     did not accept the credentials ({}). Check them and that API access is enabled.",
+                    self.auth
+                ),
+            ));
+        }
+        let who = me
+            .user
+            .email
+            .or(me.user.name)
+            .unwrap_or_else(|| format!("user {}", me.user.id.unwrap_or_default()));
+        let role = me.user.role.unwrap_or_else(|| "unknown role".into());
+        Ok(format!("{who} ({role}) on {}", self.base_url()))
+    }
+
+    async fn read_ticket(&self, id: u64) -> Result<(ZTicket, Value), PluginError> {
+        let path = format!("/api/v2/tickets/{id}");
+        let env: TicketEnvelope = self.http.get(&path, &[]).await?;
+        let z = parse_ticket(&path, &env.ticket)?;
+        Ok((z, env.ticket))
+    }
+
+    fn ticket_from_envelope(&self, path: &str, env: TicketEnvelope) -> Result<Ticket, PluginError> {
+        let z = parse_ticket(path, &env.ticket)?;
+        Ok(self.to_ticket(&z, &env.ticket))
+    }
+
+    fn to_ticket(&self, z: &ZTicket, raw: &Value) -> Ticket {
+        let name = z.group_id.and_then(|g| self.groups.cached_name(g));
+        convert::to_ticket(z, raw, name)
+    }
+}
+
+impl fmt::Debug for ZendeskClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ZendeskClient")
+            .field("http", &self.http)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+fn parse_ticket(path: &str, raw: &Value) -> Result<ZTicket, PluginError> {
+    ZTicket::from_json(raw)
+        .filter(|z| z.id.is_some())
+        .ok_or_else(|| {
+            PluginError::new(
+                ErrorKind::INVALID_RESPONSE,
+                format!("{path}: Zendesk's answer has no ticket object with an id"),
+            )
+        })
+}
+
+/// Prefixes an error message with the operation, keeping everything else.
+fn context(mut e: PluginError, what: &str) -> PluginError {
+    e.message = format!("{what}: {}", e.message).into();
+    e
+}

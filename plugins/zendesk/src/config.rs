@@ -1,0 +1,521 @@
+//! The service's params: parsed from the JSON object the host passes, validated into [`Config`].
+//!
+//! | key | type | default | meaning |
+//! |---|---|---|---|
+//! | `domain` | string | - | `acme` or `acme.zendesk.com`; the API is then `https://acme.zendesk.com` |
+//! | `base_url` | string | - | full base URL instead of `domain`, e.g. `http://127.0.0.1:8080` (a mock or proxy) |
+//! | `email` | string | - | agent e-mail for API-token auth (with `api_token`) |
+//! | `api_token` | string | - | Zendesk API token (with `email`; tokens stop working on 2027-04-30) |
+//! | `oauth_token` | string | - | OAuth access token, sent as `Authorization: Bearer` |
+//! | `timeout` | number (s) | 30 | per-request timeout, fractions allowed |
+//! | `verify` | bool or string | `true` | `true` = system roots, `false` = no TLS verification, a path = PEM CA bundle added to the system roots |
+//! | `max_attempts` | integer | 4 | attempts per request, including the first (1 = never retry) |
+//! | `max_retry_wait` | number (s) | 60 | longest `Retry-After` we wait for; a longer one fails with `rate_limited` |
+//!
+//! Exactly one of `domain` / `base_url` (two places to say where Zendesk is would let one silently
+//! win over the other), and exactly one auth method: `email` + `api_token`, or `oauth_token`.
+//!
+//! Error messages name the offending key and never its value: values may be secrets.
+
+use std::{path::PathBuf, time::Duration};
+
+use otai_plugin_api::{ErrorKind, PluginError};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::secret::Secret;
+
+/// Default per-request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default number of attempts per request (first try included).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 4;
+/// Default longest `Retry-After` the client is willing to wait for.
+pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+
+const KNOWN_KEYS: &[&str] = &[
+    "domain",
+    "base_url",
+    "email",
+    "api_token",
+    "oauth_token",
+    "timeout",
+    "verify",
+    "max_attempts",
+    "max_retry_wait",
+];
+
+/// The raw params as they arrive. Every value is kept as JSON so that a wrong type is reported by
+/// our own code (naming the key) rather than by serde (whose messages can quote the value).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParams {
+    domain: Option<Value>,
+    base_url: Option<Value>,
+    email: Option<Value>,
+    api_token: Option<Value>,
+    oauth_token: Option<Value>,
+    timeout: Option<Value>,
+    verify: Option<Value>,
+    max_attempts: Option<Value>,
+    max_retry_wait: Option<Value>,
+}
+
+/// How requests authenticate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Auth {
+    /// Zendesk API token: HTTP Basic with `{email}/token` and the token.
+    ApiToken {
+        /// The agent's e-mail address.
+        email: String,
+        /// The API token.
+        token: Secret,
+    },
+    /// OAuth access token: `Authorization: Bearer`.
+    OAuth {
+        /// The access token.
+        token: Secret,
+    },
+}
+
+impl Auth {
+    /// A short, secret-free description for messages: `api_token (support@acme.com)` or `oauth_token`.
+    pub fn describe(&self) -> String {
+        match self {
+            Auth::ApiToken { email, .. } => format!("api_token ({email})"),
+            Auth::OAuth { .. } => "oauth_token".to_string(),
+        }
+    }
+}
+
+/// How the server's TLS certificate is checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verify {
+    /// The platform's trust store (the default).
+    System,
+    /// No verification at all (`verify: false`); only for test setups.
+    Disabled,
+    /// The platform's trust store plus the CAs in this PEM bundle.
+    CaBundle(PathBuf),
+}
+
+/// Validated params of one Zendesk service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Scheme, host, port and optional path prefix, without a trailing `/` and without `/api/v2`,
+    /// e.g. `https://acme.zendesk.com`.
+    pub base_url: String,
+    /// The credentials.
+    pub auth: Auth,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// TLS verification.
+    pub verify: Verify,
+    /// Attempts per request, first try included (at least 1).
+    pub max_attempts: u32,
+    /// Longest `Retry-After` to wait for before giving up with `rate_limited`.
+    pub max_retry_wait: Duration,
+}
+
+impl Config {
+    /// A config for `base_url` and `auth` with every other setting at its default.
+    pub fn new(base_url: impl Into<String>, auth: Auth) -> Self {
+        Config {
+            base_url: base_url.into(),
+            auth,
+            timeout: DEFAULT_TIMEOUT,
+            verify: Verify::System,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
+        }
+    }
+
+    /// Parses and validates the params JSON object the host passes to `new_ticket_system`.
+    pub fn from_json(params_json: &str) -> Result<Config, PluginError> {
+        let value: Value = serde_json::from_str(params_json).map_err(|e| {
+            // serde_json's syntax errors carry only a position, never the text around it.
+            config_error(format!(
+                "params are not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        Self::from_value(value)
+    }
+
+    /// Validates params already parsed as JSON.
+    pub fn from_value(value: Value) -> Result<Config, PluginError> {
+        let Value::Object(map) = value else {
+            return Err(config_error(
+                "params must be a JSON object of key: value pairs",
+            ));
+        };
+        check_unknown_keys(&map)?;
+        let raw: RawParams = serde_json::from_value(Value::Object(map))
+            .map_err(|_| config_error("params could not be read"))?;
+
+        let base_url =
+            match (
+                opt_string("domain", raw.domain)?,
+                opt_string("base_url", raw.base_url)?,
+            ) {
+                (Some(_), Some(_)) => return Err(config_error(
+                    "`domain` and `base_url` are both set; give exactly one (`base_url` is for \
+                     test servers and proxies)",
+                )),
+                (None, None) => {
+                    return Err(config_error(
+                        "missing `domain` (your Zendesk subdomain, e.g. `acme`) or `base_url`",
+                    ))
+                }
+                (Some(domain), None) => base_url_from_domain(&domain)?,
+                (None, Some(url)) => normalize_base_url(&url)?,
+            };
+
+        let auth =
+            match (
+                opt_string("email", raw.email)?,
+                opt_string("api_token", raw.api_token)?,
+                opt_string("oauth_token", raw.oauth_token)?,
+            ) {
+                (Some(email), Some(token), None) => {
+                    check_email(&email)?;
+                    check_header_safe("api_token", &token)?;
+                    Auth::ApiToken {
+                        email,
+                        token: Secret::new(token),
+                    }
+                }
+                (None, None, Some(token)) => {
+                    check_header_safe("oauth_token", &token)?;
+                    Auth::OAuth {
+                        token: Secret::new(token),
+                    }
+                }
+                (None, None, None) => {
+                    return Err(config_error(
+                        "no credentials: set `email` + `api_token`, or `oauth_token`",
+                    ))
+                }
+                (_, Some(_), Some(_)) | (Some(_), None, Some(_)) => return Err(config_error(
+                    "`oauth_token` cannot be combined with `email`/`api_token`; choose one auth \
+                     method: `email` + `api_token`, or `oauth_token`",
+                )),
+                (Some(_), None, None) => {
+                    return Err(config_error(
+                        "`email` is set but `api_token` is missing (or use `oauth_token` instead)",
+                    ))
+                }
+                (None, Some(_), None) => return Err(config_error(
+                    "`api_token` is set but `email` is missing: API-token auth needs the agent's \
+                     e-mail address",
+                )),
+            };
+
+        let timeout = match raw.timeout {
+            None | Some(Value::Null) => DEFAULT_TIMEOUT,
+            Some(v) => seconds("timeout", v, 0.001, 3600.0)?,
+        };
+        let max_retry_wait = match raw.max_retry_wait {
+            None | Some(Value::Null) => DEFAULT_MAX_RETRY_WAIT,
+            Some(v) => seconds("max_retry_wait", v, 0.0, 3600.0)?,
+        };
+        let max_attempts = match raw.max_attempts {
+            None | Some(Value::Null) => DEFAULT_MAX_ATTEMPTS,
+            Some(v) => integer("max_attempts", v, 1, 10)?,
+        };
+        let verify = match raw.verify {
+            None | Some(Value::Null) | Some(Value::Bool(true)) => Verify::System,
+            Some(Value::Bool(false)) => Verify::Disabled,
+            Some(Value::String(s)) => match s.trim() {
+                "true" => Verify::System,
+                "false" => Verify::Disabled,
+                "" => {
+                    return Err(config_error(
+                        "`verify` is an empty string; use true, false or a CA bundle path",
+                    ))
+                }
+                path => Verify::CaBundle(PathBuf::from(path)),
+            },
+            Some(_) => {
+                return Err(config_error(
+                    "`verify` must be true, false, or the path of a PEM CA bundle",
+                ))
+            }
+        };
+
+        Ok(Config {
+            base_url,
+            auth,
+            timeout,
+            verify,
+            max_attempts,
+            max_retry_wait,
+        })
+    }
+}
+
+/// A [`ErrorKind::CONFIG`] error with the plugin's prefix.
+pub(crate) fn config_error(message: impl AsRef<str>) -> PluginError {
+    PluginError::new(
+        ErrorKind::CONFIG,
+        format!("otai_zendesk params: {}", message.as_ref()),
+    )
+}
+
+fn check_unknown_keys(map: &Map<String, Value>) -> Result<(), PluginError> {
+    let unknown: Vec<&str> = map
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !KNOWN_KEYS.contains(k))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let list = unknown
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(config_error(format!(
+        "unknown param {list}; known params: {}",
+        KNOWN_KEYS.join(", ")
+    )))
+}
+
+/// A string param; `null` counts as absent, an empty string is an error (usually an unset
+/// environment variable in a template).
+fn opt_string(key: &str, value: Option<Value>) -> Result<Option<String>, PluginError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => {
+            let s = s.trim().to_string();
+            if s.is_empty() {
+                Err(config_error(format!("`{key}` is empty")))
+            } else {
+                Ok(Some(s))
+            }
+        }
+        Some(_) => Err(config_error(format!("`{key}` must be a string"))),
+    }
+}
+
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        // Templated params often arrive as strings ("{{ env }}" renders to "10").
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+}
+
+fn seconds(key: &str, value: Value, min: f64, max: f64) -> Result<Duration, PluginError> {
+    match number(&value) {
+        Some(n) if n.is_finite() && n >= min && n <= max => Ok(Duration::from_secs_f64(n)),
+        _ => Err(config_error(format!(
+            "`{key}` must be a number of seconds between {min} and {max}"
+        ))),
+    }
+}
+
+fn integer(key: &str, value: Value, min: u32, max: u32) -> Result<u32, PluginError> {
+    match number(&value) {
+        Some(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => Ok(n as u32),
+        _ => Err(config_error(format!(
+            "`{key}` must be a whole number between {min} and {max}"
+        ))),
+    }
+}
+
+fn base_url_from_domain(domain: &str) -> Result<String, PluginError> {
+    let domain = domain.to_ascii_lowercase();
+    if domain.contains("://") || domain.contains('/') {
+        return Err(config_error(
+            "`domain` must be a Zendesk subdomain like `acme` or `acme.zendesk.com`; use \
+             `base_url` for a full URL",
+        ));
+    }
+    let sub = domain.strip_suffix(".zendesk.com").unwrap_or(&domain);
+    let valid = !sub.is_empty()
+        && sub.len() <= 63
+        && sub.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !sub.starts_with('-')
+        && !sub.ends_with('-');
+    if !valid {
+        return Err(config_error(
+            "`domain` must be a Zendesk subdomain like `acme` or `acme.zendesk.com` (letters, \
+             digits and dashes); use `base_url` for other hosts",
+        ));
+    }
+    Ok(format!("https://{sub}.zendesk.com"))
+}
+
+fn normalize_base_url(raw: &str) -> Result<String, PluginError> {
+    let url =
+        url::Url::parse(raw).map_err(|_| config_error("`base_url` is not a valid absolute URL"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(config_error(
+            "`base_url` must start with https:// or http://",
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(config_error("`base_url` has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(config_error(
+            "`base_url` must not contain credentials; use `email` + `api_token` or `oauth_token`",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(config_error(
+            "`base_url` must not have a query string or fragment",
+        ));
+    }
+    let mut s = url.as_str().trim_end_matches('/').to_string();
+    // Accept the API root too; paths are built as `{base_url}/api/v2/...`.
+    if let Some(stripped) = s.strip_suffix("/api/v2") {
+        s = stripped.to_string();
+    }
+    Ok(s)
+}
+
+fn check_email(email: &str) -> Result<(), PluginError> {
+    let ok = email.contains('@') && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(config_error(
+            "`email` must be an e-mail address like support@example.com",
+        ))
+    }
+}
+
+fn check_header_safe(key: &str, token: &str) -> Result<(), PluginError> {
+    if token
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+    {
+        Err(config_error(format!(
+            "`{key}` contains spaces or characters that cannot appear in a token"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> Result<Config, PluginError> {
+        Config::from_value(v)
+    }
+
+    #[test]
+    fn seed_params_work() {
+        let c = parse(json!({
+            "domain": "yourcompany", "email": "support@yourcompany.com",
+            "api_token": "s3cr3t-token", "timeout": 10, "verify": true
+        }))
+        .unwrap();
+        assert_eq!(c.base_url, "https://yourcompany.zendesk.com");
+        assert_eq!(c.timeout, Duration::from_secs(10));
+        assert_eq!(c.verify, Verify::System);
+        assert_eq!(
+            c.auth,
+            Auth::ApiToken {
+                email: "support@yourcompany.com".into(),
+                token: Secret::new("s3cr3t-token")
+            }
+        );
+        assert!(!format!("{c:?}").contains("s3cr3t-token"));
+    }
+
+    #[test]
+    fn domain_may_be_a_full_zendesk_host() {
+        let c = parse(json!({"domain": "Acme.zendesk.com", "oauth_token": "t"})).unwrap();
+        assert_eq!(c.base_url, "https://acme.zendesk.com");
+    }
+
+    #[test]
+    fn base_url_is_normalized() {
+        let c = parse(json!({"base_url": "http://127.0.0.1:8080/api/v2/", "oauth_token": "t"}))
+            .unwrap();
+        assert_eq!(c.base_url, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = parse(json!({"base_url": "http://localhost:1", "oauth_token": "t"})).unwrap();
+        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(c.max_attempts, DEFAULT_MAX_ATTEMPTS);
+        assert_eq!(c.max_retry_wait, DEFAULT_MAX_RETRY_WAIT);
+    }
+
+    #[test]
+    fn verify_accepts_bool_and_path() {
+        let base = json!({"base_url": "http://localhost:1", "oauth_token": "t"});
+        let mut v = base.clone();
+        v["verify"] = json!(false);
+        assert_eq!(parse(v).unwrap().verify, Verify::Disabled);
+        let mut v = base.clone();
+        v["verify"] = json!("/etc/ssl/ca.pem");
+        assert_eq!(
+            parse(v).unwrap().verify,
+            Verify::CaBundle("/etc/ssl/ca.pem".into())
+        );
+        let mut v = base;
+        v["verify"] = json!(3);
+        assert!(parse(v).unwrap_err().message.contains("`verify`"));
+    }
+
+    #[test]
+    fn both_domain_and_base_url_is_an_error() {
+        let e = parse(json!({"domain": "acme", "base_url": "http://x", "oauth_token": "t"}))
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::CONFIG);
+        assert!(e.message.contains("`domain`") && e.message.contains("`base_url`"));
+    }
+
+    #[test]
+    fn wrong_types_name_the_key_not_the_value() {
+        let e = parse(json!({"domain": "acme", "oauth_token": "t", "timeout": "soon-ish-value"}))
+            .unwrap_err();
+        assert!(e.message.contains("`timeout`"));
+        assert!(!e.message.contains("soon-ish-value"));
+        let e = parse(json!({"domain": "acme", "oauth_token": 12345678})).unwrap_err();
+        assert!(e.message.contains("`oauth_token`"));
+        assert!(!e.message.contains("12345678"));
+    }
+
+    #[test]
+    fn max_attempts_is_bounded() {
+        let e =
+            parse(json!({"domain": "acme", "oauth_token": "t", "max_attempts": 0})).unwrap_err();
+        assert!(e.message.contains("`max_attempts`"));
+        let c = parse(json!({"domain": "acme", "oauth_token": "t", "max_attempts": 1})).unwrap();
+        assert_eq!(c.max_attempts, 1);
+    }
+
+    #[test]
+    fn bad_domain_and_base_url() {
+        assert!(
+            parse(json!({"domain": "https://acme.zendesk.com", "oauth_token": "t"}))
+                .unwrap_err()
+                .message
+                .contains("`base_url`")
+        );
+        assert!(parse(json!({"base_url": "ftp://x", "oauth_token": "t"})).is_err());
+        assert!(parse(json!({"base_url": "https://u:p@x", "oauth_token": "t"})).is_err());
+    }
+
+    #[test]
+    fn params_must_be_an_object_and_valid_json() {
+        assert_eq!(
+            Config::from_json("[1]").unwrap_err().kind,
+            ErrorKind::CONFIG
+        );
+        let e = Config::from_json("{\"api_token\": \"abc").unwrap_err();
+        assert!(!e.message.contains("abc"));
+    }
+}

@@ -1,0 +1,335 @@
+//! Ticket search: the unified [`SearchQuery`] in Zendesk search syntax, pagination, and the
+//! client-side checks that make the result match the query exactly.
+//!
+//! Translation (terms separated by spaces, which Zendesk combines with AND across keywords):
+//! - `type:ticket` (not for search export, where `filter[type]=ticket` replaces it);
+//! - each status as `status:<s>`: repeated values of one keyword are alternatives;
+//! - the queue as `group:"<name>"`, the documented form for group names;
+//! - each required tag as `tags:<t>`, each forbidden tag as `-tags:<t>`;
+//! - `updated>=<updated_since>`;
+//! - `system_query` appended verbatim.
+//!
+//! Zendesk treats repeated `tags:` terms as alternatives (any of the tags), while the unified
+//! contract is "all of these tags", and `group:"Name"` is a phrase match that also hits
+//! `"Name 2"`. So every result is checked here too: status among the statuses, `group_id` equal to
+//! the id the name resolves to, every required tag present, no forbidden tag present. The query
+//! only narrows what Zendesk sends; the check decides.
+//!
+//! Paging: `GET /api/v2/search` (offset, 100 per page, `sort_by=created_at&sort_order=asc`) serves
+//! at most 1,000 results (page 11 is a 422). Search export (`GET /api/v2/search/export`, cursor,
+//! no cap, ordered by creation) is used
+//! - from the start when the first page's `count` exceeds 1,000 and the caller wants more than
+//!   1,000 tickets (or all of them), and
+//! - as a continuation when the 1,000 offset results are exhausted (more pages announced) but the
+//!   limit is not reached yet, e.g. because the client-side checks dropped results.
+//!
+//! Results are deduplicated by id, since offset paging can repeat records.
+
+use std::collections::HashSet;
+
+use otai_plugin_api::{ErrorKind, LogLevel, PluginError, SearchQuery};
+use serde_json::Value;
+
+use crate::{
+    api::{ExportPage, SearchPage, ZTicket},
+    groups::GroupCache,
+    http::Http,
+};
+
+const TARGET: &str = "otai_zendesk::search";
+/// Results per page, Zendesk's maximum for search.
+pub const PAGE_SIZE: usize = 100;
+/// What offset search serves at most per query.
+pub const SEARCH_CAP: u64 = 1000;
+const MAX_SEARCH_PAGES: u32 = (SEARCH_CAP as u32) / (PAGE_SIZE as u32);
+/// A guard against a cursor that never ends.
+const MAX_EXPORT_PAGES: usize = 100_000;
+
+/// The conditions a result must meet, checked on every ticket Zendesk returns.
+#[derive(Debug, Default)]
+pub(crate) struct Filter {
+    statuses: Vec<String>,
+    group_id: Option<u64>,
+    tags_all: Vec<String>,
+    tags_none: Vec<String>,
+}
+
+impl Filter {
+    pub(crate) fn matches(&self, t: &ZTicket) -> bool {
+        let lower = |s: &str| s.to_ascii_lowercase();
+        let tags: Vec<String> = t.tags.iter().map(|s| lower(s)).collect();
+        (self.statuses.is_empty()
+            || t.status
+                .as_deref()
+                .is_some_and(|s| self.statuses.contains(&lower(s))))
+            && self.group_id.is_none_or(|g| t.group_id == Some(g))
+            && self.tags_all.iter().all(|tag| tags.contains(tag))
+            && !self.tags_none.iter().any(|tag| tags.contains(tag))
+    }
+}
+
+/// One search term value: a single word, because a space would split the term.
+fn word<'a>(value: &'a str, what: &str) -> Result<&'a str, PluginError> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c == '"') {
+        return Err(PluginError::new(
+            ErrorKind::VALIDATION,
+            format!("invalid {what} \"{value}\" in the search query: expected a single word"),
+        ));
+    }
+    Ok(v)
+}
+
+/// Builds the Zendesk query string and the client-side filter.
+pub(crate) fn translate(
+    q: &SearchQuery,
+    group_id: Option<u64>,
+    export: bool,
+) -> Result<(String, Filter), PluginError> {
+    let mut terms: Vec<String> = Vec::new();
+    let mut filter = Filter {
+        group_id,
+        ..Filter::default()
+    };
+    if !export {
+        terms.push("type:ticket".into());
+    }
+    for s in q.statuses.iter() {
+        let s = word(s, "status")?.to_ascii_lowercase();
+        terms.push(format!("status:{s}"));
+        filter.statuses.push(s);
+    }
+    if let Some(name) = q.queue.as_ref().into_option() {
+        // Zendesk's search syntax has no escape for a double quote inside a phrase.
+        let name = name.trim().replace('"', " ");
+        terms.push(format!("group:\"{name}\""));
+    }
+    for t in q.tags_all.iter() {
+        let t = word(t, "tag")?;
+        terms.push(format!("tags:{t}"));
+        filter.tags_all.push(t.to_ascii_lowercase());
+    }
+    for t in q.tags_none.iter() {
+        let t = word(t, "tag")?;
+        terms.push(format!("-tags:{t}"));
+        filter.tags_none.push(t.to_ascii_lowercase());
+    }
+    if let Some(since) = q.updated_since.as_ref().into_option() {
+        let since = since.trim();
+        let valid = !since.is_empty()
+            && since.starts_with(|c: char| c.is_ascii_digit())
+            && since
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-:+.".contains(c));
+        if !valid {
+            return Err(PluginError::new(
+                ErrorKind::VALIDATION,
+                format!("invalid updated_since \"{since}\": expected an ISO-8601 time such as 2024-05-01T00:00:00Z"),
+            ));
+        }
+        terms.push(format!("updated>={since}"));
+    }
+    if let Some(extra) = q.system_query.as_ref().into_option() {
+        let extra = extra.trim();
+        if !extra.is_empty() {
+            terms.push(extra.to_string());
+        }
+    }
+    Ok((terms.join(" "), filter))
+}
+
+/// Collects matching tickets, deduplicated, in Zendesk's order, at most `limit`.
+struct Collector {
+    filter: Filter,
+    limit: Option<u64>,
+    seen: HashSet<u64>,
+    out: Vec<(ZTicket, Value)>,
+}
+
+impl Collector {
+    fn full(&self) -> bool {
+        self.limit.is_some_and(|l| self.out.len() as u64 >= l)
+    }
+
+    fn add(&mut self, results: Vec<Value>) {
+        for raw in results {
+            if self.full() {
+                return;
+            }
+            let Some(t) = ZTicket::from_json(&raw) else {
+                continue;
+            };
+            if t.result_type.as_deref().is_some_and(|r| r != "ticket") {
+                continue;
+            }
+            let Some(id) = t.id else { continue };
+            if self.filter.matches(&t) && self.seen.insert(id) {
+                self.out.push((t, raw));
+            }
+        }
+    }
+}
+
+/// Runs the search and returns matching tickets (parsed and raw).
+pub(crate) async fn find(
+    http: &Http,
+    groups: &GroupCache,
+    q: &SearchQuery,
+) -> Result<Vec<(ZTicket, Value)>, PluginError> {
+    let limit = q.limit.into_option();
+    if limit == Some(0) {
+        return Ok(Vec::new());
+    }
+    let group_id = match q.queue.as_ref().into_option() {
+        Some(name) => Some(groups.resolve(http, name).await?),
+        None => None,
+    };
+    let (query, filter) = translate(q, group_id, false)?;
+    let mut c = Collector {
+        filter,
+        limit,
+        seen: HashSet::new(),
+        out: Vec::new(),
+    };
+    let wants_more_than_cap = limit.is_none_or(|l| l > SEARCH_CAP);
+
+    let mut page: u32 = 1;
+    loop {
+        let params = vec![
+            ("query", query.clone()),
+            ("sort_by", "created_at".to_string()),
+            ("sort_order", "asc".to_string()),
+            ("per_page", PAGE_SIZE.to_string()),
+            ("page", page.to_string()),
+        ];
+        let res: SearchPage = http.get("/api/v2/search", &params).await?;
+        if page == 1 && wants_more_than_cap && res.count.is_some_and(|n| n > SEARCH_CAP) {
+            let count = res.count.unwrap_or_default();
+            http.log().log(LogLevel::Info, TARGET, || {
+                format!("Search matches {count} tickets, more than the search API serves ({SEARCH_CAP}); using search export.")
+            });
+            return export(http, q, c).await;
+        }
+        c.add(res.results);
+        if c.full() || res.next_page.is_none() {
+            return Ok(c.out);
+        }
+        if page >= MAX_SEARCH_PAGES {
+            http.log().log(LogLevel::Info, TARGET, || {
+                format!("Search reached its {SEARCH_CAP}-result cap with {} matching tickets; continuing with search export.", c.out.len())
+            });
+            return export(http, q, c).await;
+        }
+        page += 1;
+    }
+}
+
+async fn export(
+    http: &Http,
+    q: &SearchQuery,
+    mut c: Collector,
+) -> Result<Vec<(ZTicket, Value)>, PluginError> {
+    let (query, _) = translate(q, c.filter.group_id, true)?;
+    let mut after: Option<String> = None;
+    for _ in 0..MAX_EXPORT_PAGES {
+        let mut params = vec![
+            ("query", query.clone()),
+            ("filter[type]", "ticket".to_string()),
+            ("page[size]", PAGE_SIZE.to_string()),
+        ];
+        if let Some(cursor) = &after {
+            params.push(("page[after]", cursor.clone()));
+        }
+        let res: ExportPage = http.get("/api/v2/search/export", &params).await?;
+        c.add(res.results);
+        if c.full() {
+            return Ok(c.out);
+        }
+        let meta = res.meta.unwrap_or_default();
+        // `links.next` stays a URL on the last page; `has_more` is the stop condition.
+        if meta.has_more != Some(true) {
+            return Ok(c.out);
+        }
+        match meta.after_cursor {
+            Some(cursor) if !cursor.is_empty() && after.as_deref() != Some(cursor.as_str()) => {
+                after = Some(cursor)
+            }
+            _ => return Err(PluginError::new(
+                ErrorKind::INVALID_RESPONSE,
+                "GET /api/v2/search/export: `has_more` is true but no new `after_cursor` was given",
+            )),
+        }
+    }
+    Err(PluginError::new(
+        ErrorKind::INVALID_RESPONSE,
+        format!("GET /api/v2/search/export: more than {MAX_EXPORT_PAGES} pages; giving up"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use abi_stable::std_types::{ROption, RString};
+    use serde_json::json;
+
+    fn q() -> SearchQuery {
+        SearchQuery {
+            statuses: vec![RString::from("new"), RString::from("Open")].into(),
+            queue: ROption::RSome("Level 2".into()),
+            tags_all: vec![RString::from("vip"), RString::from("billing")].into(),
+            tags_none: vec![RString::from("ai_done")].into(),
+            updated_since: ROption::RSome("2024-05-01T00:00:00Z".into()),
+            limit: ROption::RSome(5),
+            system_query: ROption::RSome("brand:acme".into()),
+        }
+    }
+
+    #[test]
+    fn translates_every_condition() {
+        let (query, _) = translate(&q(), Some(7), false).unwrap();
+        assert_eq!(
+            query,
+            "type:ticket status:new status:open group:\"Level 2\" tags:vip tags:billing \
+             -tags:ai_done updated>=2024-05-01T00:00:00Z brand:acme"
+        );
+        let (export_query, _) = translate(&q(), Some(7), true).unwrap();
+        assert!(!export_query.contains("type:"));
+    }
+
+    #[test]
+    fn filter_requires_all_tags_and_exact_group() {
+        let (_, f) = translate(&q(), Some(7), false).unwrap();
+        let t = |v: Value| ZTicket::from_json(&v).unwrap();
+        assert!(f.matches(&t(
+            json!({"id":1,"status":"open","group_id":7,"tags":["vip","billing"]})
+        )));
+        assert!(!f.matches(&t(
+            json!({"id":1,"status":"open","group_id":7,"tags":["vip"]})
+        )));
+        assert!(!f.matches(&t(
+            json!({"id":1,"status":"open","group_id":8,"tags":["vip","billing"]})
+        )));
+        assert!(!f.matches(&t(
+            json!({"id":1,"status":"open","group_id":7,"tags":["vip","billing","ai_done"]})
+        )));
+        assert!(!f.matches(&t(
+            json!({"id":1,"status":"solved","group_id":7,"tags":["vip","billing"]})
+        )));
+    }
+
+    #[test]
+    fn rejects_terms_that_would_break_the_query() {
+        let mut bad = q();
+        bad.tags_all = vec![RString::from("two words")].into();
+        assert_eq!(
+            translate(&bad, None, false).unwrap_err().kind,
+            ErrorKind::VALIDATION
+        );
+        let mut bad = q();
+        bad.updated_since = ROption::RSome("yesterday or so".into());
+        assert!(translate(&bad, None, false)
+            .unwrap_err()
+            .message
+            .contains("updated_since"));
+    }
+}

@@ -146,8 +146,9 @@ impl ZendeskClient {
 
         let mut attempt = 0;
         loop {
+            let mut read = None;
             let (tags, own_stamp) = if touches_tags {
-                let (current, _) = self.read_ticket(id).await?;
+                let (current, raw) = self.read_ticket(id).await?;
                 let tags = convert::new_tags(&current.tags, &update.add_tags, &update.remove_tags);
                 // Only a tag write needs our own stamp: it replaces the whole set.
                 let stamp = if tags.is_some() {
@@ -155,6 +156,7 @@ impl ZendeskClient {
                 } else {
                     None
                 };
+                read = Some((current, raw));
                 (tags, stamp)
             } else {
                 (None, None)
@@ -165,7 +167,10 @@ impl ZendeskClient {
                 .keys()
                 .any(|k| k != "safe_update" && k != "updated_stamp");
             if !writes_something {
-                let (z, raw) = self.read_ticket(id).await?;
+                let (z, raw) = match read {
+                    Some(read) => read,
+                    None => self.read_ticket(id).await?,
+                };
                 return Ok(self.to_ticket(&z, &raw));
             }
             match self

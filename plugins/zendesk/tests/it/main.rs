@@ -1,0 +1,12 @@
+//! Integration tests: the client against a wiremock Zendesk (one `MockServer` per test), and the
+//! plugin through its FFI object.
+//!
+//! Response bodies come from recorded real Zendesk responses where one fits (go-zendesk, MIT:
+//! tests/fixtures/zendesk, see its README and LICENSE-go-zendesk).
+
+mod common;
+mod errors;
+mod ffi;
+mod params;
+mod reads;
+mod writes;

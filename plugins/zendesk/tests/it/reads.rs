@@ -1,0 +1,394 @@
+//! Reads: get, search with paging, search export, check_connection.
+
+use abi_stable::std_types::{ROption, RString};
+use otai_plugin_api::{ErrorKind, SearchQuery};
+use serde_json::json;
+use wiremock::{
+    matchers::{header, method, path, query_param, query_param_is_missing},
+    Mock, MockServer, ResponseTemplate,
+};
+
+use crate::common::*;
+
+fn rs(items: &[&str]) -> abi_stable::std_types::RVec<RString> {
+    items.iter().map(|s| RString::from(*s)).collect()
+}
+
+#[tokio::test]
+async fn get_ticket_sends_basic_auth_and_maps_the_recorded_ticket() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets/2"))
+        .and(header("authorization", basic_header().as_str()))
+        .and(header("accept", "application/json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("GET/ticket.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let t = client(&server)
+        .get_ticket("2")
+        .await
+        .unwrap()
+        .expect("ticket 2 exists");
+
+    assert_eq!(t.id.as_str(), "2");
+    assert_eq!(
+        t.subject.as_str(),
+        "Mail to create fixture ticket for testing"
+    );
+    assert_eq!(t.status.as_str(), "solved");
+    assert_eq!(t.priority, ROption::RNone);
+    let queue = t.queue.unwrap();
+    assert_eq!(queue.id.unwrap().as_str(), "360004077472");
+    assert_eq!(
+        queue.name,
+        ROption::RNone,
+        "groups were never loaded, so no name"
+    );
+    assert_eq!(t.updated_at.unwrap().as_str(), "2019-06-05T01:13:24Z");
+    let raw: serde_json::Value = serde_json::from_str(&t.raw_json).unwrap();
+    assert_eq!(raw["via"]["channel"], "email");
+}
+
+#[tokio::test]
+async fn oauth_token_is_sent_as_bearer() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets/2"))
+        .and(header(
+            "authorization",
+            format!("Bearer {OAUTH_TOKEN}").as_str(),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("GET/ticket.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    assert!(oauth_client(&server)
+        .get_ticket("2")
+        .await
+        .unwrap()
+        .is_some());
+}
+
+#[tokio::test]
+async fn get_ticket_404_is_none() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets/404"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"error": "RecordNotFound", "description": "Not found"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    assert_eq!(client(&server).get_ticket("404").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn non_numeric_ids_are_rejected_before_any_request() {
+    let server = MockServer::start().await;
+    let c = client(&server);
+
+    let err = c.get_ticket("12ab").await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::VALIDATION);
+    assert!(err.message.contains("\"12ab\""), "{}", err.message);
+    let err = c.add_note("x", &Default::default()).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::VALIDATION);
+    assert_eq!(request_count(&server).await, 0);
+}
+
+#[tokio::test]
+async fn search_uses_the_recorded_search_response() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search"))
+        .and(query_param("query", "type:ticket status:new"))
+        .and(query_param("sort_by", "created_at"))
+        .and(query_param("sort_order", "asc"))
+        .and(query_param("per_page", "100"))
+        .and(query_param("page", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("GET/search_ticket.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let q = SearchQuery {
+        statuses: rs(&["new"]),
+        ..Default::default()
+    };
+    let found = client(&server).find_tickets(&q).await.unwrap();
+
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id.as_str(), "4");
+    assert_eq!(found[0].priority, ROption::RSome("urgent".into()));
+}
+
+#[tokio::test]
+async fn search_follows_next_page_and_drops_duplicates() {
+    let server = MockServer::start().await;
+    let next = format!("{}/api/v2/search.json?page=2", server.uri());
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search"))
+        .and(query_param("page", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [ticket(1, &[]), ticket(2, &[])],
+            "next_page": next, "previous_page": null, "count": 3, "facets": null
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search"))
+        .and(query_param("page", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [ticket(2, &[]), ticket(3, &[])],
+            "next_page": null, "previous_page": null, "count": 3, "facets": null
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let found = client(&server)
+        .find_tickets(&SearchQuery::default())
+        .await
+        .unwrap();
+
+    let ids: Vec<&str> = found.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "3"]);
+}
+
+#[tokio::test]
+async fn search_stops_when_the_limit_is_reached() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search"))
+        .and(query_param("page", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [ticket(1, &[]), ticket(2, &[])],
+            "next_page": "https://acme.zendesk.com/api/v2/search.json?page=2", "count": 500
+        })))
+        .expect(2) // once per call below, never page 2
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search"))
+        .and(query_param("page", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"results": []})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+
+    let q = SearchQuery {
+        limit: ROption::RSome(2),
+        ..Default::default()
+    };
+    assert_eq!(c.find_tickets(&q).await.unwrap().len(), 2);
+    let first = c
+        .find_first_ticket(&SearchQuery::default())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.id.as_str(), "1");
+}
+
+#[tokio::test]
+async fn find_first_ticket_is_none_without_results() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"results": [], "next_page": null, "count": 0})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    assert_eq!(
+        client(&server)
+            .find_first_ticket(&SearchQuery::default())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn search_translates_every_condition_and_enforces_them_client_side() {
+    let server = MockServer::start().await;
+    // Recorded groups response (go-zendesk, MIT): one group "Support", id 360002440594.
+    Mock::given(method("GET"))
+        .and(path("/api/v2/groups"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("GET/groups.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let in_support = |id: u64, tags: &[&str]| {
+        let mut t = ticket(id, tags);
+        t["group_id"] = json!(360002440594u64);
+        t
+    };
+    let mut other_group = in_support(13, &["vip", "billing"]);
+    other_group["group_id"] = json!(999);
+    let mut solved = in_support(14, &["vip", "billing"]);
+    solved["status"] = json!("solved");
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search"))
+        .and(query_param(
+            "query",
+            "type:ticket status:open status:new group:\"Support\" tags:vip tags:billing \
+             -tags:ai_done updated>=2024-05-01T00:00:00Z brand:acme",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [
+                in_support(10, &["vip", "billing", "x"]),
+                in_support(11, &["vip"]),            // Zendesk ORs tags: only one of two
+                in_support(12, &["vip", "billing", "ai_done"]),
+                other_group,                          // phrase match on another group
+                solved,
+            ],
+            "next_page": null, "count": 5
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let q = SearchQuery {
+        statuses: rs(&["open", "new"]),
+        queue: ROption::RSome("Support".into()),
+        tags_all: rs(&["vip", "billing"]),
+        tags_none: rs(&["ai_done"]),
+        updated_since: ROption::RSome("2024-05-01T00:00:00Z".into()),
+        limit: ROption::RNone,
+        system_query: ROption::RSome("brand:acme".into()),
+    };
+    let found = client(&server).find_tickets(&q).await.unwrap();
+
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id.as_str(), "10");
+    let queue = found[0].queue.clone().unwrap();
+    assert_eq!(
+        queue.name.unwrap().as_str(),
+        "Support",
+        "name filled from the loaded cache"
+    );
+}
+
+#[tokio::test]
+async fn search_past_the_1000_cap_switches_to_export_and_follows_cursors() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search"))
+        .and(query_param("page", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [ticket(1, &[])],
+            "next_page": "https://acme.zendesk.com/api/v2/search.json?page=2", "count": 2500
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search/export"))
+        .and(query_param("query", "status:open"))
+        .and(query_param("filter[type]", "ticket"))
+        .and(query_param("page[size]", "100"))
+        .and(query_param_is_missing("page[after]"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [ticket(1, &[]), ticket(2, &[])],
+            "facets": null,
+            "meta": {"has_more": true, "after_cursor": "cur-1", "before_cursor": null},
+            "links": {"prev": null, "next": "https://acme.zendesk.com/api/v2/search/export?page[after]=cur-1"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search/export"))
+        .and(query_param("page[after]", "cur-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [ticket(2, &[]), ticket(3, &[])],
+            "facets": null,
+            "meta": {"has_more": false, "after_cursor": "cur-2", "before_cursor": null},
+            // Zendesk keeps a next link on the last page; has_more is what counts.
+            "links": {"prev": null, "next": "https://acme.zendesk.com/api/v2/search/export?page[after]=cur-2"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let q = SearchQuery {
+        statuses: rs(&["open"]),
+        ..Default::default()
+    };
+    let found = client(&server).find_tickets(&q).await.unwrap();
+
+    let ids: Vec<&str> = found.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "3"]);
+}
+
+#[tokio::test]
+async fn search_with_a_limit_under_the_cap_stays_on_offset_search() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [ticket(1, &[]), ticket(2, &[])],
+            "next_page": "https://acme.zendesk.com/api/v2/search.json?page=2", "count": 2500
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v2/search/export"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+
+    let q = SearchQuery {
+        limit: ROption::RSome(2),
+        ..Default::default()
+    };
+    assert_eq!(client(&server).find_tickets(&q).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn check_connection_names_user_role_and_url() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/users/me"))
+        .and(header("authorization", basic_header().as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "user": {"id": 377922500012u64, "name": "Agent", "email": EMAIL, "role": "admin"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let who = client(&server).check_connection().await.unwrap();
+
+    assert_eq!(who, format!("{EMAIL} (admin) on {}", server.uri()));
+}
+
+#[tokio::test]
+async fn check_connection_as_anonymous_user_is_an_auth_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/users/me"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "user": {"id": null, "name": "Anonymous user", "email": "invalid@example.com", "role": "end-user"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let err = client(&server).check_connection().await.unwrap_err();
+
+    assert_eq!(err.kind, ErrorKind::AUTH);
+    assert!(err.message.contains("anonymous"), "{}", err.message);
+    assert!(!err.message.contains(API_TOKEN));
+}

@@ -1,1 +1,323 @@
-//! TODO
+//! Ticket classification with a local ONNX model: one sentence-encoder pass per ticket, then one linear
+//! softmax head per field (queue, priority, custom labels). A bring-your-own Hugging Face
+//! sequence-classification model can stand in for encoder + head (one field).
+//!
+//! The text of a ticket is `subject + "\n" + body` (see [`TicketText::text`]), truncated at 256 tokens by
+//! default. Every field's output is the top-k labels with their probabilities; the probabilities come from
+//! a softmax over all of the field's labels, so over all labels they sum to 1.
+//!
+//! ONNX Runtime and the tokenizer run on a dedicated thread ([`encoder`]); the async API awaits it without
+//! blocking the runtime, the sync API blocks the caller (training, tools, benchmarks).
+//!
+//! # Layout
+//! - [`runtime`]: finds `libonnxruntime.so` and initialises ONNX Runtime once per process.
+//! - [`encoder`]: tokenizer + ONNX session on its own thread, batching by length; sync and async facades.
+//! - [`head`]: a linear softmax head per field; probabilities and top-k; JSON files.
+//! - [`model`]: model folder formats (otai's manifest, Hugging Face folders) and writing new folders.
+//! - [`data`]: labelled CSV / JSONL training data.
+//! - [`train`]: multinomial logistic regression with L-BFGS in pure Rust; `train_from_file`.
+//! - [`metrics`]: accuracy and macro-F1.
+//! - [`error`]: the error type.
+
+pub mod data;
+pub mod encoder;
+pub mod error;
+pub mod head;
+pub mod metrics;
+pub mod model;
+pub mod runtime;
+pub mod train;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use self::encoder::{Encoder, EncoderOptions};
+pub use self::error::{ClassifierError, Result};
+pub use self::head::{LabelScore, LinearHead};
+pub use self::train::{train_from_file, TrainOptions, TrainReport};
+
+/// The text of a ticket as the classifier sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketText {
+    /// Ticket subject (may be empty).
+    pub subject: String,
+    /// Ticket body, plain text (may be empty).
+    pub body: String,
+}
+
+impl TicketText {
+    /// A ticket text from subject and body.
+    pub fn new(subject: impl Into<String>, body: impl Into<String>) -> Self {
+        Self {
+            subject: subject.into(),
+            body: body.into(),
+        }
+    }
+
+    /// `subject + "\n" + body`, or just the non-empty one: the subject comes first because it is the densest
+    /// summary and survives truncation of long bodies. Training data with subject/body columns is combined
+    /// the same way, so training and classification see the same text.
+    pub fn text(&self) -> String {
+        let (s, b) = (self.subject.trim(), self.body.trim());
+        match (s.is_empty(), b.is_empty()) {
+            (false, false) => format!("{s}\n{b}"),
+            (false, true) => s.to_string(),
+            (true, _) => b.to_string(),
+        }
+    }
+}
+
+/// The classifier's answer for one field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldPrediction {
+    /// The field, e.g. `queue`.
+    pub field: String,
+    /// The `top_k` most likely labels, most likely first (never empty).
+    pub top: Vec<LabelScore>,
+}
+
+impl FieldPrediction {
+    /// The most likely label.
+    pub fn best(&self) -> &LabelScore {
+        &self.top[0]
+    }
+}
+
+/// The classifier's answer for one ticket: one entry per field, in the model's field order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// Per-field predictions.
+    pub fields: Vec<FieldPrediction>,
+}
+
+impl Prediction {
+    /// The prediction for `field`, if the model has that field.
+    pub fn field(&self, field: &str) -> Option<&FieldPrediction> {
+        self.fields.iter().find(|f| f.field == field)
+    }
+}
+
+/// How to load and run a classifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassifierOptions {
+    /// Encoder thread settings (truncation, threads, batch size, ONNX Runtime library).
+    pub encoder: EncoderOptions,
+    /// Labels returned per field (at least 1). Default 3.
+    pub top_k: usize,
+    /// Field name for a Hugging Face model's labels (it classifies one field). Default `queue`.
+    pub hf_field: String,
+}
+
+impl Default for ClassifierOptions {
+    fn default() -> Self {
+        Self {
+            encoder: EncoderOptions::default(),
+            top_k: 3,
+            hf_field: "queue".into(),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Field {
+    /// A linear head on the encoder's embedding.
+    Head(LinearHead),
+    /// The encoder output already is this field's logits (Hugging Face classifier).
+    Logits { field: String, labels: Vec<String> },
+}
+
+impl Field {
+    fn predict(&self, row: &[f32], k: usize) -> FieldPrediction {
+        match self {
+            Field::Head(head) => FieldPrediction {
+                field: head.field.clone(),
+                top: head.top_k(row, k),
+            },
+            Field::Logits { field, labels } => FieldPrediction {
+                field: field.clone(),
+                top: head::top_k(labels, &head::softmax(row), k),
+            },
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Field::Head(h) => &h.field,
+            Field::Logits { field, .. } => field,
+        }
+    }
+}
+
+/// One encoder and N heads: classifies tickets into every field with one encoder pass per ticket.
+/// Cheap to clone (the encoder thread is shared).
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    encoder: Encoder,
+    fields: std::sync::Arc<Vec<Field>>,
+    top_k: usize,
+    dir: PathBuf,
+}
+
+impl Classifier {
+    /// Loads a model folder: an otai folder (`otai-model.json`, encoder + heads) or a Hugging Face
+    /// sequence-classification folder (`model.onnx`, `tokenizer.json`, `config.json` with `id2label`), which
+    /// classifies the single field `options.hf_field`.
+    pub fn load(dir: &Path, options: &ClassifierOptions) -> Result<Self> {
+        match model::detect(dir)? {
+            model::FolderKind::Otai => {
+                let manifest = model::Manifest::read(dir)?;
+                let heads = manifest.load_heads(dir)?;
+                if heads.is_empty() {
+                    return Err(ClassifierError::model(
+                        dir,
+                        "this model folder has an encoder but no heads; train some with `otai train`",
+                    ));
+                }
+                let encoder = Encoder::spawn(&manifest.encoder_spec(dir), &options.encoder)?;
+                if encoder.dim() != manifest.encoder.dim {
+                    return Err(ClassifierError::model(
+                        dir,
+                        format!(
+                            "the encoder gives {}-d embeddings, the manifest says {}",
+                            encoder.dim(),
+                            manifest.encoder.dim
+                        ),
+                    ));
+                }
+                Ok(Self::new(
+                    encoder,
+                    heads.into_iter().map(Field::Head).collect(),
+                    options,
+                    dir,
+                ))
+            }
+            model::FolderKind::HuggingFace => Self::load_hf(dir, &options.hf_field, options),
+        }
+    }
+
+    /// Loads a Hugging Face sequence-classification folder as a classifier for `field`.
+    pub fn load_hf(dir: &Path, field: &str, options: &ClassifierOptions) -> Result<Self> {
+        let hf = model::HfModel::read(dir)?;
+        let encoder = Encoder::spawn(&hf.spec, &options.encoder)?;
+        if encoder.dim() != hf.labels.len() {
+            return Err(ClassifierError::model(
+                dir,
+                format!(
+                    "the model outputs {} logits but config.json's id2label has {} labels",
+                    encoder.dim(),
+                    hf.labels.len()
+                ),
+            ));
+        }
+        let fields = vec![Field::Logits {
+            field: field.to_string(),
+            labels: hf.labels,
+        }];
+        Ok(Self::new(encoder, fields, options, dir))
+    }
+
+    /// A classifier from an already loaded encoder and heads (e.g. fresh from training).
+    pub fn from_parts(
+        encoder: Encoder,
+        heads: Vec<LinearHead>,
+        options: &ClassifierOptions,
+    ) -> Result<Self> {
+        if let Some(h) = heads.iter().find(|h| h.dim != encoder.dim()) {
+            return Err(ClassifierError::InvalidInput(format!(
+                "head `{}` expects {}-d embeddings, the encoder gives {}",
+                h.field,
+                h.dim,
+                encoder.dim()
+            )));
+        }
+        Ok(Self::new(
+            encoder,
+            heads.into_iter().map(Field::Head).collect(),
+            options,
+            Path::new(""),
+        ))
+    }
+
+    fn new(encoder: Encoder, fields: Vec<Field>, options: &ClassifierOptions, dir: &Path) -> Self {
+        Self {
+            encoder,
+            fields: std::sync::Arc::new(fields),
+            top_k: options.top_k.max(1),
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// The fields this classifier predicts, in output order.
+    pub fn fields(&self) -> Vec<&str> {
+        self.fields.iter().map(Field::name).collect()
+    }
+
+    /// The model folder it was loaded from (empty for [`Classifier::from_parts`]).
+    pub fn model_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The encoder (shared with this classifier).
+    pub fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    /// Classifies tickets without blocking the async runtime. One [`Prediction`] per ticket, in order.
+    pub async fn classify_batch(&self, tickets: &[TicketText]) -> Result<Vec<Prediction>> {
+        let rows = self
+            .encoder
+            .embed(tickets.iter().map(TicketText::text).collect())
+            .await?;
+        Ok(self.predict_rows(&rows))
+    }
+
+    /// Classifies raw texts (already combined) without blocking the async runtime.
+    pub async fn classify_texts(&self, texts: Vec<String>) -> Result<Vec<Prediction>> {
+        let rows = self.encoder.embed(texts).await?;
+        Ok(self.predict_rows(&rows))
+    }
+
+    /// Blocking variant of [`Classifier::classify_batch`]; not for async code.
+    pub fn classify_batch_blocking(&self, tickets: &[TicketText]) -> Result<Vec<Prediction>> {
+        self.classify_texts_blocking(tickets.iter().map(TicketText::text).collect())
+    }
+
+    /// Blocking classification of raw texts; not for async code.
+    pub fn classify_texts_blocking(&self, texts: Vec<String>) -> Result<Vec<Prediction>> {
+        let rows = self.encoder.embed_blocking(texts)?;
+        Ok(self.predict_rows(&rows))
+    }
+
+    /// Applies every field to encoder rows (embeddings or logits).
+    fn predict_rows(&self, rows: &[Vec<f32>]) -> Vec<Prediction> {
+        rows.iter()
+            .map(|row| Prediction {
+                fields: self
+                    .fields
+                    .iter()
+                    .map(|f| f.predict(row, self.top_k))
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticket_text_joins_subject_and_body() {
+        assert_eq!(
+            TicketText::new("Card lost", "Please block it").text(),
+            "Card lost\nPlease block it"
+        );
+        assert_eq!(TicketText::new("", " body only ").text(), "body only");
+        assert_eq!(TicketText::new("subject only", "").text(), "subject only");
+        assert_eq!(TicketText::default().text(), "");
+    }
+}

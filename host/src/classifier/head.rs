@@ -1,0 +1,207 @@
+//! A linear softmax head: one field's labels scored from an embedding.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{ClassifierError, Result};
+
+/// One label and its probability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelScore {
+    /// The label, e.g. a queue name.
+    pub label: String,
+    /// Softmax probability over all of the field's labels.
+    pub probability: f32,
+}
+
+/// Multinomial logistic regression on an embedding: `softmax(W x + b)`.
+///
+/// Stored as JSON (`heads/<field>.json` in a model folder): readable, diffable, ~0.3 MB for 77 x 384.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearHead {
+    /// The ticket field this head predicts (e.g. `queue`).
+    pub field: String,
+    /// Label names; row `i` of `weights` scores `labels[i]`.
+    pub labels: Vec<String>,
+    /// Embedding length the head expects.
+    pub dim: usize,
+    /// Row-major `[labels.len() x dim]`.
+    pub weights: Vec<f32>,
+    /// One bias per label.
+    pub bias: Vec<f32>,
+}
+
+impl LinearHead {
+    /// A head with all-zero parameters (uniform probabilities); training fills it in.
+    pub fn zeros(field: impl Into<String>, labels: Vec<String>, dim: usize) -> Self {
+        let n = labels.len();
+        Self {
+            field: field.into(),
+            labels,
+            dim,
+            weights: vec![0.0; n * dim],
+            bias: vec![0.0; n],
+        }
+    }
+
+    /// Number of labels.
+    pub fn num_labels(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Checks that the shapes agree; `origin` names the file for the error message.
+    pub fn validate(&self, origin: &Path) -> Result<()> {
+        let n = self.labels.len();
+        let problem = if n == 0 {
+            Some("it has no labels".to_string())
+        } else if self.weights.len() != n * self.dim {
+            Some(format!(
+                "weights has {} values, expected labels ({n}) x dim ({}) = {}",
+                self.weights.len(),
+                self.dim,
+                n * self.dim
+            ))
+        } else if self.bias.len() != n {
+            Some(format!("bias has {} values, expected {n}", self.bias.len()))
+        } else if self
+            .weights
+            .iter()
+            .chain(&self.bias)
+            .any(|v| !v.is_finite())
+        {
+            Some("it contains NaN or infinite values".to_string())
+        } else {
+            None
+        };
+        match problem {
+            Some(p) => Err(ClassifierError::model(
+                origin,
+                format!("invalid head for field `{}`: {p}", self.field),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Raw scores `W x + b`.
+    pub fn logits(&self, embedding: &[f32]) -> Vec<f32> {
+        debug_assert_eq!(embedding.len(), self.dim);
+        self.weights
+            .chunks_exact(self.dim)
+            .zip(&self.bias)
+            .map(|(row, b)| row.iter().zip(embedding).map(|(w, x)| w * x).sum::<f32>() + b)
+            .collect()
+    }
+
+    /// Probabilities for every label, in label order; they sum to 1.
+    pub fn probabilities(&self, embedding: &[f32]) -> Vec<f32> {
+        softmax(&self.logits(embedding))
+    }
+
+    /// The `k` most likely labels, most likely first (ties: lower label index first).
+    pub fn top_k(&self, embedding: &[f32], k: usize) -> Vec<LabelScore> {
+        top_k(&self.labels, &self.probabilities(embedding), k)
+    }
+
+    /// Reads a head from JSON and validates it.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| ClassifierError::io(path, e))?;
+        let head: Self = serde_json::from_str(&text)
+            .map_err(|e| ClassifierError::model(path, format!("not a valid head file: {e}")))?;
+        head.validate(path)?;
+        Ok(head)
+    }
+
+    /// Writes the head as JSON.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string(self)
+            .map_err(|e| ClassifierError::model(path, format!("cannot serialise head: {e}")))?;
+        std::fs::write(path, text).map_err(|e| ClassifierError::io(path, e))
+    }
+}
+
+/// Numerically stable softmax (shifts by the maximum so `exp` cannot overflow).
+pub fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = logits.iter().map(|&l| (l - max).exp()).collect();
+    let sum: f32 = exps.iter().sum();
+    exps.into_iter().map(|e| e / sum).collect()
+}
+
+/// The `k` highest probabilities with their labels, highest first.
+pub fn top_k(labels: &[String], probabilities: &[f32], k: usize) -> Vec<LabelScore> {
+    let mut order: Vec<usize> = (0..probabilities.len()).collect();
+    order.sort_by(|&a, &b| {
+        probabilities[b]
+            .total_cmp(&probabilities[a])
+            .then(a.cmp(&b))
+    });
+    order
+        .into_iter()
+        .take(k.max(1))
+        .map(|i| LabelScore {
+            label: labels[i].clone(),
+            probability: probabilities[i],
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head() -> LinearHead {
+        LinearHead {
+            field: "queue".into(),
+            labels: vec!["a".into(), "b".into(), "c".into()],
+            dim: 2,
+            weights: vec![1.0, 0.0, 0.0, 1.0, -1.0, -1.0],
+            bias: vec![0.0, 0.5, 0.0],
+        }
+    }
+
+    #[test]
+    fn probabilities_sum_to_one_and_top_k_is_ordered() {
+        let h = head();
+
+        let p = h.probabilities(&[0.3, 0.9]);
+        let top = h.top_k(&[0.3, 0.9], 3);
+
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6, "{p:?}");
+        assert_eq!(top[0].label, "b");
+        assert!(top.windows(2).all(|w| w[0].probability >= w[1].probability));
+        assert_eq!(h.top_k(&[0.3, 0.9], 1).len(), 1);
+    }
+
+    #[test]
+    fn softmax_survives_huge_logits() {
+        let p = softmax(&[1000.0, 999.0, -1000.0]);
+
+        assert!(p.iter().all(|v| v.is_finite()));
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn save_and_load_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("queue.json");
+
+        head().save(&path).unwrap();
+        let loaded = LinearHead::load(&path).unwrap();
+
+        assert_eq!(loaded, head());
+    }
+
+    #[test]
+    fn a_head_with_wrong_shapes_is_rejected_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.json");
+        let mut h = head();
+        h.bias.pop();
+        std::fs::write(&path, serde_json::to_string(&h).unwrap()).unwrap();
+
+        let err = LinearHead::load(&path).unwrap_err().to_string();
+
+        assert!(err.contains("bad.json") && err.contains("bias"), "{err}");
+    }
+}

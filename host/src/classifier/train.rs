@@ -1,0 +1,729 @@
+//! Training heads in pure Rust: multinomial logistic regression with L2 regularisation on frozen,
+//! L2-normalised sentence embeddings, fitted full-batch with L-BFGS.
+//!
+//! The loss is convex, so L-BFGS reaches the same optimum from the all-zero start every time: training is
+//! deterministic (the held-out split is seeded) and needs no learning-rate tuning. Embeddings are unit
+//! length, so no standardisation is needed.
+//!
+//! [`train_from_file`] is the whole `otai train` job: load data, embed it, hold out a stratified split,
+//! fit one head per field, score the held-out split, refit on all data, write the model folder.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
+
+use super::data::Dataset;
+use super::encoder::{Encoder, EncoderOptions};
+use super::error::{ClassifierError, Result};
+use super::head::LinearHead;
+use super::metrics::{self, Metrics};
+use super::model;
+
+/// Training settings. `Default` gives the values used for the BANKING77 demo model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOptions {
+    /// Fields (label columns) to train; `None` = every label column in the data.
+    pub fields: Option<Vec<String>>,
+    /// Fraction of examples held out for the reported metrics (stratified by the first field). 0 = none.
+    pub holdout: f64,
+    /// Seed of the held-out split.
+    pub seed: u64,
+    /// L2 penalty on the weights (`lambda / 2 * |W|^2` added to the mean cross-entropy).
+    pub l2: f64,
+    /// L-BFGS iteration cap per head.
+    pub max_iterations: usize,
+    /// After scoring on the held-out split, refit every head on all examples (the model that is saved).
+    pub refit_on_all: bool,
+    /// Replace an existing output folder.
+    pub overwrite: bool,
+    /// How the encoder runs while embedding the data.
+    pub encoder: EncoderOptions,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            fields: None,
+            holdout: 0.1,
+            seed: 42,
+            l2: 1e-4,
+            max_iterations: 500,
+            refit_on_all: true,
+            overwrite: false,
+            encoder: EncoderOptions::default(),
+        }
+    }
+}
+
+/// What training did and how well it scored, per field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainReport {
+    /// The training data file.
+    pub data: PathBuf,
+    /// Examples in the file.
+    pub examples: usize,
+    /// Examples the held-out metrics were trained on.
+    pub train_examples: usize,
+    /// Examples held out for the metrics.
+    pub holdout_examples: usize,
+    /// Whether the saved heads were refitted on all examples.
+    pub refit_on_all: bool,
+    /// L2 penalty used.
+    pub l2: f64,
+    /// Seed of the split.
+    pub seed: u64,
+    /// Per-field results.
+    pub fields: Vec<FieldReport>,
+    /// Seconds spent embedding the texts.
+    pub embed_seconds: f64,
+    /// Seconds spent fitting heads (all fits).
+    pub fit_seconds: f64,
+}
+
+/// Training result of one field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldReport {
+    /// The field.
+    pub field: String,
+    /// Number of labels.
+    pub labels: usize,
+    /// Examples with a label for this field.
+    pub labelled: usize,
+    /// Metrics on the held-out split (`None` without a split).
+    pub holdout: Option<Metrics>,
+    /// L-BFGS iterations of the final fit.
+    pub iterations: usize,
+    /// Final training loss (mean cross-entropy + penalty).
+    pub loss: f64,
+}
+
+impl fmt::Display for TrainReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Trained on {} ({} examples; {} for fitting, {} held out{}).",
+            self.data.display(),
+            self.examples,
+            self.train_examples,
+            self.holdout_examples,
+            if self.refit_on_all {
+                ", then refitted on all"
+            } else {
+                ""
+            }
+        )?;
+        writeln!(
+            f,
+            "{:<16} {:>7} {:>9} {:>10} {:>9}",
+            "field", "labels", "labelled", "accuracy", "macro-F1"
+        )?;
+        for r in &self.fields {
+            let (acc, f1) = match &r.holdout {
+                Some(m) => (
+                    format!("{:.2} %", 100.0 * m.accuracy),
+                    format!("{:.3}", m.macro_f1),
+                ),
+                None => ("-".into(), "-".into()),
+            };
+            writeln!(
+                f,
+                "{:<16} {:>7} {:>9} {:>10} {:>9}",
+                r.field, r.labels, r.labelled, acc, f1
+            )?;
+        }
+        write!(
+            f,
+            "Embedding took {:.1} s, fitting {:.1} s.",
+            self.embed_seconds, self.fit_seconds
+        )
+    }
+}
+
+/// Embeds every text (sync; logs progress), as an `[n, dim]` matrix.
+pub fn embed_texts(encoder: &Encoder, texts: &[String]) -> Result<Array2<f32>> {
+    let dim = encoder.dim();
+    let mut data = Vec::with_capacity(texts.len() * dim);
+    let started = Instant::now();
+    // Chunks keep memory flat and give progress; the encoder batches inside a chunk by length.
+    for (i, chunk) in texts.chunks(512).enumerate() {
+        for row in encoder.embed_blocking(chunk.to_vec())? {
+            data.extend_from_slice(&row);
+        }
+        let done = (i * 512 + chunk.len()).min(texts.len());
+        tracing::info!(
+            done,
+            total = texts.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "Embedding texts."
+        );
+    }
+    Array2::from_shape_vec((texts.len(), dim), data)
+        .map_err(|e| ClassifierError::Inference(format!("embedding matrix: {e}")))
+}
+
+/// The whole training job: `data` (CSV/JSONL) embedded with the encoder in `encoder_dir`, heads written
+/// with the encoder into a new model folder `out`. Returns the report to print.
+pub fn train_from_file(
+    encoder_dir: &Path,
+    data: &Path,
+    out: &Path,
+    options: &TrainOptions,
+) -> Result<TrainReport> {
+    let dataset = Dataset::load(data, options.fields.as_deref())?;
+    let encoder = Encoder::load(encoder_dir, &options.encoder)?;
+    let started = Instant::now();
+    let x = embed_texts(&encoder, &dataset.texts)?;
+    let embed_seconds = started.elapsed().as_secs_f64();
+    drop(encoder);
+    let (heads, mut report) = train_heads(x.view(), &dataset, options)?;
+    report.embed_seconds = embed_seconds;
+    let summary =
+        serde_json::to_value(&report).map_err(|e| ClassifierError::Inference(e.to_string()))?;
+    model::write_model_folder(encoder_dir, &heads, Some(&summary), out, options.overwrite)?;
+    Ok(report)
+}
+
+/// Fits one head per field of `dataset` on the embeddings `x` (row `i` = example `i`): split, fit, score,
+/// refit. `embed_seconds` of the report is left at 0.
+pub fn train_heads(
+    x: ArrayView2<'_, f32>,
+    dataset: &Dataset,
+    options: &TrainOptions,
+) -> Result<(Vec<LinearHead>, TrainReport)> {
+    if x.nrows() != dataset.len() {
+        return Err(ClassifierError::InvalidInput(format!(
+            "{} embeddings for {} examples",
+            x.nrows(),
+            dataset.len()
+        )));
+    }
+    if dataset.fields.is_empty() {
+        return Err(ClassifierError::InvalidInput(
+            "the data has no fields to train".into(),
+        ));
+    }
+    if !(0.0..1.0).contains(&options.holdout) {
+        return Err(ClassifierError::InvalidInput(format!(
+            "holdout must be in [0, 1), got {}",
+            options.holdout
+        )));
+    }
+    let started = Instant::now();
+    let is_holdout = stratified_split(&dataset.labels[0], options.holdout, options.seed);
+    let holdout_examples = is_holdout.iter().filter(|&&h| h).count();
+    let mut heads = Vec::new();
+    let mut fields = Vec::new();
+    for (f, field) in dataset.fields.iter().enumerate() {
+        let labels: Vec<String> = dataset.labels[f]
+            .iter()
+            .flatten()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if labels.len() < 2 {
+            return Err(ClassifierError::data(
+                &dataset.path,
+                0,
+                format!(
+                    "field `{field}` has {} distinct label(s); a classifier needs at least 2",
+                    labels.len()
+                ),
+            ));
+        }
+        let index = |l: &String| labels.binary_search(l).unwrap_or_default();
+        let labelled: Vec<usize> = (0..dataset.len())
+            .filter(|&i| dataset.labels[f][i].is_some())
+            .collect();
+        let y_of = |rows: &[usize]| -> Vec<usize> {
+            rows.iter()
+                .map(|&i| index(dataset.labels[f][i].as_ref().unwrap_or(&labels[0])))
+                .collect()
+        };
+        let fit = |rows: &[usize]| {
+            let xs = x.select(Axis(0), rows);
+            fit_head(field, &labels, xs.view(), &y_of(rows), options)
+        };
+        let mut holdout = None;
+        let mut final_fit = None;
+        if holdout_examples > 0 {
+            let train_rows: Vec<usize> = labelled
+                .iter()
+                .copied()
+                .filter(|&i| !is_holdout[i])
+                .collect();
+            let test_rows: Vec<usize> = labelled
+                .iter()
+                .copied()
+                .filter(|&i| is_holdout[i])
+                .collect();
+            let (head, stats) = fit(&train_rows);
+            if !test_rows.is_empty() {
+                let xt = x.select(Axis(0), &test_rows);
+                let predicted = predict_indices(&head, xt.view());
+                holdout = Some(metrics::score(&y_of(&test_rows), &predicted, labels.len()));
+            }
+            if !options.refit_on_all {
+                final_fit = Some((head, stats));
+            }
+        }
+        let (head, stats) = match final_fit {
+            Some(done) => done,
+            None => fit(&labelled),
+        };
+        tracing::info!(field = %field, labels = labels.len(), iterations = stats.iterations, "Fitted head.");
+        fields.push(FieldReport {
+            field: field.clone(),
+            labels: labels.len(),
+            labelled: labelled.len(),
+            holdout,
+            iterations: stats.iterations,
+            loss: stats.loss,
+        });
+        heads.push(head);
+    }
+    let report = TrainReport {
+        data: dataset.path.clone(),
+        examples: dataset.len(),
+        train_examples: dataset.len() - holdout_examples,
+        holdout_examples,
+        refit_on_all: options.refit_on_all || holdout_examples == 0,
+        l2: options.l2,
+        seed: options.seed,
+        fields,
+        embed_seconds: 0.0,
+        fit_seconds: started.elapsed().as_secs_f64(),
+    };
+    Ok((heads, report))
+}
+
+/// Scores `heads` on labelled embeddings: per head whose field the data has, accuracy and macro-F1. A
+/// label the head does not know counts as an error.
+pub fn evaluate(
+    heads: &[LinearHead],
+    x: ArrayView2<'_, f32>,
+    dataset: &Dataset,
+) -> Vec<(String, Metrics)> {
+    let mut out = Vec::new();
+    for head in heads {
+        let Some(f) = dataset.field_index(&head.field) else {
+            continue;
+        };
+        let rows: Vec<usize> = (0..dataset.len())
+            .filter(|&i| dataset.labels[f][i].is_some())
+            .collect();
+        let unknown = head.num_labels();
+        let truth: Vec<usize> = rows
+            .iter()
+            .map(|&i| {
+                let label = dataset.labels[f][i].as_deref().unwrap_or_default();
+                head.labels
+                    .iter()
+                    .position(|l| l == label)
+                    .unwrap_or(unknown)
+            })
+            .collect();
+        let xs = x.select(Axis(0), &rows);
+        let predicted = predict_indices(head, xs.view());
+        out.push((
+            head.field.clone(),
+            metrics::score(&truth, &predicted, unknown + 1),
+        ));
+    }
+    out
+}
+
+/// Most likely label index per row.
+pub fn predict_indices(head: &LinearHead, x: ArrayView2<'_, f32>) -> Vec<usize> {
+    let w = ArrayView2::from_shape((head.num_labels(), head.dim), &head.weights)
+        .expect("validated head shape");
+    let z = x.dot(&w.t());
+    z.rows()
+        .into_iter()
+        .map(|row| {
+            row.iter()
+                .zip(&head.bias)
+                .enumerate()
+                .fold((0, f32::NEG_INFINITY), |best, (j, (v, b))| {
+                    if v + b > best.1 {
+                        (j, v + b)
+                    } else {
+                        best
+                    }
+                })
+                .0
+        })
+        .collect()
+}
+
+/// Outcome of one fit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitStats {
+    /// L-BFGS iterations run.
+    pub iterations: usize,
+    /// Final objective.
+    pub loss: f64,
+}
+
+/// Fits a softmax head on `x` (`[n, dim]`) with label indices `y` into `labels`.
+pub fn fit_head(
+    field: &str,
+    labels: &[String],
+    x: ArrayView2<'_, f32>,
+    y: &[usize],
+    options: &TrainOptions,
+) -> (LinearHead, FitStats) {
+    let (n, d) = x.dim();
+    let c = labels.len();
+    let mut head = LinearHead::zeros(field, labels.to_vec(), d);
+    if n == 0 {
+        return (
+            head,
+            FitStats {
+                iterations: 0,
+                loss: 0.0,
+            },
+        );
+    }
+    let objective = Objective {
+        x,
+        y,
+        classes: c,
+        l2: options.l2,
+    };
+    let (theta, iterations, loss) = lbfgs(
+        |t| objective.eval(t),
+        vec![0.0; c * d + c],
+        options.max_iterations,
+    );
+    head.weights = theta[..c * d].iter().map(|&v| v as f32).collect();
+    head.bias = theta[c * d..].iter().map(|&v| v as f32).collect();
+    (head, FitStats { iterations, loss })
+}
+
+/// Mean cross-entropy of softmax(X W^T + b) plus `l2 / 2 * |W|^2`, over parameters `[W (c x d), b (c)]`.
+struct Objective<'a> {
+    x: ArrayView2<'a, f32>,
+    y: &'a [usize],
+    classes: usize,
+    l2: f64,
+}
+
+impl Objective<'_> {
+    fn eval(&self, theta: &[f64]) -> (f64, Vec<f64>) {
+        let (n, d) = self.x.dim();
+        let c = self.classes;
+        let w = Array2::from_shape_vec((c, d), theta[..c * d].iter().map(|&v| v as f32).collect())
+            .expect("parameter length");
+        let b = Array1::from_iter(theta[c * d..].iter().map(|&v| v as f32));
+        // The products run in f32 (fast, matrixmultiply); sums that decide convergence run in f64.
+        let mut z = self.x.dot(&w.t());
+        z += &b;
+        let mut loss = 0.0f64;
+        let inv_n = 1.0 / n as f32;
+        for (mut row, &yi) in z.rows_mut().into_iter().zip(self.y) {
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let mut sum = 0.0f32;
+            for v in row.iter_mut() {
+                *v = (*v - max).exp();
+                sum += *v;
+            }
+            loss += (sum.ln() as f64) - ((row[yi].ln()) as f64);
+            for v in row.iter_mut() {
+                *v *= inv_n / sum;
+            }
+            row[yi] -= inv_n;
+        }
+        // z now holds the gradient of the mean loss with respect to the logits.
+        let gw = z.t().dot(&self.x);
+        let gb = z.sum_axis(Axis(0));
+        let mut grad = Vec::with_capacity(theta.len());
+        let mut penalty = 0.0f64;
+        for (g, &t) in gw.iter().zip(&theta[..c * d]) {
+            grad.push(*g as f64 + self.l2 * t);
+            penalty += t * t;
+        }
+        grad.extend(gb.iter().map(|&g| g as f64));
+        (loss / n as f64 + 0.5 * self.l2 * penalty, grad)
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Minimises a smooth convex function with L-BFGS (10 correction pairs, backtracking Armijo line search).
+/// Returns the parameters, the iterations run and the final value.
+fn lbfgs(
+    mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>),
+    mut x: Vec<f64>,
+    max_iterations: usize,
+) -> (Vec<f64>, usize, f64) {
+    const HISTORY: usize = 10;
+    const GRAD_TOL: f64 = 1e-6;
+    const REL_TOL: f64 = 1e-10;
+    let (mut fx, mut g) = f(&x);
+    let mut s_hist: Vec<Vec<f64>> = Vec::new();
+    let mut y_hist: Vec<Vec<f64>> = Vec::new();
+    let mut iterations = 0;
+    while iterations < max_iterations {
+        if g.iter().fold(0.0f64, |m, v| m.max(v.abs())) < GRAD_TOL {
+            break;
+        }
+        // Two-loop recursion: d = -H g.
+        let mut q = g.clone();
+        let mut alphas = Vec::with_capacity(s_hist.len());
+        for (s, y) in s_hist.iter().zip(&y_hist).rev() {
+            let rho = 1.0 / dot(y, s);
+            let a = rho * dot(s, &q);
+            q.iter_mut().zip(y).for_each(|(qi, yi)| *qi -= a * yi);
+            alphas.push((a, rho));
+        }
+        let gamma = match (s_hist.last(), y_hist.last()) {
+            (Some(s), Some(y)) => dot(s, y) / dot(y, y),
+            // First step: a unit-length move, since the gradient's scale says nothing about the curvature.
+            _ => 1.0 / dot(&g, &g).sqrt().max(1e-12),
+        };
+        q.iter_mut().for_each(|v| *v *= gamma);
+        for ((s, y), (a, rho)) in s_hist.iter().zip(&y_hist).zip(alphas.into_iter().rev()) {
+            let b = rho * dot(y, &q);
+            q.iter_mut().zip(s).for_each(|(qi, si)| *qi += (a - b) * si);
+        }
+        let mut dir: Vec<f64> = q.into_iter().map(|v| -v).collect();
+        let mut slope = dot(&g, &dir);
+        if slope >= 0.0 {
+            // Not a descent direction (numerical trouble): restart from steepest descent.
+            s_hist.clear();
+            y_hist.clear();
+            dir = g.iter().map(|v| -v).collect();
+            slope = dot(&g, &dir);
+        }
+        let mut step = 1.0;
+        let (mut x_new, mut f_new, mut g_new);
+        loop {
+            x_new = x
+                .iter()
+                .zip(&dir)
+                .map(|(xi, di)| xi + step * di)
+                .collect::<Vec<_>>();
+            (f_new, g_new) = f(&x_new);
+            if f_new <= fx + 1e-4 * step * slope || step < 1e-10 {
+                break;
+            }
+            step *= 0.5;
+        }
+        iterations += 1;
+        let s: Vec<f64> = x_new.iter().zip(&x).map(|(a, b)| a - b).collect();
+        let y: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
+        let converged = (fx - f_new).abs() <= REL_TOL * fx.abs().max(1.0);
+        // Keep only pairs with positive curvature so the inverse-Hessian estimate stays positive definite.
+        if dot(&s, &y) > 1e-12 {
+            if s_hist.len() == HISTORY {
+                s_hist.remove(0);
+                y_hist.remove(0);
+            }
+            s_hist.push(s);
+            y_hist.push(y);
+        }
+        x = x_new;
+        fx = f_new;
+        g = g_new;
+        if converged {
+            break;
+        }
+    }
+    (x, iterations, fx)
+}
+
+/// Marks a seeded, stratified `fraction` of examples as held out: per label of `strata`, shuffle and take
+/// `round(fraction * count)` (at least one when the label has two or more examples). Unlabelled examples
+/// form their own stratum.
+pub fn stratified_split(strata: &[Option<String>], fraction: f64, seed: u64) -> Vec<bool> {
+    let mut out = vec![false; strata.len()];
+    if fraction <= 0.0 {
+        return out;
+    }
+    let mut groups: std::collections::BTreeMap<Option<&str>, Vec<usize>> = Default::default();
+    for (i, s) in strata.iter().enumerate() {
+        groups.entry(s.as_deref()).or_default().push(i);
+    }
+    let mut rng = SplitMix64(seed);
+    for (_, mut members) in groups {
+        // Fisher-Yates with a fixed generator: the same seed gives the same split on every machine.
+        for i in (1..members.len()).rev() {
+            let j = (rng.next() % (i as u64 + 1)) as usize;
+            members.swap(i, j);
+        }
+        let mut take = (fraction * members.len() as f64).round() as usize;
+        if take == 0 && members.len() >= 2 {
+            take = 1;
+        }
+        take = take.min(members.len().saturating_sub(1));
+        for &i in &members[..take] {
+            out[i] = true;
+        }
+    }
+    out
+}
+
+/// A tiny, well-known PRNG (Steele et al.), enough for shuffling.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Points around `classes` orthogonal unit directions in `dim` dimensions, L2-normalised.
+    fn synthetic(
+        classes: usize,
+        per_class: usize,
+        dim: usize,
+        seed: u64,
+    ) -> (Array2<f32>, Vec<usize>) {
+        let mut rng = SplitMix64(seed);
+        let mut uniform = move || (rng.next() >> 11) as f32 / (1u64 << 53) as f32 - 0.5;
+        let mut x = Array2::<f32>::zeros((classes * per_class, dim));
+        let mut y = Vec::new();
+        for c in 0..classes {
+            for k in 0..per_class {
+                let mut row = x.row_mut(c * per_class + k);
+                for v in row.iter_mut() {
+                    *v = 0.3 * uniform();
+                }
+                row[c] += 1.0;
+                let norm = row.dot(&row).sqrt();
+                row.mapv_inplace(|v| v / norm);
+                y.push(c);
+            }
+        }
+        (x, y)
+    }
+
+    #[test]
+    fn separable_synthetic_data_is_learned() {
+        let (x, y) = synthetic(5, 40, 16, 7);
+        let labels: Vec<String> = (0..5).map(|c| format!("c{c}")).collect();
+
+        let (head, stats) = fit_head("f", &labels, x.view(), &y, &TrainOptions::default());
+        let predicted = predict_indices(&head, x.view());
+
+        assert_eq!(predicted, y);
+        assert!(stats.iterations > 1 && stats.loss < 0.5, "{stats:?}");
+        let p = head.probabilities(x.row(0).as_slice().unwrap());
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn the_gradient_matches_finite_differences() {
+        let (x, y) = synthetic(3, 5, 4, 1);
+        let obj = Objective {
+            x: x.view(),
+            y: &y,
+            classes: 3,
+            l2: 0.01,
+        };
+        let theta: Vec<f64> = (0..15).map(|i| (i as f64 * 0.37).sin()).collect();
+
+        let (_, grad) = obj.eval(&theta);
+
+        for k in [0, 5, 11, 13] {
+            let h = 1e-3;
+            let mut plus = theta.clone();
+            plus[k] += h;
+            let mut minus = theta.clone();
+            minus[k] -= h;
+            let numeric = (obj.eval(&plus).0 - obj.eval(&minus).0) / (2.0 * h);
+            assert!(
+                (numeric - grad[k]).abs() < 1e-3,
+                "param {k}: {numeric} vs {}",
+                grad[k]
+            );
+        }
+    }
+
+    #[test]
+    fn training_is_deterministic() {
+        let (x, y) = synthetic(4, 20, 8, 3);
+        let labels: Vec<String> = (0..4).map(|c| format!("c{c}")).collect();
+
+        let (a, _) = fit_head("f", &labels, x.view(), &y, &TrainOptions::default());
+        let (b, _) = fit_head("f", &labels, x.view(), &y, &TrainOptions::default());
+
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn train_heads_reports_holdout_metrics_per_field() {
+        let (x, y) = synthetic(3, 30, 8, 5);
+        let ds = Dataset {
+            path: "synthetic.csv".into(),
+            texts: vec![String::new(); y.len()],
+            lines: (2..y.len() + 2).collect(),
+            fields: vec!["queue".into(), "priority".into()],
+            labels: vec![
+                y.iter().map(|c| Some(format!("q{c}"))).collect(),
+                y.iter()
+                    .map(|&c| Some(if c == 0 { "high" } else { "low" }.to_string()))
+                    .collect(),
+            ],
+        };
+
+        let (heads, report) = train_heads(x.view(), &ds, &TrainOptions::default()).unwrap();
+
+        assert_eq!(heads.len(), 2);
+        assert_eq!(report.holdout_examples, 9);
+        for field in &report.fields {
+            let m = field.holdout.unwrap();
+            assert!(m.accuracy > 0.99 && m.macro_f1 > 0.99, "{field:?}");
+        }
+        assert!(report.to_string().contains("queue"));
+    }
+
+    #[test]
+    fn the_split_is_stratified_and_seeded() {
+        let strata: Vec<Option<String>> = (0..100).map(|i| Some(format!("l{}", i % 4))).collect();
+
+        let a = stratified_split(&strata, 0.2, 9);
+        let b = stratified_split(&strata, 0.2, 9);
+        let c = stratified_split(&strata, 0.2, 10);
+
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        for l in 0..4 {
+            let held = (0..100).filter(|&i| i % 4 == l && a[i]).count();
+            assert_eq!(held, 5);
+        }
+    }
+
+    #[test]
+    fn a_field_with_one_label_is_an_error_naming_it() {
+        let ds = Dataset {
+            path: "d.csv".into(),
+            texts: vec![String::new(); 3],
+            lines: vec![2, 3, 4],
+            fields: vec!["queue".into()],
+            labels: vec![vec![Some("a".into()); 3]],
+        };
+        let x = Array2::<f32>::zeros((3, 4));
+
+        let err = train_heads(x.view(), &ds, &TrainOptions::default())
+            .unwrap_err()
+            .to_string();
+
+        assert!(err.contains("queue") && err.contains("at least 2"), "{err}");
+    }
+}

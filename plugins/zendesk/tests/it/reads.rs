@@ -392,3 +392,51 @@ async fn check_connection_as_anonymous_user_is_an_auth_error() {
     assert!(err.message.contains("anonymous"), "{}", err.message);
     assert!(!err.message.contains(API_TOKEN));
 }
+
+#[tokio::test]
+async fn search_continues_with_export_when_the_cap_is_exhausted_before_the_limit() {
+    let server = MockServer::start().await;
+    // 1,000 results Zendesk-side, but none carries both tags (Zendesk ORs repeated tags:),
+    // so the 10 offset pages yield nothing and export must take over.
+    for page in 1..=10u64 {
+        Mock::given(method("GET"))
+            .and(path("/api/v2/search"))
+            .and(query_param("page", page.to_string().as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "results": [ticket(page, &["vip"])],
+                "next_page": format!("https://acme.zendesk.com/api/v2/search.json?page={}", page + 1),
+                "count": 1000
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search"))
+        .and(query_param("page", "11"))
+        .respond_with(ResponseTemplate::new(422))
+        .expect(0)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search/export"))
+        .and(query_param("query", "tags:vip tags:billing"))
+        .and(query_param("filter[type]", "ticket"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [ticket(1, &["vip"]), ticket(2000, &["vip", "billing"])],
+            "meta": {"has_more": false, "after_cursor": null},
+            "links": {"next": null, "prev": null}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let q = SearchQuery {
+        tags_all: rs(&["vip", "billing"]),
+        ..Default::default()
+    };
+    let found = client(&server).find_tickets(&q).await.unwrap();
+
+    let ids: Vec<&str> = found.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["2000"]);
+}

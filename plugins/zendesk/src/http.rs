@@ -93,23 +93,20 @@ impl Http {
             Verify::System => {}
             Verify::Disabled => builder = builder.tls_danger_accept_invalid_certs(true),
             Verify::CaBundle(path) => {
+                // The path is a param value: the message names the key only.
                 let pem = std::fs::read(path).map_err(|e| {
                     config_error(format!(
-                        "`verify`: cannot read the CA bundle {}: {e}",
-                        path.display()
+                        "`verify`: cannot read the CA bundle file ({})",
+                        e.kind()
                     ))
                 })?;
                 let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
-                    config_error(format!(
-                        "`verify`: {} is not a PEM bundle of CA certificates",
-                        path.display()
-                    ))
+                    config_error("`verify`: the file is not a PEM bundle of CA certificates")
                 })?;
                 if certs.is_empty() {
-                    return Err(config_error(format!(
-                        "`verify`: {} contains no certificate",
-                        path.display()
-                    )));
+                    return Err(config_error(
+                        "`verify`: the CA bundle file contains no certificate",
+                    ));
                 }
                 builder = builder.tls_certs_merge(certs);
             }

@@ -9,11 +9,14 @@
 //! - `updated>=<updated_since>`;
 //! - `system_query` appended verbatim.
 //!
-//! Zendesk treats repeated `tags:` terms as alternatives (any of the tags), while the unified
-//! contract is "all of these tags", and `group:"Name"` is a phrase match that also hits
-//! `"Name 2"`. So every result is checked here too: status among the statuses, `group_id` equal to
-//! the id the name resolves to, every required tag present, no forbidden tag present. The query
-//! only narrows what Zendesk sends; the check decides.
+//! Whether Zendesk combines repeated `tags:` terms as alternatives (any of the tags, as user
+//! reports describe) or as a conjunction is not stated in the reference we could consult; the
+//! unified contract is "all of these tags". Either way the query returns a superset of the tickets
+//! carrying all the tags. Likewise `group:"Name"` is a phrase match that also hits `"Name 2"`.
+//! So every result is checked here too: status among the statuses, `group_id` equal to the id the
+//! name resolves to (through the groups cache), every required tag present, no forbidden tag
+//! present. The query only narrows what Zendesk sends; the check decides. A consequence: a page
+//! can yield fewer matches than it has results, so paging continues until the limit is reached.
 //!
 //! Paging: `GET /api/v2/search` (offset, 100 per page, `sort_by=created_at&sort_order=asc`) serves
 //! at most 1,000 results (page 11 is a 422). Search export (`GET /api/v2/search/export`, cursor,

@@ -4,12 +4,18 @@
 //! writes the result back.
 //!
 //! ## Layout
+//! - [`cli`]: the command line as clap types.
+//! - [`commands`]: one module per subcommand (`plugins list`, `check`, `tickets ...`).
+//! - [`logging`]: the `tracing` subscriber on stderr.
 //! - [`config`]: the YAML configuration, raw (serde) to validated, with `{{ get_env('X') }}` templates.
 //! - [`plugins`]: finds and loads adapter `.so` files and wraps their services in native types.
 //! - [`ticket`]: the host's own ticket model and the async `TicketSystem` trait the rest of the host uses.
 //! - [`classifier`]: ONNX encoder + classification heads (ort + tokenizers on their own thread).
 
 pub mod classifier;
+pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod logging;
 pub mod plugins;
 pub mod ticket;

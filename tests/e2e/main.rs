@@ -1,1 +1,16 @@
-//! End-to-end tests: the real `otai` library loading real plugin `.so` files.
+//! End-to-end tests: the real `otai` library and binary loading real plugin `.so` files.
+//!
+//! The plugins are dev-dependencies of the host, so `cargo test -p otai` builds their `.so` files
+//! into `target/<profile>/deps/`, next to this test binary; [`support`] copies them into a fresh
+//! temporary plugins directory per test.
+//!
+//! ## Layout
+//! - [`support`]: locating the built plugins, temporary plugins directories, config helpers.
+//! - [`loader`]: every way loading a plugins directory can fail, and the good plugin still loading.
+//! - [`services`]: constructing ticket systems through the loader; the misbehaving plugin's modes.
+//! - [`cli`]: the `otai` binary's `plugins list`, `check` and `tickets` commands.
+
+mod cli;
+mod loader;
+mod services;
+mod support;

@@ -1,1 +1,19 @@
-//! TODO
+//! Adapter plugins: finding and loading the `.so` files, and wrapping their services in the host's
+//! own types.
+//!
+//! ## Layout
+//! - [`loader`]: scans the plugins directory and loads each library, keeping every failure.
+//! - [`registry`]: the loaded plugins, and construction of configured ticket systems from them.
+//! - [`foreign`]: [`ForeignTicketSystem`], a plugin service behind the native [`TicketSystem`](crate::ticket::TicketSystem) trait.
+//! - `convert`: `R*` interface types to and from the host's ticket types.
+//! - [`host_context`]: the logging callbacks handed to plugins.
+
+mod convert;
+pub mod foreign;
+pub mod host_context;
+pub mod loader;
+pub mod registry;
+
+pub use foreign::ForeignTicketSystem;
+pub use loader::{load_dir, LoadError, LoadFailure, LoadReport, LoadedPlugin, ServiceDescription};
+pub use registry::{PluginRegistry, ServiceError, ServiceProblem};

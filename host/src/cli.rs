@@ -1,0 +1,248 @@
+//! The command line, as clap types. Each subcommand's behaviour lives in [`crate::commands`];
+//! a new command is a variant of [`Command`] plus a module there.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// On-premise ticket AI: reads tickets from a help desk through an adapter plugin, classifies
+/// them with a local model and writes the result back.
+#[derive(Debug, Parser)]
+#[command(name = "otai", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The configuration file [default: config/config.yml].
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "OTAI_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// The plugins directory (overrides `plugins_dir:` in the configuration; default `plugins`).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub plugins_dir: Option<PathBuf>,
+
+    /// Log verbosity on stderr: error, warn, info, debug, trace, or tracing directives such as
+    /// `otai=debug,otai::plugin=trace`. Overrides RUST_LOG.
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inspect the plugins directory.
+    #[command(subcommand)]
+    Plugins(PluginsCommand),
+    /// Check the configuration and plugins without touching a help desk (unless --connect).
+    Check(CheckArgs),
+    /// Read and write tickets through a configured ticket system, to try an adapter by hand.
+    #[command(subcommand)]
+    Tickets(TicketsCommand),
+}
+
+impl Command {
+    /// The log level when neither --log-level nor RUST_LOG says otherwise. Inspection commands
+    /// print their findings on stdout, so their logs stay quiet unless something is wrong.
+    pub fn default_log_level(&self) -> &'static str {
+        match self {
+            Command::Plugins(_) | Command::Check(_) | Command::Tickets(_) => "warn",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginsCommand {
+    /// List every `*.so` in the plugins directory: loaded plugins with their services, and every
+    /// file that failed to load with the reason. Exits non-zero if any failed.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Also make one authenticated read per ticket system.
+    #[arg(long)]
+    pub connect: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TicketsCommand {
+    /// Find tickets; prints one JSON ticket per line.
+    Find(FindArgs),
+    /// Get one ticket; prints it as JSON.
+    Get(GetArgs),
+    /// Apply a partial update to one ticket; prints the updated ticket as JSON.
+    Update(UpdateArgs),
+    /// Add a note to one ticket (internal unless --public).
+    Note(NoteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FindArgs {
+    /// The ticket system, as named under `ticket_systems:`.
+    pub system: String,
+    /// Any of these statuses (repeatable).
+    #[arg(long = "status", value_name = "S")]
+    pub statuses: Vec<String>,
+    /// In this queue (by name).
+    #[arg(long, value_name = "Q")]
+    pub queue: Option<String>,
+    /// Carrying this tag (repeatable: all of them).
+    #[arg(long = "tag", value_name = "T")]
+    pub tags: Vec<String>,
+    /// Not carrying this tag (repeatable: none of them).
+    #[arg(long = "without-tag", value_name = "T")]
+    pub without_tags: Vec<String>,
+    /// Updated at or after this ISO-8601 time, e.g. 2024-05-01T00:00:00Z.
+    #[arg(long, value_name = "TS")]
+    pub updated_since: Option<String>,
+    /// A query in the help desk's own syntax, combined with the conditions above.
+    #[arg(long, value_name = "Q")]
+    pub query: Option<String>,
+    /// At most this many tickets.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The ticket system, as named under `ticket_systems:`.
+    pub system: String,
+    /// The ticket id.
+    pub id: String,
+}
+
+/// otai's priority vocabulary, which plugins map to their help desk's.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The ticket system, as named under `ticket_systems:`.
+    pub system: String,
+    /// The ticket id.
+    pub id: String,
+    /// Move to this queue, by name.
+    #[arg(long, value_name = "NAME", conflicts_with = "queue_id")]
+    pub queue: Option<String>,
+    /// Move to this queue, by id.
+    #[arg(long, value_name = "ID")]
+    pub queue_id: Option<String>,
+    /// Set the priority.
+    #[arg(long, value_name = "P")]
+    pub priority: Option<Priority>,
+    /// Set the status, in the help desk's vocabulary.
+    #[arg(long, value_name = "S")]
+    pub status: Option<String>,
+    /// Add this tag (repeatable).
+    #[arg(long = "add-tag", value_name = "T")]
+    pub add_tags: Vec<String>,
+    /// Remove this tag (repeatable).
+    #[arg(long = "remove-tag", value_name = "T")]
+    pub remove_tags: Vec<String>,
+    /// Set a custom field: ID=JSON, e.g. --field 360001='"billing"' or --field 360002=true (repeatable).
+    #[arg(long = "field", value_name = "ID=JSON")]
+    pub fields: Vec<String>,
+    /// Help-desk-specific fields as a JSON object, e.g. '{"type": "incident"}'.
+    #[arg(long, value_name = "JSON")]
+    pub system_fields: Option<String>,
+    /// Add a note in the same write (internal unless --public-note).
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Make the --note visible to the customer.
+    #[arg(long, requires = "note")]
+    pub public_note: bool,
+    /// Write only if the ticket's updated_at still equals this stamp.
+    #[arg(long, value_name = "TS")]
+    pub if_unchanged_since: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NoteArgs {
+    /// The ticket system, as named under `ticket_systems:`.
+    pub system: String,
+    /// The ticket id.
+    pub id: String,
+    /// The text of the note.
+    pub text: String,
+    /// Make the note visible to the customer.
+    #[arg(long)]
+    pub public: bool,
+    /// The text is HTML.
+    #[arg(long)]
+    pub html: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "otai",
+            "plugins",
+            "list",
+            "--plugins-dir",
+            "x",
+            "--config",
+            "c.yml",
+        ])
+        .unwrap();
+        assert_eq!(cli.plugins_dir, Some(PathBuf::from("x")));
+        assert_eq!(cli.config, Some(PathBuf::from("c.yml")));
+    }
+
+    #[test]
+    fn update_collects_repeated_flags() {
+        let cli = Cli::try_parse_from([
+            "otai",
+            "tickets",
+            "update",
+            "zendesk",
+            "42",
+            "--add-tag",
+            "a",
+            "--add-tag",
+            "b",
+            "--field",
+            "1=true",
+            "--priority",
+            "high",
+        ])
+        .unwrap();
+        let Command::Tickets(TicketsCommand::Update(args)) = cli.command else {
+            panic!("parsed as {cli:?}")
+        };
+        assert_eq!(args.add_tags, ["a", "b"]);
+        assert_eq!(args.fields, ["1=true"]);
+        assert!(matches!(args.priority, Some(Priority::High)));
+    }
+}

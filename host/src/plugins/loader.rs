@@ -1,0 +1,353 @@
+//! Finds every `*.so` in the plugins directory and loads it, keeping a [`LoadFailure`] with a short
+//! reason for each one that does not load, so that one bad file never hides the others.
+//!
+//! Each file goes through `lib_header_from_path(path)?.init_root_module()`: unlike
+//! `RootModule::load_from_file`, which caches one module per root-module type and so would
+//! hand back the first plugin for every path, this yields one module per file. Libraries are
+//! never unloaded (abi_stable leaks them on purpose).
+
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+};
+
+use abi_stable::library::{lib_header_from_path, LibraryError};
+use otai_plugin_api::{PluginModuleRef, ServiceKind};
+
+/// One service a loaded plugin offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceDescription {
+    pub name: String,
+    pub kind: ServiceKind,
+    pub description: String,
+}
+
+/// A plugin library that loaded and described itself.
+#[derive(Clone)]
+pub struct LoadedPlugin {
+    pub name: String,
+    pub version: String,
+    pub services: Vec<ServiceDescription>,
+    pub path: PathBuf,
+    pub module: PluginModuleRef,
+}
+
+impl fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("services", &self.services)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A file (or the directory itself) that did not yield a plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadFailure {
+    pub path: PathBuf,
+    pub reason: LoadError,
+}
+
+impl fmt::Display for LoadFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.reason)
+    }
+}
+
+/// Why a path did not yield a plugin, in a sentence or two (abi_stable's own report runs to
+/// about 1,300 lines; only its `Error:` lines are kept).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("the plugins directory does not exist; create it or point --plugins-dir / `plugins_dir:` elsewhere")]
+    MissingDirectory,
+    #[error("cannot read the plugins directory: {0}")]
+    UnreadableDirectory(String),
+    #[error("not a loadable shared library: {0}")]
+    NotALibrary(String),
+    #[error("not an otai plugin: the library does not export the `otai_plugin` root module")]
+    NotAPlugin,
+    #[error("built against an incompatible plugin interface: {0}; rebuild it against otai-plugin-api {version}", version = interface_version())]
+    Incompatible(String),
+    #[error("the plugin failed to initialise: {0}")]
+    InitFailed(String),
+    #[error("the plugin describes itself wrongly: {0}")]
+    InvalidInfo(String),
+    #[error("a plugin named `{name}` is already loaded from {}; remove one of the two files", first.display())]
+    Duplicate { name: String, first: PathBuf },
+}
+
+/// The interface version this host was built against, e.g. `1.0.0`.
+pub fn interface_version() -> &'static str {
+    <PluginModuleRef as abi_stable::library::RootModule>::VERSION_STRINGS
+        .version
+        .as_str()
+}
+
+/// Everything found in one plugins directory.
+#[derive(Debug, Clone)]
+pub struct LoadReport {
+    pub dir: PathBuf,
+    /// In file-name order.
+    pub plugins: Vec<LoadedPlugin>,
+    /// In file-name order; a missing directory is one failure naming the directory.
+    pub failures: Vec<LoadFailure>,
+}
+
+/// Loads every `*.so` file directly in `dir`, sorted by file name. Subfolders are ignored.
+pub fn load_dir(dir: &Path) -> LoadReport {
+    let mut report = LoadReport {
+        dir: dir.to_path_buf(),
+        plugins: Vec::new(),
+        failures: Vec::new(),
+    };
+    let files = match list_libraries(dir) {
+        Ok(files) => files,
+        Err(reason) => {
+            report.failures.push(LoadFailure {
+                path: dir.to_path_buf(),
+                reason,
+            });
+            return report;
+        }
+    };
+    for path in files {
+        let loaded = load_file(&path).and_then(|plugin| {
+            match report.plugins.iter().find(|p| p.name == plugin.name) {
+                Some(first) => Err(LoadError::Duplicate {
+                    name: plugin.name,
+                    first: first.path.clone(),
+                }),
+                None => Ok(plugin),
+            }
+        });
+        match loaded {
+            Ok(plugin) => {
+                tracing::info!(
+                    plugin = %plugin.name,
+                    version = %plugin.version,
+                    path = %path.display(),
+                    "Loaded ticket-system plugin."
+                );
+                report.plugins.push(plugin);
+            }
+            Err(reason) => {
+                tracing::debug!(path = %path.display(), %reason, "Could not load a plugin library.");
+                report.failures.push(LoadFailure { path, reason });
+            }
+        }
+    }
+    report
+}
+
+fn list_libraries(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(LoadError::MissingDirectory)
+        }
+        Err(err) => return Err(LoadError::UnreadableDirectory(err.to_string())),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| LoadError::UnreadableDirectory(e.to_string()))?
+            .path();
+        // `is_file` follows symlinks, so a link to a library counts and a folder named `x.so` does not.
+        if path.extension().is_some_and(|ext| ext == "so") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    Ok(files)
+}
+
+/// Loads one library and reads its self-description.
+pub fn load_file(path: &Path) -> Result<LoadedPlugin, LoadError> {
+    let module = lib_header_from_path(path)
+        .and_then(|header| header.init_root_module::<PluginModuleRef>())
+        .map_err(|err| classify(&err))?;
+    // `info` is an `extern "C"` function: a plugin that panics in it aborts the process; the
+    // interface requires plugins to catch panics, and nothing here can do better.
+    let info = (module.info())();
+    let name = info.name.to_string();
+    if !is_name(&name) {
+        return Err(LoadError::InvalidInfo(format!(
+            "its name `{name}` is empty or contains `:` or whitespace"
+        )));
+    }
+    let services = info
+        .services
+        .iter()
+        .map(|s| ServiceDescription {
+            name: s.name.to_string(),
+            kind: s.kind,
+            description: s.description.to_string(),
+        })
+        .collect::<Vec<_>>();
+    if let Some(bad) = services.iter().find(|s| !is_name(&s.name)) {
+        return Err(LoadError::InvalidInfo(format!(
+            "plugin `{name}` has a service named `{}`, which is empty or contains `:` or whitespace",
+            bad.name
+        )));
+    }
+    Ok(LoadedPlugin {
+        name,
+        version: info.version.to_string(),
+        services,
+        path: path.to_path_buf(),
+        module,
+    })
+}
+
+fn is_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(':') && !name.chars().any(char::is_whitespace)
+}
+
+fn classify(err: &LibraryError) -> LoadError {
+    match err {
+        LibraryError::OpenError { err, .. } => LoadError::NotALibrary(err.to_string()),
+        LibraryError::GetSymbolError { .. } => LoadError::NotAPlugin,
+        LibraryError::IncompatibleVersionNumber {
+            expected_version,
+            actual_version,
+            ..
+        } => LoadError::Incompatible(format!(
+            "the plugin uses interface version {actual_version}, this host uses {expected_version}"
+        )),
+        LibraryError::ParseVersionError(e) => {
+            LoadError::Incompatible(format!("unreadable interface version: {e}"))
+        }
+        LibraryError::InvalidAbiHeader(_) => LoadError::Incompatible(
+            "the plugin was built with an incompatible abi_stable version".into(),
+        ),
+        LibraryError::InvalidCAbi { .. } => LoadError::Incompatible(
+            "the plugin was built by a compiler with a different C ABI".into(),
+        ),
+        LibraryError::AbiInstability(e) => LoadError::Incompatible(condense(&e.to_string())),
+        LibraryError::RootModule { err, .. } => LoadError::InitFailed(condense(&err.to_string())),
+        LibraryError::Many(errors) => match errors.first() {
+            Some(first) => classify(first),
+            None => LoadError::InitFailed("unknown error".into()),
+        },
+        // LibraryError is not exhaustive across abi_stable releases.
+        #[allow(unreachable_patterns)]
+        other => LoadError::InitFailed(condense(&other.to_string())),
+    }
+}
+
+/// Keeps the `Error:` lines of an abi_stable report, each with the `Expected:` / `Found:` values
+/// that follow it (without duplicates, at most three), or else its first non-empty line.
+fn condense(report: &str) -> String {
+    const MAX_LINES: usize = 3;
+    const MAX_CHARS: usize = 400;
+    let lines: Vec<&str> = report.lines().map(str::trim).collect();
+    let mut errors: Vec<String> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(message) = line
+            .strip_prefix("Error:")
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+        else {
+            continue;
+        };
+        let (mut expected, mut found) = (None, None);
+        let following = lines[i + 1..]
+            .iter()
+            .take(6)
+            .take_while(|l| !l.starts_with("Error:"));
+        let following: Vec<&str> = following.copied().collect();
+        for (j, label) in following.iter().enumerate() {
+            let value = following.get(j + 1).copied().filter(|v| !v.is_empty());
+            match *label {
+                "Expected:" => expected = expected.or(value),
+                "Found:" => found = found.or(value),
+                _ => {}
+            }
+        }
+        let text = match (expected, found) {
+            (Some(e), Some(f)) => format!("{message} (expected {e}, found {f})"),
+            _ => message.to_string(),
+        };
+        if !errors.contains(&text) {
+            errors.push(text);
+        }
+    }
+    // A bare message is redundant next to the same message with details.
+    let detailed: Vec<String> = errors
+        .iter()
+        .filter(|e| e.ends_with(')'))
+        .cloned()
+        .collect();
+    errors.retain(|e| {
+        !detailed
+            .iter()
+            .any(|d| d != e && d.starts_with(&format!("{e} (")))
+    });
+    let total = errors.len();
+    let mut text = if errors.is_empty() {
+        lines
+            .iter()
+            .find(|l| !l.is_empty())
+            .copied()
+            .unwrap_or("no details")
+            .to_string()
+    } else {
+        errors.truncate(MAX_LINES);
+        let mut text = errors.join("; ");
+        if total > MAX_LINES {
+            text.push_str(&format!(" (and {} more)", total - MAX_LINES));
+        }
+        text
+    };
+    if text.chars().count() > MAX_CHARS {
+        text = text.chars().take(MAX_CHARS).collect::<String>() + "...";
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn condense_keeps_error_lines_once() {
+        let report = "\nlots of layout\n  Error: incompatible type size\n  more\nError: incompatible type size\nError:   field mismatch  \n";
+        assert_eq!(condense(report), "incompatible type size; field mismatch");
+    }
+
+    #[test]
+    fn condense_adds_expected_and_found() {
+        // The shape of abi_stable's report for a root module of another layout (131 lines).
+        let report = "\nError:mismatched type\n\nCompared <this>:\n    --- Type Layout ---\n    type:PrefixRef<'a, PluginModule>\n\
+                      Layout of found type:\n    type:IncompatibleModule\n\n\n\nError:mismatched type\nExpected:\n    PluginModule\nFound:\n    IncompatibleModule\n";
+        assert_eq!(
+            condense(report),
+            "mismatched type (expected PluginModule, found IncompatibleModule)"
+        );
+        let versions = "Error: incompatible package versions\nExpected:\n0.2.0\nFound:\n0.1.0\n";
+        assert_eq!(
+            condense(versions),
+            "incompatible package versions (expected 0.2.0, found 0.1.0)"
+        );
+    }
+
+    #[test]
+    fn condense_limits_lines_and_falls_back_to_the_first_line() {
+        let report = "Error: a\nError: b\nError: c\nError: d\nError: e\n";
+        assert_eq!(condense(report), "a; b; c (and 2 more)");
+        assert_eq!(condense("\n\n first line \nsecond"), "first line");
+    }
+
+    #[test]
+    fn missing_directory_is_one_failure_naming_it() {
+        let report = load_dir(Path::new("/nonexistent/otai-plugins"));
+        assert!(report.plugins.is_empty());
+        assert_eq!(report.failures.len(), 1);
+        assert_eq!(report.failures[0].reason, LoadError::MissingDirectory);
+        assert!(report.failures[0]
+            .to_string()
+            .starts_with("/nonexistent/otai-plugins: "));
+    }
+}

@@ -1,0 +1,1 @@
+//! The `otai` binary: placeholder until the commands exist.

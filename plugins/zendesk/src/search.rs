@@ -3,10 +3,14 @@
 //!
 //! Translation (terms separated by spaces, which Zendesk combines with AND across keywords):
 //! - `type:ticket` (not for search export, where `filter[type]=ticket` replaces it);
-//! - each status as `status:<s>`: repeated values of one keyword are alternatives;
+//! - one status as `status:<s>`. Several statuses are searched one query each and merged: the
+//!   references we could consult do not say whether repeated `status:` terms are alternatives or
+//!   a conjunction, and the latter would silently find nothing;
 //! - the queue as `group:"<name>"`, the documented form for group names;
 //! - each required tag as `tags:<t>`, each forbidden tag as `-tags:<t>`;
-//! - `updated>=<updated_since>`;
+//! - `updated><updated_since minus one second>`: `>` is the documented comparison operator
+//!   (`>=` is not documented), and the second taken off keeps tickets updated exactly at
+//!   `updated_since`; the client-side check below enforces "at or after" exactly;
 //! - `system_query` appended verbatim.
 //!
 //! Whether Zendesk combines repeated `tags:` terms as alternatives (any of the tags, as user
@@ -32,6 +36,7 @@ use std::collections::HashSet;
 
 use otai_plugin_api::{ErrorKind, LogLevel, PluginError, SearchQuery};
 use serde_json::Value;
+use time::{format_description::well_known::Rfc3339, Duration, OffsetDateTime, UtcOffset};
 
 use crate::{
     api::{ExportPage, SearchPage, ZTicket},
@@ -52,6 +57,7 @@ const MAX_EXPORT_PAGES: usize = 100_000;
 #[derive(Debug, Default)]
 pub(crate) struct Filter {
     statuses: Vec<String>,
+    updated_since: Option<OffsetDateTime>,
     group_id: Option<u64>,
     tags_all: Vec<String>,
     tags_none: Vec<String>,
@@ -68,6 +74,12 @@ impl Filter {
             && self.group_id.is_none_or(|g| t.group_id == Some(g))
             && self.tags_all.iter().all(|tag| tags.contains(tag))
             && !self.tags_none.iter().any(|tag| tags.contains(tag))
+            && self.updated_since.is_none_or(|since| {
+                t.updated_at
+                    .as_deref()
+                    .and_then(|u| OffsetDateTime::parse(u, &Rfc3339).ok())
+                    .is_some_and(|updated| updated >= since)
+            })
     }
 }
 
@@ -119,18 +131,25 @@ pub(crate) fn translate(
     }
     if let Some(since) = q.updated_since.as_ref().into_option() {
         let since = since.trim();
-        let valid = !since.is_empty()
-            && since.starts_with(|c: char| c.is_ascii_digit())
-            && since
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-:+.".contains(c));
-        if !valid {
-            return Err(PluginError::new(
+        let parsed = OffsetDateTime::parse(since, &Rfc3339).map_err(|_| {
+            PluginError::new(
                 ErrorKind::VALIDATION,
-                format!("invalid updated_since \"{since}\": expected an ISO-8601 time such as 2024-05-01T00:00:00Z"),
-            ));
-        }
-        terms.push(format!("updated>={since}"));
+                format!("invalid updated_since \"{since}\": expected an RFC 3339 time such as 2024-05-01T00:00:00Z"),
+            )
+        })?;
+        let just_before = (parsed - Duration::seconds(1)).to_offset(UtcOffset::UTC);
+        let just_before = just_before
+            .replace_nanosecond(0)
+            .unwrap_or(just_before)
+            .format(&Rfc3339)
+            .map_err(|e| {
+                PluginError::new(
+                    ErrorKind::VALIDATION,
+                    format!("invalid updated_since \"{since}\": {e}"),
+                )
+            })?;
+        terms.push(format!("updated>{just_before}"));
+        filter.updated_since = Some(parsed);
     }
     if let Some(extra) = q.system_query.as_ref().into_option() {
         let extra = extra.trim();
@@ -187,14 +206,43 @@ pub(crate) async fn find(
         Some(name) => Some(groups.resolve(http, name).await?),
         None => None,
     };
-    let (query, filter) = translate(q, group_id, false)?;
+    // The filter checks every condition of the whole query; the Zendesk queries are per status.
+    let (_, filter) = translate(q, group_id, false)?;
     let mut c = Collector {
         filter,
         limit,
         seen: HashSet::new(),
         out: Vec::new(),
     };
-    let wants_more_than_cap = limit.is_none_or(|l| l > SEARCH_CAP);
+    for sub in per_status(q) {
+        search_into(http, &sub, &mut c).await?;
+        if c.full() {
+            break;
+        }
+    }
+    Ok(c.out)
+}
+
+/// The query split into one query per status (a query without statuses stays whole).
+fn per_status(q: &SearchQuery) -> Vec<SearchQuery> {
+    if q.statuses.len() <= 1 {
+        return vec![q.clone()];
+    }
+    q.statuses
+        .iter()
+        .map(|s| SearchQuery {
+            statuses: vec![s.clone()].into(),
+            ..q.clone()
+        })
+        .collect()
+}
+
+/// Runs one Zendesk query (offset search, then export past the cap) into the collector.
+async fn search_into(http: &Http, q: &SearchQuery, c: &mut Collector) -> Result<(), PluginError> {
+    let (query, _) = translate(q, c.filter.group_id, false)?;
+    let wants_more_than_cap = c
+        .limit
+        .is_none_or(|l| l.saturating_sub(c.out.len() as u64) > SEARCH_CAP);
 
     let mut page: u32 = 1;
     loop {
@@ -215,7 +263,7 @@ pub(crate) async fn find(
         }
         c.add(res.results);
         if c.full() || res.next_page.is_none() {
-            return Ok(c.out);
+            return Ok(());
         }
         if page >= MAX_SEARCH_PAGES {
             http.log().log(LogLevel::Info, TARGET, || {
@@ -227,11 +275,7 @@ pub(crate) async fn find(
     }
 }
 
-async fn export(
-    http: &Http,
-    q: &SearchQuery,
-    mut c: Collector,
-) -> Result<Vec<(ZTicket, Value)>, PluginError> {
+async fn export(http: &Http, q: &SearchQuery, c: &mut Collector) -> Result<(), PluginError> {
     let (query, _) = translate(q, c.filter.group_id, true)?;
     let mut after: Option<String> = None;
     for _ in 0..MAX_EXPORT_PAGES {
@@ -246,12 +290,12 @@ async fn export(
         let res: ExportPage = http.get("/api/v2/search/export", &params).await?;
         c.add(res.results);
         if c.full() {
-            return Ok(c.out);
+            return Ok(());
         }
         let meta = res.meta.unwrap_or_default();
         // `links.next` stays a URL on the last page; `has_more` is the stop condition.
         if meta.has_more != Some(true) {
-            return Ok(c.out);
+            return Ok(());
         }
         match meta.after_cursor {
             Some(cursor) if !cursor.is_empty() && after.as_deref() != Some(cursor.as_str()) => {
@@ -293,7 +337,7 @@ mod tests {
         assert_eq!(
             query,
             "type:ticket status:new status:open group:\"Level 2\" tags:vip tags:billing \
-             -tags:ai_done updated>=2024-05-01T00:00:00Z brand:acme"
+             -tags:ai_done updated>2024-04-30T23:59:59Z brand:acme"
         );
         let (export_query, _) = translate(&q(), Some(7), true).unwrap();
         assert!(!export_query.contains("type:"));
@@ -301,7 +345,9 @@ mod tests {
 
     #[test]
     fn filter_requires_all_tags_and_exact_group() {
-        let (_, f) = translate(&q(), Some(7), false).unwrap();
+        let mut query = q();
+        query.updated_since = ROption::RNone; // checked in its own test
+        let (_, f) = translate(&query, Some(7), false).unwrap();
         let t = |v: Value| ZTicket::from_json(&v).unwrap();
         assert!(f.matches(&t(
             json!({"id":1,"status":"open","group_id":7,"tags":["vip","billing"]})
@@ -334,5 +380,40 @@ mod tests {
             .unwrap_err()
             .message
             .contains("updated_since"));
+    }
+
+    #[test]
+    fn several_statuses_become_one_query_each() {
+        let subs = per_status(&q());
+        assert_eq!(subs.len(), 2);
+        let (first, _) = translate(&subs[0], Some(7), false).unwrap();
+        assert!(first.contains("status:new") && !first.contains("status:open"));
+        let (second, _) = translate(&subs[1], Some(7), false).unwrap();
+        assert!(second.contains("status:open") && !second.contains("status:new"));
+        let mut one = q();
+        one.statuses = vec![RString::from("new")].into();
+        assert_eq!(per_status(&one).len(), 1);
+    }
+
+    #[test]
+    fn updated_since_is_exact_at_the_second() {
+        let (_, f) = translate(&q(), Some(7), false).unwrap();
+        let t = |updated: &str| {
+            ZTicket::from_json(&json!({"id":1,"status":"open","group_id":7,
+                "tags":["vip","billing"],"updated_at": updated}))
+            .unwrap()
+        };
+        assert!(
+            f.matches(&t("2024-05-01T00:00:00Z")),
+            "at the instant: kept"
+        );
+        assert!(
+            f.matches(&t("2024-05-01T02:00:00+02:00")),
+            "same instant, other offset"
+        );
+        assert!(
+            !f.matches(&t("2024-04-30T23:59:59Z")),
+            "a second before: dropped"
+        );
     }
 }

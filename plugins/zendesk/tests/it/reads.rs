@@ -237,12 +237,28 @@ async fn search_translates_every_condition_and_enforces_them_client_side() {
     other_group["group_id"] = json!(999);
     let mut solved = in_support(14, &["vip", "billing"]);
     solved["status"] = json!("solved");
+    // Two statuses: one query each (whether Zendesk ORs repeated `status:` terms is undocumented).
+    // `updated>` one second early, with the exact "at or after" check done client-side.
     Mock::given(method("GET"))
         .and(path("/api/v2/search"))
         .and(query_param(
             "query",
-            "type:ticket status:open status:new group:\"Support\" tags:vip tags:billing \
-             -tags:ai_done updated>=2024-05-01T00:00:00Z brand:acme",
+            "type:ticket status:new group:\"Support\" tags:vip tags:billing \
+             -tags:ai_done updated>2024-04-30T23:59:59Z brand:acme",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [in_support(10, &["vip", "billing", "x"])], // also found below: deduplicated
+            "next_page": null, "count": 1
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search"))
+        .and(query_param(
+            "query",
+            "type:ticket status:open group:\"Support\" tags:vip tags:billing \
+             -tags:ai_done updated>2024-04-30T23:59:59Z brand:acme",
         ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "results": [

@@ -42,7 +42,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Read and write tickets through a configured ticket system, to try an adapter by hand.
     #[command(subcommand)]
-    Tickets(TicketsCommand),
+    Tickets(Box<TicketsCommand>),
 }
 
 impl Command {
@@ -238,8 +238,11 @@ mod tests {
             "high",
         ])
         .unwrap();
-        let Command::Tickets(TicketsCommand::Update(args)) = cli.command else {
-            panic!("parsed as {cli:?}")
+        let Command::Tickets(command) = cli.command else {
+            panic!("not a tickets command")
+        };
+        let TicketsCommand::Update(args) = *command else {
+            panic!("not tickets update")
         };
         assert_eq!(args.add_tags, ["a", "b"]);
         assert_eq!(args.fields, ["1=true"]);

@@ -363,11 +363,11 @@ mod tests {
     const SEED: &str = include_str!("../../config/seed-example.yml");
     const EXAMPLE: &str = include_str!("../../config/config.example.yml");
 
-    fn env_with_token(name: &str) -> Result<Option<String>, ()> {
+    fn env_with_token(name: &str) -> Result<Option<String>, template::NotUnicode> {
         Ok((name == "ZENDESK_API_TOKEN").then(|| "tok-SECRET-123".to_string()))
     }
 
-    fn no_env(_: &str) -> Result<Option<String>, ()> {
+    fn no_env(_: &str) -> Result<Option<String>, template::NotUnicode> {
         Ok(None)
     }
 

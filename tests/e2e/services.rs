@@ -36,7 +36,7 @@ fn use_naming_a_missing_plugin_is_a_config_error_naming_both() {
     let config = config("ticket_systems:\n  desk:\n    use: otai_nope:NopeService\n");
     let err = registry.ticket_system(&config, "desk").unwrap_err();
     assert!(matches!(
-        err.problem,
+        *err.problem,
         ServiceProblem::PluginNotLoaded { .. }
     ));
     let message = err.to_string();
@@ -76,7 +76,7 @@ fn use_naming_a_missing_service_lists_the_plugins_services() {
     let config = config("ticket_systems:\n  desk:\n    use: otai_test_misbehaving:NopeService\n");
     let err = registry.ticket_system(&config, "desk").unwrap_err();
     assert!(matches!(
-        err.problem,
+        *err.problem,
         ServiceProblem::ServiceNotFound { .. }
     ));
     let message = err.to_string();
@@ -107,7 +107,7 @@ fn a_service_of_another_kind_is_not_a_ticket_system() {
         ))
         .unwrap_err();
     assert!(
-        matches!(err.problem, ServiceProblem::NotATicketSystem { .. }),
+        matches!(*err.problem, ServiceProblem::NotATicketSystem { .. }),
         "{err}"
     );
 }
@@ -136,7 +136,7 @@ fn a_panic_in_the_constructor_is_an_error_not_a_crash() {
         SECOND,
     );
     let err = registry.new_ticket_system(&config).unwrap_err();
-    match err.problem {
+    match *err.problem {
         ServiceProblem::Rejected { error, .. } => assert_eq!(error.kind, ErrorKind::Panicked),
         other => panic!("unexpected {other:?}"),
     }

@@ -84,7 +84,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
     match cli.command {
         Command::Plugins(PluginsCommand::List) => plugins::list(&ctx, out),
         Command::Check(args) => runtime()?.block_on(check::check(&ctx, &args, out)),
-        Command::Tickets(command) => runtime()?.block_on(tickets::run(&ctx, command, out)),
+        Command::Tickets(command) => runtime()?.block_on(tickets::run(&ctx, *command, out)),
     }
 }
 

@@ -43,15 +43,19 @@ impl fmt::Display for TemplateError {
     }
 }
 
-/// Looks up an environment variable: `Ok(None)` if unset, `Err(())` if not UTF-8.
-pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Result<Option<String>, ()>;
+/// An environment variable whose value is not valid UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotUnicode;
+
+/// Looks up an environment variable: `Ok(None)` if unset.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Result<Option<String>, NotUnicode>;
 
 /// The process environment.
-pub fn process_env(name: &str) -> Result<Option<String>, ()> {
+pub fn process_env(name: &str) -> Result<Option<String>, NotUnicode> {
     match std::env::var(name) {
         Ok(value) => Ok(Some(value)),
         Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => Err(()),
+        Err(std::env::VarError::NotUnicode(_)) => Err(NotUnicode),
     }
 }
 
@@ -74,7 +78,7 @@ pub fn render_str(text: &str, env: EnvLookup<'_>) -> Result<String, TemplateErro
                     })
                 }
             },
-            Err(()) => {
+            Err(NotUnicode) => {
                 return Err(TemplateError::NotUnicode {
                     variable: call.variable.to_string(),
                 })
@@ -194,7 +198,7 @@ fn is_variable_name(name: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn env(name: &str) -> Result<Option<String>, ()> {
+    fn env(name: &str) -> Result<Option<String>, NotUnicode> {
         match name {
             "TOKEN" => Ok(Some("s3cr3t".into())),
             "EMPTY" => Ok(Some(String::new())),

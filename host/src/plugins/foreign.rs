@@ -83,7 +83,7 @@ impl ForeignTicketSystem {
         let answer = match tokio::time::timeout(self.call_timeout, future).await {
             Ok(answer) => answer,
             Err(_) => {
-                tracing::warn!(
+                tracing::debug!(
                     system = %self.name,
                     plugin = %self.plugin,
                     operation,
@@ -114,7 +114,7 @@ impl ForeignTicketSystem {
     }
 
     fn invalid_response(&self, operation: &str, problem: String) -> TicketSystemError {
-        tracing::warn!(system = %self.name, plugin = %self.plugin, operation, %problem, "A plugin returned an invalid answer.");
+        tracing::debug!(system = %self.name, plugin = %self.plugin, operation, %problem, "A plugin returned an invalid answer.");
         TicketSystemError::new(
             &self.name,
             ErrorKind::InvalidResponse,

@@ -38,7 +38,8 @@ pub struct ServiceError {
     pub system: String,
     /// Where in the configuration, e.g. `ticket_systems.zendesk.use`.
     pub key_path: String,
-    pub problem: ServiceProblem,
+    /// Boxed: it is large and travels in every `Result` of construction.
+    pub problem: Box<ServiceProblem>,
 }
 
 /// What went wrong constructing a ticket system.
@@ -152,10 +153,10 @@ impl PluginRegistry {
                 file: Some(config.file.clone()),
                 system: name.to_string(),
                 key_path: "ticket_systems".to_string(),
-                problem: ServiceProblem::UnknownSystem {
+                problem: Box::new(ServiceProblem::UnknownSystem {
                     name: name.to_string(),
                     available: config.ticket_systems.keys().cloned().collect(),
-                },
+                }),
             });
         };
         self.new_ticket_system(system).map_err(|mut err| {
@@ -191,7 +192,7 @@ impl PluginRegistry {
             file: None,
             system: system.name.clone(),
             key_path: format!("{}.use", system.key_path()),
-            problem,
+            problem: Box::new(problem),
         };
         let Some(plugin) = self.plugin(&system.plugin) else {
             let mut failures = self.failures().to_vec();

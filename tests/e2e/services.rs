@@ -354,3 +354,42 @@ fn every_configured_system_is_constructed_or_reported() {
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].system, "b");
 }
+
+#[test]
+fn plugin_logs_reach_the_host_subscriber() {
+    #[derive(Clone, Default)]
+    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let (_dir, registry) = registry_with_misbehaving();
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .finish();
+    // The plugin logs from inside its constructor, on this thread, through the host context.
+    tracing::subscriber::with_default(subscriber, || {
+        registry
+            .new_ticket_system(&misbehaving("desk", "ok", SECOND))
+            .unwrap();
+    });
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("INFO otai::plugin: Constructed MisbehavingService in mode Ok."),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("plugin_target=\"otai_test_misbehaving\""),
+        "{logs}"
+    );
+}

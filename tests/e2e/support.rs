@@ -20,6 +20,9 @@ pub const MISBEHAVING: &str = "otai_test_misbehaving";
 pub const INCOMPATIBLE: &str = "otai_test_incompatible";
 pub const ZENDESK: &str = "otai_zendesk";
 
+/// The Zendesk plugin's ticket-system service.
+pub const ZENDESK_SERVICE: &str = "ZendeskTicketsystemService";
+
 /// The misbehaving plugin's ticket-system service.
 pub const MISBEHAVING_SERVICE: &str = "MisbehavingService";
 

@@ -134,7 +134,10 @@ impl PluginError {
 
     /// Shorthand for an [`ErrorKind::UNSUPPORTED`] error naming the operation.
     pub fn unsupported(operation: &str) -> Self {
-        Self::new(ErrorKind::UNSUPPORTED, format!("{operation} is not supported by this service"))
+        Self::new(
+            ErrorKind::UNSUPPORTED,
+            format!("{operation} is not supported by this service"),
+        )
     }
 }
 

@@ -36,7 +36,11 @@ where
     F: Future<Output = PluginResult<T>> + Send + 'static,
     T: 'static,
 {
-    CatchPanicFuture { operation, inner: Box::pin(future) }.into_ffi()
+    CatchPanicFuture {
+        operation,
+        inner: Box::pin(future),
+    }
+    .into_ffi()
 }
 
 /// The error for a caught panic, with the panic's message where it was a string.
@@ -46,7 +50,10 @@ pub fn panicked(operation: &str, payload: &(dyn Any + Send)) -> PluginError {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a non-string panic payload".to_string());
-    PluginError::new(ErrorKind::PANICKED, format!("the plugin panicked in {operation}: {detail}"))
+    PluginError::new(
+        ErrorKind::PANICKED,
+        format!("the plugin panicked in {operation}: {detail}"),
+    )
 }
 
 struct CatchPanicFuture<T> {
@@ -75,7 +82,10 @@ mod tests {
         let result: PluginResult<()> = catch_panic("get_ticket", || panic!("boom"));
         let err = result.unwrap_err();
         assert_eq!(err.kind, ErrorKind::PANICKED);
-        assert_eq!(err.message.as_str(), "the plugin panicked in get_ticket: boom");
+        assert_eq!(
+            err.message.as_str(),
+            "the plugin panicked in get_ticket: boom"
+        );
     }
 
     #[test]
@@ -84,7 +94,10 @@ mod tests {
         let result = futures_lite_block_on(fut);
         let err = result.unwrap_err();
         assert_eq!(err.kind, ErrorKind::PANICKED);
-        assert_eq!(err.message.as_str(), "the plugin panicked in find_tickets: bad 42");
+        assert_eq!(
+            err.message.as_str(),
+            "the plugin panicked in find_tickets: bad 42"
+        );
     }
 
     #[test]

@@ -53,7 +53,9 @@ pub mod ticket;
 pub use error::{ErrorKind, PluginError};
 pub use host::{HostContext, HostContextRef, LogLevel};
 pub use module::{PluginInfo, PluginModule, PluginModuleRef, ServiceInfo, ServiceKind};
-pub use service::{PluginResult, ServiceFuture, TicketSystemBox, TicketSystemService, TicketSystemService_TO};
+pub use service::{
+    PluginResult, ServiceFuture, TicketSystemBox, TicketSystemService, TicketSystemService_TO,
+};
 pub use ticket::{CustomFieldValue, Note, Person, QueueRef, SearchQuery, Ticket, TicketUpdate};
 
 /// Re-exported so plugins and host use the exact same versions as this crate.

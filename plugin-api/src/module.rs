@@ -1,7 +1,9 @@
 //! The root module every plugin exports, and what it says about itself.
 
 use abi_stable::{
-    declare_root_module_statics, library::RootModule, package_version_strings,
+    declare_root_module_statics,
+    library::RootModule,
+    package_version_strings,
     sabi_types::VersionStrings,
     std_types::{RResult, RStr, RString, RVec},
     StableAbi,

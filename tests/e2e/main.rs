@@ -9,8 +9,10 @@
 //! - [`loader`]: every way loading a plugins directory can fail, and the good plugin still loading.
 //! - [`services`]: constructing ticket systems through the loader; the misbehaving plugin's modes.
 //! - [`cli`]: the `otai` binary's `plugins list`, `check` and `tickets` commands.
+//! - [`zendesk`]: the real Zendesk plugin through the loader against a wiremock Zendesk.
 
 mod cli;
 mod loader;
 mod services;
 mod support;
+mod zendesk;

@@ -35,6 +35,12 @@
 //! - Anything else (reordering, removing, changing a field's type) is a new major version.
 //! - Items added after 1.0.0 say "since 1.x" in their documentation.
 //!
+//! ## History
+//! - 1.0.0: root module (`info`, `new_ticket_system`), `TicketSystemService` (`find_tickets`,
+//!   `find_first_ticket`, `get_ticket`, `update_ticket`, `add_note`, `check_connection`).
+//! - 1.1.0: `TicketSystemService::update_tickets` (batch writes) with [`BatchUpdate`] and
+//!   [`BatchOutcome`]; its default answers "unsupported", so 1.0 plugins keep loading.
+//!
 //! ## Layout
 //! - [`module`]: the root module a plugin exports, [`PluginInfo`] and the service constructor.
 //! - [`service`]: the [`TicketSystemService`] trait object and its async result type.
@@ -56,7 +62,10 @@ pub use module::{PluginInfo, PluginModule, PluginModuleRef, ServiceInfo, Service
 pub use service::{
     PluginResult, ServiceFuture, TicketSystemBox, TicketSystemService, TicketSystemService_TO,
 };
-pub use ticket::{CustomFieldValue, Note, Person, QueueRef, SearchQuery, Ticket, TicketUpdate};
+pub use ticket::{
+    BatchOutcome, BatchUpdate, CustomFieldValue, Note, Person, QueueRef, SearchQuery, Ticket,
+    TicketUpdate,
+};
 
 /// Re-exported so plugins and host use the exact same versions as this crate.
 pub use abi_stable;

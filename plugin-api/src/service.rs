@@ -8,7 +8,7 @@ use async_ffi::{FfiFuture, FutureExt};
 
 use crate::{
     error::PluginError,
-    ticket::{Note, SearchQuery, Ticket, TicketUpdate},
+    ticket::{BatchOutcome, BatchUpdate, Note, SearchQuery, Ticket, TicketUpdate},
 };
 
 /// The result of every service call.
@@ -56,5 +56,19 @@ pub trait TicketSystemService: Send + Sync {
     #[sabi(last_prefix_field)]
     fn check_connection(&self) -> ServiceFuture<RString> {
         async { RResult::RErr(PluginError::unsupported("check_connection")) }.into_ffi()
+    }
+
+    /// Since 1.1. Applies many updates with as few API calls as the help desk allows (Zendesk:
+    /// `update_many`, 100 tickets per job) and reports an outcome for every ticket, in the order
+    /// given. Each ticket's update is all-or-nothing, as with
+    /// [`update_ticket`](Self::update_ticket). The outer error is for failures that concern the
+    /// whole batch (authentication, a malformed request) and means nothing was written.
+    ///
+    /// The default answers [`ErrorKind::UNSUPPORTED`](crate::ErrorKind::UNSUPPORTED); the host then
+    /// writes the tickets one by one with `update_ticket`. It is also what a host sees from a
+    /// plugin built against 1.0, whose vtable lacks this method.
+    fn update_tickets(&self, updates: RVec<BatchUpdate>) -> ServiceFuture<RVec<BatchOutcome>> {
+        drop(updates);
+        async { RResult::RErr(PluginError::unsupported("update_tickets")) }.into_ffi()
     }
 }

@@ -147,3 +147,28 @@ pub struct SearchQuery {
     /// (Zendesk: search syntax such as `brand:acme via:email`).
     pub system_query: ROption<RString>,
 }
+
+/// One ticket's update in a batch (since 1.1).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchUpdate {
+    /// The ticket to update.
+    pub id: RString,
+    /// What to write; the same rules as [`TicketSystemService::update_ticket`](crate::TicketSystemService::update_ticket).
+    pub update: TicketUpdate,
+    /// The ticket's tags as the caller read them at [`TicketUpdate::if_unchanged_since`]. With
+    /// both set, a plugin can compute the new tag set without reading the ticket again; the stamp
+    /// guarantees nobody changed the tags in between (or the ticket fails with a conflict).
+    pub current_tags: ROption<RVec<RString>>,
+}
+
+/// What happened to one ticket of a batch (since 1.1).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// The ticket this outcome is for.
+    pub id: RString,
+    /// `ROk` if the whole update was applied; otherwise why not. A [`ErrorKind::TIMEOUT`](crate::ErrorKind::TIMEOUT)
+    /// means the plugin cannot tell whether it was applied.
+    pub result: abi_stable::std_types::RResult<(), crate::PluginError>,
+}

@@ -237,6 +237,46 @@ pub trait TicketSystem: Send + Sync + fmt::Debug {
 
     /// Makes one authenticated read and says who the service is connected as.
     fn check_connection(&self) -> BoxFuture<'_, TicketResult<String>>;
+
+    /// Applies many updates with as few calls as the help desk allows and reports an outcome per
+    /// ticket, in the order given. The outer error concerns the whole batch (nothing written).
+    ///
+    /// The default writes them one by one with [`update_ticket`](Self::update_ticket), in order;
+    /// wrappers of plugins that support batches override it.
+    fn update_tickets(
+        &self,
+        updates: Vec<BatchUpdate>,
+    ) -> BoxFuture<'_, TicketResult<Vec<BatchOutcome>>> {
+        Box::pin(async move {
+            let mut outcomes = Vec::with_capacity(updates.len());
+            for item in updates {
+                let result = self.update_ticket(&item.id, item.update).await.map(|_| ());
+                outcomes.push(BatchOutcome {
+                    id: item.id,
+                    result,
+                });
+            }
+            Ok(outcomes)
+        })
+    }
+}
+
+/// One ticket's update in a batch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchUpdate {
+    pub id: String,
+    pub update: TicketUpdate,
+    /// The ticket's tags as read at `update.if_unchanged_since`, so the help desk need not be read
+    /// again to compute the new tag set.
+    pub current_tags: Option<Vec<String>>,
+}
+
+/// What happened to one ticket of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchOutcome {
+    pub id: String,
+    /// `Ok` if the whole update was applied. A `Timeout` error means it is unknown whether it was.
+    pub result: TicketResult<()>,
 }
 
 #[cfg(test)]

@@ -39,7 +39,8 @@
 //! - 1.0.0: root module (`info`, `new_ticket_system`), `TicketSystemService` (`find_tickets`,
 //!   `find_first_ticket`, `get_ticket`, `update_ticket`, `add_note`, `check_connection`).
 //! - 1.1.0: `TicketSystemService::update_tickets` (batch writes) with [`BatchUpdate`] and
-//!   [`BatchOutcome`]; its default answers "unsupported", so 1.0 plugins keep loading.
+//!   [`BatchOutcome`], and `TicketSystemService::request_stats` ([`RequestStats`]); their defaults
+//!   answer "unsupported" / "not counted", so 1.0 plugins keep loading.
 //!
 //! ## Layout
 //! - [`module`]: the root module a plugin exports, [`PluginInfo`] and the service constructor.

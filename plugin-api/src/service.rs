@@ -71,4 +71,24 @@ pub trait TicketSystemService: Send + Sync {
         drop(updates);
         async { RResult::RErr(PluginError::unsupported("update_tickets")) }.into_ffi()
     }
+
+    /// Since 1.1. Counters of the requests this service made to its help desk since it was
+    /// created, so the host can report API calls per pass and per ticket. `RNone` if the plugin
+    /// does not count (the default, and what a 1.0 plugin answers).
+    fn request_stats(&self) -> ROption<RequestStats> {
+        ROption::RNone
+    }
+}
+
+/// Since 1.1. Counters a service keeps about its requests to the help desk. All counts are totals
+/// since the service was created; the host subtracts two readings to get a pass's share.
+#[repr(C)]
+#[derive(abi_stable::StableAbi, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestStats {
+    /// HTTP requests sent, retries included.
+    pub requests: u64,
+    /// Of those, requests that were retries of an earlier attempt.
+    pub retries: u64,
+    /// Answers that said "slow down" (HTTP 429, or 503 with `Retry-After`).
+    pub rate_limited: u64,
 }

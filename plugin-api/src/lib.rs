@@ -61,7 +61,8 @@ pub use error::{ErrorKind, PluginError};
 pub use host::{HostContext, HostContextRef, LogLevel};
 pub use module::{PluginInfo, PluginModule, PluginModuleRef, ServiceInfo, ServiceKind};
 pub use service::{
-    PluginResult, ServiceFuture, TicketSystemBox, TicketSystemService, TicketSystemService_TO,
+    PluginResult, RequestStats, ServiceFuture, TicketSystemBox, TicketSystemService,
+    TicketSystemService_TO,
 };
 pub use ticket::{
     BatchOutcome, BatchUpdate, CustomFieldValue, Note, Person, QueueRef, SearchQuery, Ticket,

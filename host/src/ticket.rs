@@ -259,6 +259,33 @@ pub trait TicketSystem: Send + Sync + fmt::Debug {
             Ok(outcomes)
         })
     }
+
+    /// Counters of the requests made to the help desk so far; `None` if the plugin does not count.
+    fn request_stats(&self) -> Option<RequestStats> {
+        None
+    }
+}
+
+/// Counters of a ticket system's requests to its help desk, totals since it was created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RequestStats {
+    /// HTTP requests sent, retries included.
+    pub requests: u64,
+    /// Of those, retries of an earlier attempt.
+    pub retries: u64,
+    /// Answers that said "slow down" (429, or 503 with `Retry-After`).
+    pub rate_limited: u64,
+}
+
+impl RequestStats {
+    /// What happened between an earlier reading and this one.
+    pub fn since(self, earlier: RequestStats) -> RequestStats {
+        RequestStats {
+            requests: self.requests.saturating_sub(earlier.requests),
+            retries: self.retries.saturating_sub(earlier.retries),
+            rate_limited: self.rate_limited.saturating_sub(earlier.rate_limited),
+        }
+    }
 }
 
 /// One ticket's update in a batch.

@@ -104,9 +104,8 @@ elif [[ -f "$MODELS/banking77/otai-model.json" && ${#FORCE[@]} -eq 0 ]]; then
   echo "up to date"
 else
   # Release build: tokenising and fitting 10k examples in a debug build takes minutes instead of seconds.
-  (cd "$ROOT" && cargo run --quiet --release -p otai --example train_banking77 -- \
-    --encoder "$MODELS/minilm-l6-int8" --data "$ROOT/data/banking77" \
-    --routing "$MODELS/banking77-routing.yml" --out "$MODELS/banking77" --cache "$CACHE/embeddings")
+  (cd "$ROOT" && cargo run --quiet --release -p otai --example train_banking77 -- --repo "$ROOT" \
+    --cache "$CACHE/embeddings")
 fi
 
 # The Makefile's stamp: only a complete setup (with the trained default model) counts.

@@ -564,7 +564,7 @@ mod tests {
         )
         .unwrap();
 
-        let n_default = default.tokenize(&[long.clone()]).unwrap()[0]
+        let n_default = default.tokenize(std::slice::from_ref(&long)).unwrap()[0]
             .get_ids()
             .len();
         let n_short = short.tokenize(&[long]).unwrap()[0].get_ids().len();

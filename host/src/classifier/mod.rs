@@ -17,9 +17,11 @@
 //! - [`data`]: labelled CSV / JSONL training data.
 //! - [`train`]: multinomial logistic regression with L-BFGS in pure Rust; `train_from_file`.
 //! - [`metrics`]: accuracy and macro-F1.
+//! - [`demo`]: the BANKING77 demo model (routing file, training, test-split report).
 //! - [`error`]: the error type.
 
 pub mod data;
+pub mod demo;
 pub mod encoder;
 pub mod error;
 pub mod head;
@@ -308,6 +310,7 @@ pub(crate) mod testing;
 
 #[cfg(test)]
 mod tests {
+    use super::testing::model_dir;
     use super::*;
 
     #[test]
@@ -319,5 +322,226 @@ mod tests {
         assert_eq!(TicketText::new("", " body only ").text(), "body only");
         assert_eq!(TicketText::new("subject only", "").text(), "subject only");
         assert_eq!(TicketText::default().text(), "");
+    }
+
+    fn banking77() -> Classifier {
+        Classifier::load(&model_dir("banking77"), &ClassifierOptions::default()).unwrap()
+    }
+
+    fn best<'a>(p: &'a Prediction, field: &str) -> &'a str {
+        &p.field(field).unwrap().best().label
+    }
+
+    #[test]
+    fn the_demo_model_classifies_clear_cases_in_every_field() {
+        let classifier = banking77();
+        let tickets = [
+            TicketText::new("Card gone", "I lost my card, please block it"),
+            TicketText::new("", "My card was stolen yesterday"),
+            TicketText::new("Top up", "My top-up failed, why?"),
+            TicketText::new("", "The ATM kept my card"),
+            TicketText::new("Question", "Which currencies can I exchange in the app?"),
+        ];
+
+        let p = classifier.classify_batch_blocking(&tickets).unwrap();
+
+        assert_eq!(classifier.fields(), ["intent", "queue", "priority"]);
+        assert_eq!(
+            (
+                best(&p[0], "intent"),
+                best(&p[0], "queue"),
+                best(&p[0], "priority")
+            ),
+            ("lost_or_stolen_card", "cards", "urgent")
+        );
+        assert_eq!(best(&p[1], "intent"), "lost_or_stolen_card");
+        assert_eq!(
+            (best(&p[2], "intent"), best(&p[2], "queue")),
+            ("top_up_failed", "top_ups")
+        );
+        assert_eq!(
+            (best(&p[3], "intent"), best(&p[3], "queue")),
+            ("card_swallowed", "cash_atm")
+        );
+        assert_eq!(best(&p[4], "queue"), "exchange");
+    }
+
+    #[test]
+    fn every_field_returns_top_k_in_order_from_a_distribution_summing_to_one() {
+        let options = ClassifierOptions {
+            top_k: 100,
+            ..Default::default()
+        };
+        let classifier = Classifier::load(&model_dir("banking77"), &options).unwrap();
+
+        let p = classifier
+            .classify_texts_blocking(vec!["why was I charged twice?".into()])
+            .unwrap();
+
+        for field in &p[0].fields {
+            let sum: f32 = field.top.iter().map(|l| l.probability).sum();
+            assert!((sum - 1.0).abs() < 1e-4, "{}: {sum}", field.field);
+            assert!(field
+                .top
+                .windows(2)
+                .all(|w| w[0].probability >= w[1].probability));
+        }
+        assert_eq!(p[0].field("intent").unwrap().top.len(), 77);
+        assert_eq!(p[0].field("queue").unwrap().top.len(), 8);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn async_batches_match_one_by_one_sync_results() {
+        let classifier = banking77();
+        let tickets: Vec<TicketText> = [
+            "I lost my card",
+            "",
+            "🙂🙂🙂",
+            "How do I top up by bank transfer?",
+        ]
+        .iter()
+        .map(|b| TicketText::new("", *b))
+        .collect();
+
+        let batch = classifier.classify_batch(&tickets).await.unwrap();
+        let mut single = Vec::new();
+        for t in &tickets {
+            single.extend(
+                classifier
+                    .classify_batch(std::slice::from_ref(t))
+                    .await
+                    .unwrap(),
+            );
+        }
+
+        assert_eq!(batch, single);
+        assert!(classifier.classify_batch(&[]).await.unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_hugging_face_classifier_folder_loads_with_its_id2label_labels() {
+        let dir = model_dir("test-hf-classifier");
+        let options = ClassifierOptions {
+            top_k: 4,
+            ..Default::default()
+        };
+
+        let classifier = Classifier::load(&dir, &options).unwrap();
+        let p = classifier
+            .classify_texts_blocking(vec![
+                "Someone stole my card".into(),
+                "How can I add money to my account with a top up?".into(),
+            ])
+            .unwrap();
+
+        assert_eq!(classifier.fields(), ["queue"]);
+        assert_eq!(best(&p[0], "queue"), "cards");
+        assert_eq!(best(&p[1], "queue"), "top_up");
+        let mut labels: Vec<&str> = p[0].fields[0]
+            .top
+            .iter()
+            .map(|l| l.label.as_str())
+            .collect();
+        labels.sort();
+        assert_eq!(labels, ["account", "cards", "top_up", "transfers"]);
+        let sum: f32 = p[0].fields[0].top.iter().map(|l| l.probability).sum();
+        assert!((sum - 1.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn a_hugging_face_folder_can_name_its_field() {
+        let classifier = Classifier::load_hf(
+            &model_dir("test-hf-classifier"),
+            "category",
+            &ClassifierOptions::default(),
+        )
+        .unwrap();
+
+        assert_eq!(classifier.fields(), ["category"]);
+    }
+
+    #[test]
+    fn an_encoder_without_heads_is_refused_with_advice() {
+        let err = Classifier::load(&model_dir("minilm-l6-int8"), &ClassifierOptions::default())
+            .unwrap_err()
+            .to_string();
+
+        assert!(
+            err.contains("no heads") && err.contains("otai train"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn train_from_file_writes_a_model_that_classifies_its_own_kind_of_text() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("tickets.csv");
+        let mut csv = String::from("subject,body,queue,priority\n");
+        let cards = [
+            "card",
+            "credit card",
+            "debit card",
+            "bank card",
+            "new card",
+            "plastic card",
+        ];
+        let logins = [
+            "password",
+            "login",
+            "sign-in",
+            "two-factor code",
+            "account access",
+            "passcode",
+        ];
+        let invoices = [
+            "invoice",
+            "bill",
+            "receipt",
+            "VAT invoice",
+            "billing statement",
+            "tax receipt",
+        ];
+        for i in 0..6 {
+            csv += &format!(
+                "Help,\"My {} is blocked, please unblock it\",cards,high\n",
+                cards[i]
+            );
+            csv += &format!(
+                "Login,I forgot my {} and cannot get in,access,high\n",
+                logins[i]
+            );
+            csv += &format!(
+                "Question,Please send me a copy of my {},billing,low\n",
+                invoices[i]
+            );
+        }
+        std::fs::write(&data, csv).unwrap();
+        let out = tmp.path().join("model");
+        let options = TrainOptions {
+            holdout: 0.34,
+            ..Default::default()
+        };
+
+        let report = train_from_file(&model_dir("minilm-l6-int8"), &data, &out, &options).unwrap();
+        let classifier = Classifier::load(&out, &ClassifierOptions::default()).unwrap();
+        let p = classifier
+            .classify_batch_blocking(&[TicketText::new(
+                "Card",
+                "my card does not work, it is blocked",
+            )])
+            .unwrap();
+
+        assert_eq!(report.examples, 18);
+        assert_eq!(report.holdout_examples, 6);
+        let queue = report.fields.iter().find(|f| f.field == "queue").unwrap();
+        assert_eq!(queue.holdout.unwrap().accuracy, 1.0, "{report}");
+        assert_eq!(best(&p[0], "queue"), "cards");
+        assert!(out.join("training.json").is_file());
+        assert!(
+            train_from_file(&model_dir("minilm-l6-int8"), &data, &out, &options)
+                .unwrap_err()
+                .to_string()
+                .contains("already exists")
+        );
     }
 }

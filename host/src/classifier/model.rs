@@ -442,7 +442,7 @@ mod tests {
         write_model_folder(&enc, std::slice::from_ref(&head), None, &out, false).unwrap();
         let manifest = Manifest::read(&out).unwrap();
         let heads = manifest.load_heads(&out).unwrap();
-        let again = write_model_folder(&enc, &[head.clone()], None, &out, false);
+        let again = write_model_folder(&enc, std::slice::from_ref(&head), None, &out, false);
 
         assert_eq!(heads, vec![head]);
         assert_eq!(manifest.heads[0].file, "heads/queue_main.json");

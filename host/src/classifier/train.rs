@@ -32,7 +32,9 @@ pub struct TrainOptions {
     pub holdout: f64,
     /// Seed of the held-out split.
     pub seed: u64,
-    /// L2 penalty on the weights (`lambda / 2 * |W|^2` added to the mean cross-entropy).
+    /// L2 penalty on the weights (`lambda / 2 * |W|^2` added to the mean cross-entropy). Default 1e-5: the
+    /// best held-out accuracy on BANKING77 among 1e-3 ... 3e-6 (`train_banking77 --sweep`); 1e-4 cost
+    /// 1.4 points of intent accuracy there, 3e-6 gained nothing.
     pub l2: f64,
     /// L-BFGS iteration cap per head.
     pub max_iterations: usize,
@@ -50,7 +52,7 @@ impl Default for TrainOptions {
             fields: None,
             holdout: 0.1,
             seed: 42,
-            l2: 1e-4,
+            l2: 1e-5,
             max_iterations: 500,
             refit_on_all: true,
             overwrite: false,
@@ -215,76 +217,33 @@ pub fn train_heads(
     let started = Instant::now();
     let is_holdout = stratified_split(&dataset.labels[0], options.holdout, options.seed);
     let holdout_examples = is_holdout.iter().filter(|&&h| h).count();
+    // Fields are independent: fit them on parallel threads (each fit is single-threaded).
+    let results: Vec<Result<(LinearHead, FieldReport)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..dataset.fields.len())
+            .map(|f| {
+                let is_holdout = &is_holdout;
+                scope.spawn(move || {
+                    train_field(x, dataset, f, is_holdout, holdout_examples, options)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join().unwrap_or_else(|_| {
+                    Err(ClassifierError::Inference(
+                        "a training thread panicked".into(),
+                    ))
+                })
+            })
+            .collect()
+    });
     let mut heads = Vec::new();
     let mut fields = Vec::new();
-    for (f, field) in dataset.fields.iter().enumerate() {
-        let labels: Vec<String> = dataset.labels[f]
-            .iter()
-            .flatten()
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        if labels.len() < 2 {
-            return Err(ClassifierError::data(
-                &dataset.path,
-                0,
-                format!(
-                    "field `{field}` has {} distinct label(s); a classifier needs at least 2",
-                    labels.len()
-                ),
-            ));
-        }
-        let index = |l: &String| labels.binary_search(l).unwrap_or_default();
-        let labelled: Vec<usize> = (0..dataset.len())
-            .filter(|&i| dataset.labels[f][i].is_some())
-            .collect();
-        let y_of = |rows: &[usize]| -> Vec<usize> {
-            rows.iter()
-                .map(|&i| index(dataset.labels[f][i].as_ref().unwrap_or(&labels[0])))
-                .collect()
-        };
-        let fit = |rows: &[usize]| {
-            let xs = x.select(Axis(0), rows);
-            fit_head(field, &labels, xs.view(), &y_of(rows), options)
-        };
-        let mut holdout = None;
-        let mut final_fit = None;
-        if holdout_examples > 0 {
-            let train_rows: Vec<usize> = labelled
-                .iter()
-                .copied()
-                .filter(|&i| !is_holdout[i])
-                .collect();
-            let test_rows: Vec<usize> = labelled
-                .iter()
-                .copied()
-                .filter(|&i| is_holdout[i])
-                .collect();
-            let (head, stats) = fit(&train_rows);
-            if !test_rows.is_empty() {
-                let xt = x.select(Axis(0), &test_rows);
-                let predicted = predict_indices(&head, xt.view());
-                holdout = Some(metrics::score(&y_of(&test_rows), &predicted, labels.len()));
-            }
-            if !options.refit_on_all {
-                final_fit = Some((head, stats));
-            }
-        }
-        let (head, stats) = match final_fit {
-            Some(done) => done,
-            None => fit(&labelled),
-        };
-        tracing::info!(field = %field, labels = labels.len(), iterations = stats.iterations, "Fitted head.");
-        fields.push(FieldReport {
-            field: field.clone(),
-            labels: labels.len(),
-            labelled: labelled.len(),
-            holdout,
-            iterations: stats.iterations,
-            loss: stats.loss,
-        });
+    for result in results {
+        let (head, report) = result?;
         heads.push(head);
+        fields.push(report);
     }
     let report = TrainReport {
         data: dataset.path.clone(),
@@ -299,6 +258,86 @@ pub fn train_heads(
         fit_seconds: started.elapsed().as_secs_f64(),
     };
     Ok((heads, report))
+}
+
+/// Fits one field: on the non-held-out rows first (scored on the held-out rows), then on all rows unless
+/// `refit_on_all` is off.
+fn train_field(
+    x: ArrayView2<'_, f32>,
+    dataset: &Dataset,
+    f: usize,
+    is_holdout: &[bool],
+    holdout_examples: usize,
+    options: &TrainOptions,
+) -> Result<(LinearHead, FieldReport)> {
+    let field = &dataset.fields[f];
+    let labels: Vec<String> = dataset.labels[f]
+        .iter()
+        .flatten()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if labels.len() < 2 {
+        return Err(ClassifierError::data(
+            &dataset.path,
+            0,
+            format!(
+                "field `{field}` has {} distinct label(s); a classifier needs at least 2",
+                labels.len()
+            ),
+        ));
+    }
+    let index = |l: &String| labels.binary_search(l).unwrap_or_default();
+    let labelled: Vec<usize> = (0..dataset.len())
+        .filter(|&i| dataset.labels[f][i].is_some())
+        .collect();
+    let y_of = |rows: &[usize]| -> Vec<usize> {
+        rows.iter()
+            .map(|&i| index(dataset.labels[f][i].as_ref().unwrap_or(&labels[0])))
+            .collect()
+    };
+    let fit = |rows: &[usize]| {
+        let xs = x.select(Axis(0), rows);
+        fit_head(field, &labels, xs.view(), &y_of(rows), options)
+    };
+    let mut holdout = None;
+    let mut final_fit = None;
+    if holdout_examples > 0 {
+        let train_rows: Vec<usize> = labelled
+            .iter()
+            .copied()
+            .filter(|&i| !is_holdout[i])
+            .collect();
+        let test_rows: Vec<usize> = labelled
+            .iter()
+            .copied()
+            .filter(|&i| is_holdout[i])
+            .collect();
+        let (head, stats) = fit(&train_rows);
+        if !test_rows.is_empty() {
+            let xt = x.select(Axis(0), &test_rows);
+            let predicted = predict_indices(&head, xt.view());
+            holdout = Some(metrics::score(&y_of(&test_rows), &predicted, labels.len()));
+        }
+        if !options.refit_on_all {
+            final_fit = Some((head, stats));
+        }
+    }
+    let (head, stats) = match final_fit {
+        Some(done) => done,
+        None => fit(&labelled),
+    };
+    tracing::info!(field = %field, labels = labels.len(), iterations = stats.iterations, "Fitted head.");
+    let report = FieldReport {
+        field: field.clone(),
+        labels: labels.len(),
+        labelled: labelled.len(),
+        holdout,
+        iterations: stats.iterations,
+        loss: stats.loss,
+    };
+    Ok((head, report))
 }
 
 /// Scores `heads` on labelled embeddings: per head whose field the data has, accuracy and macro-F1. A

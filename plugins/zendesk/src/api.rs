@@ -15,6 +15,40 @@ pub struct TicketEnvelope {
     pub ticket: Value,
 }
 
+/// `{"tickets": [...]}` from `GET /api/v2/tickets/show_many?ids=...`; missing ids are simply
+/// absent.
+#[derive(Debug, Deserialize)]
+pub struct TicketsEnvelope {
+    /// The ticket objects found.
+    #[serde(deserialize_with = "lenient_values")]
+    pub tickets: Vec<Value>,
+}
+
+/// `{"job_status": {...}}` from `PUT /api/v2/tickets/update_many` and
+/// `GET /api/v2/job_statuses/{id}`.
+#[derive(Debug, Deserialize)]
+pub struct JobStatusEnvelope {
+    /// The job.
+    pub job_status: JobStatus,
+}
+
+/// An asynchronous job (bulk and batch writes).
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+pub struct JobStatus {
+    /// The job id, a string such as `V3-...`.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub id: Option<String>,
+    /// `queued`, `working`, `completed`, `failed`, `killed`; other values are possible.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub status: Option<String>,
+    /// Zendesk's message, e.g. `Completed at 2023-09-18 23:25:42 +0000`.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub message: Option<String>,
+    /// Per-item results; an array for updates, but other shapes occur, so kept as JSON.
+    #[serde(default)]
+    pub results: Value,
+}
+
 /// The ticket fields the adapter maps. Parsed from the ticket's JSON with [`ZTicket::from_json`].
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
 pub struct ZTicket {

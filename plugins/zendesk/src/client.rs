@@ -2,11 +2,14 @@
 
 use std::fmt;
 
-use otai_plugin_api::{ErrorKind, LogLevel, Note, PluginError, SearchQuery, Ticket, TicketUpdate};
-use serde_json::{json, Value};
+use otai_plugin_api::{
+    ErrorKind, LogLevel, Note, PluginError, RequestStats, SearchQuery, Ticket, TicketUpdate,
+};
+use serde_json::{json, Map, Value};
 
 use crate::{
     api::{TicketEnvelope, UserEnvelope, ZTicket},
+    batch::JobPolling,
     config::Config,
     convert,
     groups::GroupCache,
@@ -25,9 +28,10 @@ pub const CONFLICT_RETRIES: u32 = 2;
 /// Every method returns otai's [`PluginError`]; messages name the method, the URL path and the
 /// ticket id, never credentials. Cheap to share behind an `Arc`; all methods take `&self`.
 pub struct ZendeskClient {
-    http: Http,
-    groups: GroupCache,
+    pub(crate) http: Http,
+    pub(crate) groups: GroupCache,
     auth: String,
+    pub(crate) jobs: JobPolling,
 }
 
 impl ZendeskClient {
@@ -38,6 +42,7 @@ impl ZendeskClient {
             http: Http::new(config, log)?,
             groups: GroupCache::default(),
             auth: config.auth.describe(),
+            jobs: JobPolling::new(config.job_timeout),
         })
     }
 
@@ -110,32 +115,7 @@ impl ZendeskClient {
     }
 
     async fn update_inner(&self, id: u64, update: &TicketUpdate) -> Result<Ticket, PluginError> {
-        // Everything that can be checked locally is checked before anything is read or written.
-        convert::check_tags(&update.add_tags, "add_tags")?;
-        convert::check_tags(&update.remove_tags, "remove_tags")?;
-        let base_without_group = convert::update_body(update, None)?;
-        let group_id = match update.queue.as_ref().into_option() {
-            None => None,
-            Some(queue) => Some(match (queue.id.as_ref().into_option(), queue.name.as_ref().into_option()) {
-                (Some(gid), _) => gid.trim().parse::<u64>().ok().filter(|g| *g > 0).ok_or_else(|| {
-                    PluginError::new(
-                        ErrorKind::VALIDATION,
-                        format!("invalid Zendesk group id \"{gid}\": expected a positive whole number"),
-                    )
-                })?,
-                (None, Some(name)) => self.groups.resolve(&self.http, name).await?,
-                (None, None) => {
-                    return Err(PluginError::new(
-                        ErrorKind::VALIDATION,
-                        "the queue has neither an id nor a name",
-                    ))
-                }
-            }),
-        };
-        let mut base = base_without_group;
-        if let Some(gid) = group_id {
-            base.insert("group_id".into(), json!(gid));
-        }
+        let base = self.prepare_update(update).await?;
         let caller_stamp = update
             .if_unchanged_since
             .as_ref()
@@ -163,10 +143,7 @@ impl ZendeskClient {
             };
             let stamp = caller_stamp.clone().or(own_stamp.clone());
             let body = convert::with_tags_and_stamp(base.clone(), tags, stamp.as_deref());
-            let writes_something = body
-                .keys()
-                .any(|k| k != "safe_update" && k != "updated_stamp");
-            if !writes_something {
+            if !convert::writes_something(&body) {
                 let (z, raw) = match read {
                     Some(read) => read,
                     None => self.read_ticket(id).await?,
@@ -205,6 +182,47 @@ impl ZendeskClient {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Checks `update` and builds its `ticket` body without tags and safe-update fields (which
+    /// depend on the ticket's current state). Everything that can be checked locally is checked
+    /// before the queue name is resolved through the group cache, and nothing is written.
+    /// Shared by [`update_ticket`](Self::update_ticket) and [`update_tickets`](Self::update_tickets).
+    pub(crate) async fn prepare_update(
+        &self,
+        update: &TicketUpdate,
+    ) -> Result<Map<String, Value>, PluginError> {
+        convert::check_tags(&update.add_tags, "add_tags")?;
+        convert::check_tags(&update.remove_tags, "remove_tags")?;
+        let mut base = convert::update_body(update, None)?;
+        let group_id = match update.queue.as_ref().into_option() {
+            None => None,
+            Some(queue) => Some(match (queue.id.as_ref().into_option(), queue.name.as_ref().into_option()) {
+                (Some(gid), _) => gid.trim().parse::<u64>().ok().filter(|g| *g > 0).ok_or_else(|| {
+                    PluginError::new(
+                        ErrorKind::VALIDATION,
+                        format!("invalid Zendesk group id \"{gid}\": expected a positive whole number"),
+                    )
+                })?,
+                (None, Some(name)) => self.groups.resolve(&self.http, name).await?,
+                (None, None) => {
+                    return Err(PluginError::new(
+                        ErrorKind::VALIDATION,
+                        "the queue has neither an id nor a name",
+                    ))
+                }
+            }),
+        };
+        if let Some(gid) = group_id {
+            base.insert("group_id".into(), json!(gid));
+        }
+        Ok(base)
+    }
+
+    /// Counters of every HTTP request this client sent (retries included) and of the answers
+    /// that said "slow down".
+    pub fn request_stats(&self) -> RequestStats {
+        self.http.stats()
     }
 
     /// Adds a comment: an internal note unless `note.public`, HTML if `note.html`.
@@ -259,7 +277,7 @@ impl ZendeskClient {
         Ok(self.to_ticket(&z, &env.ticket))
     }
 
-    fn to_ticket(&self, z: &ZTicket, raw: &Value) -> Ticket {
+    pub(crate) fn to_ticket(&self, z: &ZTicket, raw: &Value) -> Ticket {
         let name = z.group_id.and_then(|g| self.groups.cached_name(g));
         convert::to_ticket(z, raw, name)
     }
@@ -274,7 +292,7 @@ impl fmt::Debug for ZendeskClient {
     }
 }
 
-fn parse_ticket(path: &str, raw: &Value) -> Result<ZTicket, PluginError> {
+pub(crate) fn parse_ticket(path: &str, raw: &Value) -> Result<ZTicket, PluginError> {
     ZTicket::from_json(raw)
         .filter(|z| z.id.is_some())
         .ok_or_else(|| {
@@ -286,7 +304,7 @@ fn parse_ticket(path: &str, raw: &Value) -> Result<ZTicket, PluginError> {
 }
 
 /// Prefixes an error message with the operation, keeping everything else.
-fn context(mut e: PluginError, what: &str) -> PluginError {
+pub(crate) fn context(mut e: PluginError, what: &str) -> PluginError {
     e.message = format!("{what}: {}", e.message).into();
     e
 }

@@ -11,6 +11,7 @@
 //! | `verify` | bool or string | `true` | `true` = system roots, `false` = no TLS verification, a path = PEM CA bundle added to the system roots |
 //! | `max_attempts` | integer | 4 | attempts per request, including the first (1 = never retry) |
 //! | `max_retry_wait` | number (s) | 60 | longest `Retry-After` we wait for; a longer one fails with `rate_limited` |
+//! | `job_timeout` | number (s) | 300 | how long a batch write (`update_many` job) is polled before its tickets are reported as `timeout` (unknown whether applied) |
 //!
 //! Exactly one of `domain` / `base_url` (two places to say where Zendesk is would let one silently
 //! win over the other), and exactly one auth method: `email` + `api_token`, or `oauth_token`.
@@ -31,6 +32,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 4;
 /// Default longest `Retry-After` the client is willing to wait for.
 pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+/// Default time a batch job may take, from its submission to a finished job status.
+pub const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(300);
 
 const KNOWN_KEYS: &[&str] = &[
     "domain",
@@ -42,6 +45,7 @@ const KNOWN_KEYS: &[&str] = &[
     "verify",
     "max_attempts",
     "max_retry_wait",
+    "job_timeout",
 ];
 
 /// The raw params as they arrive. Every value is kept as JSON so that a wrong type is reported by
@@ -58,6 +62,7 @@ struct RawParams {
     verify: Option<Value>,
     max_attempts: Option<Value>,
     max_retry_wait: Option<Value>,
+    job_timeout: Option<Value>,
 }
 
 /// How requests authenticate.
@@ -114,6 +119,9 @@ pub struct Config {
     pub max_attempts: u32,
     /// Longest `Retry-After` to wait for before giving up with `rate_limited`.
     pub max_retry_wait: Duration,
+    /// How long a batch job is polled, from its submission, before its tickets are reported as
+    /// timed out (unknown whether applied).
+    pub job_timeout: Duration,
 }
 
 impl Config {
@@ -126,6 +134,7 @@ impl Config {
             verify: Verify::System,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
+            job_timeout: DEFAULT_JOB_TIMEOUT,
         }
     }
 
@@ -219,6 +228,11 @@ impl Config {
             None | Some(Value::Null) => DEFAULT_MAX_RETRY_WAIT,
             Some(v) => seconds("max_retry_wait", v, 0.0, 3600.0)?,
         };
+        let job_timeout = match raw.job_timeout {
+            None | Some(Value::Null) => DEFAULT_JOB_TIMEOUT,
+            // Fractions below a second are for tests; Zendesk's jobs take seconds at least.
+            Some(v) => seconds("job_timeout", v, 0.1, 86_400.0)?,
+        };
         let max_attempts = match raw.max_attempts {
             None | Some(Value::Null) => DEFAULT_MAX_ATTEMPTS,
             Some(v) => integer("max_attempts", v, 1, 10)?,
@@ -250,6 +264,7 @@ impl Config {
             verify,
             max_attempts,
             max_retry_wait,
+            job_timeout,
         })
     }
 }
@@ -450,6 +465,19 @@ mod tests {
         assert_eq!(c.timeout, DEFAULT_TIMEOUT);
         assert_eq!(c.max_attempts, DEFAULT_MAX_ATTEMPTS);
         assert_eq!(c.max_retry_wait, DEFAULT_MAX_RETRY_WAIT);
+        assert_eq!(c.job_timeout, DEFAULT_JOB_TIMEOUT);
+    }
+
+    #[test]
+    fn job_timeout_is_bounded_seconds() {
+        let c = parse(json!({"domain": "acme", "oauth_token": "t", "job_timeout": "1.5"})).unwrap();
+        assert_eq!(c.job_timeout, Duration::from_millis(1500));
+        for bad in [json!(0), json!(-3), json!("soon"), json!(100_000)] {
+            let e = parse(json!({"domain": "acme", "oauth_token": "t", "job_timeout": bad}))
+                .unwrap_err();
+            assert_eq!(e.kind, ErrorKind::CONFIG);
+            assert!(e.message.contains("`job_timeout`"), "{}", e.message);
+        }
     }
 
     #[test]

@@ -227,6 +227,12 @@ pub fn check_tags(tags: &RVec<RString>, what: &str) -> Result<(), PluginError> {
     Ok(())
 }
 
+/// Whether an update body changes anything: safe-update fields alone write nothing.
+pub fn writes_something(body: &Map<String, Value>) -> bool {
+    body.keys()
+        .any(|k| k != "safe_update" && k != "updated_stamp" && k != "id")
+}
+
 /// Adds the new tag set and the safe-update stamp to an update body.
 pub fn with_tags_and_stamp(
     mut body: Map<String, Value>,

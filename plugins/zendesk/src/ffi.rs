@@ -17,9 +17,9 @@ use abi_stable::{
     std_types::{ROption, RResult, RStr, RString, RVec},
 };
 use otai_plugin_api::{
-    guard, ErrorKind, HostContextRef, LogLevel, Note, PluginError, PluginInfo, SearchQuery,
-    ServiceFuture, ServiceInfo, ServiceKind, Ticket, TicketSystemBox, TicketSystemService,
-    TicketSystemService_TO, TicketUpdate,
+    guard, BatchOutcome, BatchUpdate, ErrorKind, HostContextRef, LogLevel, Note, PluginError,
+    PluginInfo, RequestStats, SearchQuery, ServiceFuture, ServiceInfo, ServiceKind, Ticket,
+    TicketSystemBox, TicketSystemService, TicketSystemService_TO, TicketUpdate,
 };
 use tokio::{runtime::Runtime, task::JoinHandle};
 
@@ -208,6 +208,19 @@ impl TicketSystemService for ZendeskTicketsystemService {
         self.spawn("check_connection", move |c| async move {
             c.check_connection().await.map(RString::from)
         })
+    }
+
+    fn update_tickets(&self, updates: RVec<BatchUpdate>) -> ServiceFuture<RVec<BatchOutcome>> {
+        self.spawn("update_tickets", move |c| async move {
+            c.update_tickets(&updates).await.map(RVec::from)
+        })
+    }
+
+    fn request_stats(&self) -> ROption<RequestStats> {
+        // No error channel: a panic (there is none to expect from atomics) reads as "not counted".
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.client.request_stats()))
+            .ok()
+            .into()
     }
 }
 

@@ -11,11 +11,17 @@
 //! - Writes are never retried on anything else: after a timeout or a lost connection we cannot
 //!   know whether Zendesk applied the write, and a blind retry could apply it twice.
 //! - Timeouts are not retried at all: `timeout` is the caller's budget per request.
+//!
+//! Every attempt is counted ([`Http::stats`]): requests sent, retries among them, and answers that
+//! said "slow down" (429, or 503 with `Retry-After`), so the host can report API calls per pass.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::{Duration, Instant},
+};
 
 use base64::Engine as _;
-use otai_plugin_api::{ErrorKind, LogLevel, PluginError};
+use otai_plugin_api::{ErrorKind, LogLevel, PluginError, RequestStats};
 use reqwest::{
     header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER},
     StatusCode,
@@ -74,6 +80,15 @@ pub(crate) struct Http {
     max_attempts: u32,
     max_retry_wait: Duration,
     log: Logger,
+    stats: Counters,
+}
+
+/// Request counters; relaxed atomics are enough, the figures are only ever summed and read.
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    retries: AtomicU64,
+    rate_limited: AtomicU64,
 }
 
 impl Http {
@@ -122,6 +137,7 @@ impl Http {
             max_attempts: config.max_attempts.max(1),
             max_retry_wait: config.max_retry_wait,
             log,
+            stats: Counters::default(),
         })
     }
 
@@ -133,6 +149,15 @@ impl Http {
     /// The logger.
     pub(crate) fn log(&self) -> &Logger {
         &self.log
+    }
+
+    /// Requests sent so far (every attempt), retries among them, and "slow down" answers.
+    pub(crate) fn stats(&self) -> RequestStats {
+        RequestStats {
+            requests: self.stats.requests.load(Ordering::Relaxed),
+            retries: self.stats.retries.load(Ordering::Relaxed),
+            rate_limited: self.stats.rate_limited.load(Ordering::Relaxed),
+        }
     }
 
     /// `GET {base_url}{path}?{query}`, parsed as `T`.
@@ -192,6 +217,12 @@ impl Http {
                     .body(bytes.clone());
             }
 
+            // Counted before sending: a request that times out or fails still reached (or tried
+            // to reach) Zendesk and may count against its limits.
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            if attempt > 1 {
+                self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            }
             let started = Instant::now();
             let outcome = match request.send().await {
                 Ok(response) => {
@@ -251,6 +282,11 @@ impl Http {
             }
 
             let retry_after = parse_retry_after(&headers);
+            if status == StatusCode::TOO_MANY_REQUESTS
+                || (status == StatusCode::SERVICE_UNAVAILABLE && retry_after.is_some())
+            {
+                self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+            }
             let retryable = match status.as_u16() {
                 429 | 503 => true,
                 500 | 502 | 504 => method.is_idempotent(),
@@ -520,6 +556,10 @@ pub(crate) fn error_detail(body: &[u8]) -> Option<String> {
         if let Some(s) = str_of(json.get(key)) {
             parts.push(s);
         }
+    }
+    if let Some(Value::String(details)) = json.get("details") {
+        // Job-status results carry `details` as a sentence.
+        parts.push(details.clone());
     }
     if let Some(Value::Object(details)) = json.get("details") {
         let mut items = Vec::new();

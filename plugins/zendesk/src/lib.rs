@@ -5,7 +5,7 @@
 //! [`ZendeskClient`] can be used from Rust directly.
 //!
 //! Params (a JSON object, see [`config`]): `domain` or `base_url`; `email` + `api_token` or
-//! `oauth_token`; optional `timeout`, `verify`, `max_attempts`, `max_retry_wait`.
+//! `oauth_token`; optional `timeout`, `verify`, `max_attempts`, `max_retry_wait`, `job_timeout`.
 //!
 //! # Layout
 //! - `lib.rs`: the exported root module, nothing else.
@@ -13,6 +13,7 @@
 //! - [`config`]: params parsed and validated into [`Config`]; errors name keys, never values.
 //! - [`secret`]: [`Secret`], a string whose `Debug`/`Display` print `[redacted]`.
 //! - [`client`]: [`ZendeskClient`], the operations (find, get, update, note, check) in async Rust.
+//! - [`batch`]: batch writes (`update_many` jobs, job polling, per-ticket outcomes).
 //! - `http`: transport: pooled reqwest client, auth header, retries, error mapping.
 //! - [`search`]: the unified query in Zendesk search syntax, paging, search export past 1,000.
 //! - `groups`: group name → id cache.
@@ -23,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod batch;
 pub mod client;
 pub mod config;
 pub mod convert;

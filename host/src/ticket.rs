@@ -247,23 +247,34 @@ pub trait TicketSystem: Send + Sync + fmt::Debug {
         &self,
         updates: Vec<BatchUpdate>,
     ) -> BoxFuture<'_, TicketResult<Vec<BatchOutcome>>> {
-        Box::pin(async move {
-            let mut outcomes = Vec::with_capacity(updates.len());
-            for item in updates {
-                let result = self.update_ticket(&item.id, item.update).await.map(|_| ());
-                outcomes.push(BatchOutcome {
-                    id: item.id,
-                    result,
-                });
-            }
-            Ok(outcomes)
-        })
+        Box::pin(update_one_by_one(self, updates))
     }
 
     /// Counters of the requests made to the help desk so far; `None` if the plugin does not count.
     fn request_stats(&self) -> Option<RequestStats> {
         None
     }
+}
+
+/// Writes `updates` one by one with [`TicketSystem::update_ticket`], in order: the default of
+/// [`TicketSystem::update_tickets`], also used by wrappers whose batch call turned out to be
+/// unsupported.
+pub async fn update_one_by_one<S: TicketSystem + ?Sized>(
+    system: &S,
+    updates: Vec<BatchUpdate>,
+) -> TicketResult<Vec<BatchOutcome>> {
+    let mut outcomes = Vec::with_capacity(updates.len());
+    for item in updates {
+        let result = system
+            .update_ticket(&item.id, item.update)
+            .await
+            .map(|_| ());
+        outcomes.push(BatchOutcome {
+            id: item.id,
+            result,
+        });
+    }
+    Ok(outcomes)
 }
 
 /// Counters of a ticket system's requests to its help desk, totals since it was created.

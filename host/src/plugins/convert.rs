@@ -9,8 +9,8 @@ use otai_plugin_api as ffi;
 use serde_json::Value;
 
 use crate::ticket::{
-    CustomField, ErrorKind, Note, Person, Queue, SearchQuery, Ticket, TicketSystemError,
-    TicketUpdate,
+    BatchUpdate, CustomField, ErrorKind, Note, Person, Queue, RequestStats, SearchQuery, Ticket,
+    TicketSystemError, TicketUpdate,
 };
 
 fn rstr(s: String) -> RString {
@@ -78,6 +78,25 @@ pub(crate) fn update_to_ffi(u: TicketUpdate) -> ffi::TicketUpdate {
         note: u.note.map(note_to_ffi).into(),
         if_unchanged_since: ropt(u.if_unchanged_since),
         system_fields_json: ropt(u.system_fields.map(|v| v.to_string())),
+    }
+}
+
+pub(crate) fn batch_to_ffi(items: Vec<BatchUpdate>) -> RVec<ffi::BatchUpdate> {
+    items
+        .into_iter()
+        .map(|item| ffi::BatchUpdate {
+            id: rstr(item.id),
+            update: update_to_ffi(item.update),
+            current_tags: item.current_tags.map(rvec).into(),
+        })
+        .collect()
+}
+
+pub(crate) fn request_stats_from_ffi(s: ffi::RequestStats) -> RequestStats {
+    RequestStats {
+        requests: s.requests,
+        retries: s.retries,
+        rate_limited: s.rate_limited,
     }
 }
 
@@ -223,6 +242,21 @@ mod tests {
             ffi.system_fields_json.unwrap().as_str(),
             "{\"type\":\"incident\"}"
         );
+    }
+
+    #[test]
+    fn batch_items_keep_ids_tags_and_stamps() {
+        let items = batch_to_ffi(vec![BatchUpdate {
+            id: "7".into(),
+            update: TicketUpdate {
+                if_unchanged_since: Some("2024-05-02T10:00:00Z".into()),
+                ..Default::default()
+            },
+            current_tags: Some(vec!["a".into()]),
+        }]);
+        assert_eq!(items[0].id.as_str(), "7");
+        assert_eq!(items[0].current_tags.as_ref().unwrap()[0].as_str(), "a");
+        assert!(items[0].update.if_unchanged_since.is_some());
     }
 
     #[test]

@@ -5,17 +5,35 @@
 //! as a `timeout` error of its ticket system and its future is dropped (the interface requires a
 //! plugin to cancel its work then). Plugin errors, caught plugin panics and malformed answers all
 //! become [`TicketSystemError`]s; none of them stops the host.
+//!
+//! Batch writes (`update_tickets`, plugin API 1.1): a batch call may take `call_timeout` per
+//! started [`BATCH_CHUNK`] tickets (Zendesk writes 100 tickets per job and polls each job, so a
+//! batch is several calls' worth of work); when that passes, every ticket's outcome is `timeout`
+//! (unknown whether applied). A plugin that answers `unsupported` (the default, and every plugin
+//! built against API 1.0) is written one ticket at a time with `update_ticket`, each call under
+//! `call_timeout`. The plugin's outcomes are checked: exactly one per ticket asked about; a
+//! ticket with no outcome or several gets `invalid_response`.
 
-use std::{fmt, future::Future, time::Duration};
+use std::{
+    collections::{HashMap, VecDeque},
+    fmt,
+    future::Future,
+    time::Duration,
+};
 
-use abi_stable::std_types::{ROption, RResult, RString};
+use abi_stable::std_types::{ROption, RResult, RString, RVec};
+use otai_plugin_api as ffi;
 use otai_plugin_api::{PluginError, TicketSystemBox};
 
 use super::convert;
 use crate::ticket::{
-    BoxFuture, ErrorKind, Note, SearchQuery, Ticket, TicketResult, TicketSystem, TicketSystemError,
-    TicketUpdate,
+    update_one_by_one, BatchOutcome, BatchUpdate, BoxFuture, ErrorKind, Note, RequestStats,
+    SearchQuery, Ticket, TicketResult, TicketSystem, TicketSystemError, TicketUpdate,
 };
+
+/// A batch call may take `call_timeout` per started chunk of this many tickets: the size of a
+/// Zendesk `update_many` job, and a fair unit of work for any help desk.
+pub const BATCH_CHUNK: usize = 100;
 
 /// A ticket system provided by a plugin. Must be used inside a tokio runtime with timers enabled.
 pub struct ForeignTicketSystem {
@@ -126,6 +144,91 @@ impl ForeignTicketSystem {
     }
 }
 
+impl ForeignTicketSystem {
+    /// How long a batch of `n` tickets may take: `call_timeout` per started [`BATCH_CHUNK`].
+    pub fn batch_timeout(&self, n: usize) -> Duration {
+        let chunks = u32::try_from(n.div_ceil(BATCH_CHUNK).max(1)).unwrap_or(u32::MAX);
+        self.call_timeout.saturating_mul(chunks)
+    }
+
+    /// Pairs the plugin's outcomes with the tickets asked about, in the order asked. A ticket the
+    /// plugin gave no outcome, or several, gets `invalid_response`: its fate is unknown.
+    fn check_outcomes(
+        &self,
+        asked: &[String],
+        answer: RVec<ffi::BatchOutcome>,
+    ) -> Vec<BatchOutcome> {
+        let in_order = answer.len() == asked.len()
+            && answer.iter().zip(asked).all(|(o, id)| o.id.as_str() == id);
+        let mut asked_count: HashMap<&str, usize> = HashMap::new();
+        for id in asked {
+            *asked_count.entry(id.as_str()).or_default() += 1;
+        }
+        let mut by_id: HashMap<String, VecDeque<TicketResult<()>>> = HashMap::new();
+        let mut strangers = Vec::new();
+        for outcome in answer {
+            let id = outcome.id.into_string();
+            let result = match outcome.result {
+                RResult::ROk(()) => Ok(()),
+                RResult::RErr(e) => Err(convert::error_from_ffi(&self.name, e)),
+            };
+            if asked_count.contains_key(id.as_str()) {
+                by_id.entry(id).or_default().push_back(result);
+            } else {
+                strangers.push(id);
+            }
+        }
+        if !strangers.is_empty() {
+            strangers.truncate(10);
+            tracing::warn!(system = %self.name, plugin = %self.plugin, ids = ?strangers, "A plugin returned batch outcomes for tickets it was not asked about; they were ignored.");
+        } else if !in_order {
+            tracing::debug!(system = %self.name, plugin = %self.plugin, "A plugin returned batch outcomes out of order; they were matched by ticket id.");
+        }
+        asked
+            .iter()
+            .map(|id| {
+                let want = asked_count[id.as_str()];
+                let result = match by_id.get_mut(id) {
+                    Some(results) if results.len() == want => {
+                        results.pop_front().expect("as many results as asked")
+                    }
+                    other => Err(self.bad_outcome(id, other.map_or(0, |r| r.len()), want)),
+                };
+                BatchOutcome {
+                    id: id.clone(),
+                    result,
+                }
+            })
+            .collect()
+    }
+
+    fn bad_outcome(&self, id: &str, got: usize, want: usize) -> TicketSystemError {
+        TicketSystemError::new(
+            &self.name,
+            ErrorKind::InvalidResponse,
+            format!(
+                "plugin `{}` returned {got} outcome(s) for ticket {id} in a batch that asked for \
+                 {want}; whether the update was applied is unknown",
+                self.plugin
+            ),
+        )
+    }
+
+    fn batch_timeout_error(&self, n: usize, limit: Duration) -> TicketSystemError {
+        TicketSystemError::new(
+            &self.name,
+            ErrorKind::Timeout,
+            format!(
+                "plugin `{}` did not answer update_tickets for {n} tickets within {} s \
+                 (call_timeout per {BATCH_CHUNK} tickets); the call was abandoned, and whether \
+                 each update was applied is unknown",
+                self.plugin,
+                format_secs(limit)
+            ),
+        )
+    }
+}
+
 fn format_secs(d: Duration) -> String {
     let secs = d.as_secs_f64();
     if secs.fract() == 0.0 {
@@ -229,5 +332,230 @@ impl TicketSystem for ForeignTicketSystem {
                 Ok(who.into_string())
             }),
         )
+    }
+
+    fn update_tickets(
+        &self,
+        updates: Vec<BatchUpdate>,
+    ) -> BoxFuture<'_, TicketResult<Vec<BatchOutcome>>> {
+        Box::pin(async move {
+            if updates.is_empty() {
+                return Ok(Vec::new());
+            }
+            let asked: Vec<String> = updates.iter().map(|u| u.id.clone()).collect();
+            let limit = self.batch_timeout(updates.len());
+            // Kept for the one-by-one fallback; the plugin gets its own copy.
+            let future = self
+                .inner
+                .update_tickets(convert::batch_to_ffi(updates.clone()));
+            let answer = match tokio::time::timeout(limit, future).await {
+                Ok(answer) => answer,
+                Err(_) => {
+                    tracing::debug!(system = %self.name, plugin = %self.plugin, tickets = asked.len(), timeout_secs = limit.as_secs_f64(), "A batch call timed out and was abandoned.");
+                    let err = self.batch_timeout_error(asked.len(), limit);
+                    return Ok(asked
+                        .into_iter()
+                        .map(|id| BatchOutcome {
+                            id,
+                            result: Err(err.clone()),
+                        })
+                        .collect());
+                }
+            };
+            match answer {
+                RResult::ROk(outcomes) => Ok(self.check_outcomes(&asked, outcomes)),
+                RResult::RErr(e) if e.kind == ffi::ErrorKind::UNSUPPORTED => {
+                    tracing::debug!(system = %self.name, plugin = %self.plugin, "The plugin has no batch writes; writing the tickets one by one.");
+                    update_one_by_one(self, updates).await
+                }
+                RResult::RErr(e) => Err(convert::error_from_ffi(&self.name, e)),
+            }
+        })
+    }
+
+    fn request_stats(&self) -> Option<RequestStats> {
+        self.inner
+            .request_stats()
+            .into_option()
+            .map(convert::request_stats_from_ffi)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use abi_stable::{sabi_trait::TD_Opaque, std_types::RVec};
+    use async_ffi::FutureExt;
+    use ffi::{ServiceFuture, TicketSystemService, TicketSystemService_TO};
+
+    use super::*;
+
+    /// A plugin service whose batch call answers `outcomes` (ids, ok?) or never answers.
+    struct Batch(Option<Vec<(&'static str, bool)>>);
+
+    fn nothing<T: 'static>() -> ServiceFuture<T> {
+        async { RResult::RErr(PluginError::unsupported("test")) }.into_ffi()
+    }
+
+    impl TicketSystemService for Batch {
+        fn find_tickets(&self, _: ffi::SearchQuery) -> ServiceFuture<RVec<ffi::Ticket>> {
+            nothing()
+        }
+        fn find_first_ticket(&self, _: ffi::SearchQuery) -> ServiceFuture<ROption<ffi::Ticket>> {
+            nothing()
+        }
+        fn get_ticket(&self, _: RString) -> ServiceFuture<ROption<ffi::Ticket>> {
+            nothing()
+        }
+        fn update_ticket(&self, _: RString, _: ffi::TicketUpdate) -> ServiceFuture<ffi::Ticket> {
+            nothing()
+        }
+        fn add_note(&self, _: RString, _: ffi::Note) -> ServiceFuture<()> {
+            nothing()
+        }
+        fn update_tickets(
+            &self,
+            _: RVec<ffi::BatchUpdate>,
+        ) -> ServiceFuture<RVec<ffi::BatchOutcome>> {
+            let Some(outcomes) = self.0.clone() else {
+                return std::future::pending().into_ffi();
+            };
+            async move {
+                RResult::ROk(
+                    outcomes
+                        .into_iter()
+                        .map(|(id, ok)| ffi::BatchOutcome {
+                            id: id.into(),
+                            result: if ok {
+                                RResult::ROk(())
+                            } else {
+                                RResult::RErr(PluginError::new(ffi::ErrorKind::CONFLICT, "x"))
+                            },
+                        })
+                        .collect(),
+                )
+            }
+            .into_ffi()
+        }
+    }
+
+    fn system(service: Batch) -> ForeignTicketSystem {
+        ForeignTicketSystem::new(
+            "desk",
+            "fake",
+            "Batch",
+            TicketSystemService_TO::from_value(service, TD_Opaque),
+            Duration::from_secs(2),
+        )
+    }
+
+    fn asked(ids: &[&str]) -> Vec<BatchUpdate> {
+        ids.iter()
+            .map(|id| BatchUpdate {
+                id: id.to_string(),
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn missing_extra_and_repeated_outcomes_become_invalid_response() {
+        let desk = system(Batch(Some(vec![
+            ("2", false),
+            ("1", true),
+            ("9", true),
+            ("3", true),
+            ("3", true),
+        ])));
+
+        let outcomes = desk
+            .update_tickets(asked(&["1", "2", "3", "4"]))
+            .await
+            .unwrap();
+
+        let ids: Vec<&str> = outcomes.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2", "3", "4"], "in the order asked");
+        assert!(outcomes[0].result.is_ok());
+        assert_eq!(
+            outcomes[1].result.as_ref().unwrap_err().kind,
+            ErrorKind::Conflict
+        );
+        for garbage in &outcomes[2..] {
+            let e = garbage.result.as_ref().unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidResponse);
+            assert!(e.message.contains("plugin `fake`"), "{}", e.message);
+            assert!(e.message.contains(&format!("ticket {}", garbage.id)));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_gets_call_timeout_per_100_tickets_then_every_ticket_times_out() {
+        let mut desk = system(Batch(None));
+        assert_eq!(desk.batch_timeout(1), Duration::from_secs(2));
+        assert_eq!(desk.batch_timeout(100), Duration::from_secs(2));
+        assert_eq!(desk.batch_timeout(101), Duration::from_secs(4));
+        desk.call_timeout = Duration::from_millis(200);
+        let started = std::time::Instant::now();
+
+        let outcomes = desk.update_tickets(asked(&["1", "2"])).await.unwrap();
+
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(200) && elapsed < Duration::from_secs(2),
+            "{elapsed:?}"
+        );
+        for outcome in &outcomes {
+            let e = outcome.result.as_ref().unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Timeout);
+            assert!(e.message.contains("unknown"), "{}", e.message);
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unsupported_batch_falls_back_to_one_by_one() {
+        // The default body answers UNSUPPORTED, exactly as a plugin built against API 1.0.
+        struct Old;
+        impl TicketSystemService for Old {
+            fn find_tickets(&self, _: ffi::SearchQuery) -> ServiceFuture<RVec<ffi::Ticket>> {
+                nothing()
+            }
+            fn find_first_ticket(
+                &self,
+                _: ffi::SearchQuery,
+            ) -> ServiceFuture<ROption<ffi::Ticket>> {
+                nothing()
+            }
+            fn get_ticket(&self, _: RString) -> ServiceFuture<ROption<ffi::Ticket>> {
+                nothing()
+            }
+            fn update_ticket(
+                &self,
+                id: RString,
+                _: ffi::TicketUpdate,
+            ) -> ServiceFuture<ffi::Ticket> {
+                async move {
+                    RResult::ROk(ffi::Ticket {
+                        id,
+                        ..Default::default()
+                    })
+                }
+                .into_ffi()
+            }
+            fn add_note(&self, _: RString, _: ffi::Note) -> ServiceFuture<()> {
+                nothing()
+            }
+        }
+        let desk = ForeignTicketSystem::new(
+            "desk",
+            "old",
+            "Old",
+            TicketSystemService_TO::from_value(Old, TD_Opaque),
+            Duration::from_secs(2),
+        );
+
+        let outcomes = desk.update_tickets(asked(&["5", "6"])).await.unwrap();
+
+        assert_eq!(outcomes.len(), 2);
+        assert!(outcomes.iter().all(|o| o.result.is_ok()));
+        assert_eq!(desk.request_stats(), None);
     }
 }

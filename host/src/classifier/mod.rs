@@ -324,6 +324,13 @@ mod tests {
         assert_eq!(TicketText::default().text(), "");
     }
 
+    #[test]
+    fn the_classifier_can_be_shared_across_tasks() {
+        fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+        assert_send_sync::<Classifier>();
+        assert_send_sync::<Encoder>();
+    }
+
     fn banking77() -> Classifier {
         Classifier::load(&model_dir("banking77"), &ClassifierOptions::default()).unwrap()
     }

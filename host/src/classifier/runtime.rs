@@ -229,6 +229,24 @@ mod tests {
     }
 
     #[test]
+    fn a_too_old_library_is_reported_with_its_version_and_the_fix() {
+        let path = Path::new("/opt/ort/libonnxruntime.so.1.23.2");
+        let err = ort::LoadDynamicError::BadVersion {
+            version_str: "1.23.2".into(),
+            path: path.to_path_buf(),
+        };
+
+        let msg = load_error(path, &err).to_string();
+
+        assert!(msg.contains("/opt/ort/libonnxruntime.so.1.23.2"), "{msg}");
+        assert!(msg.contains("1.23.2") && msg.contains(">= 1.24"), "{msg}");
+        assert!(
+            msg.contains("make setup") && msg.contains("ORT_DYLIB_PATH"),
+            "{msg}"
+        );
+    }
+
+    #[test]
     fn the_repository_copy_is_found_from_the_test_working_directory() {
         // cargo runs tests in host/; the search must walk up to the repository's models/onnxruntime/.
         let path = locate(None).unwrap_or_else(|e| panic!("{e}"));

@@ -14,8 +14,10 @@
 //! ## Layout
 //! - [`template`]: the `{{ get_env(...) }}` renderer and the tree walk that tracks key paths.
 //! - [`error`]: [`ConfigError`] and [`Problem`].
+//! - [`pipeline`]: the `pipelines:` section (what to fetch, which model, how fields are written).
 
 pub mod error;
+pub mod pipeline;
 pub mod template;
 
 use std::{
@@ -29,6 +31,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 pub use error::{ConfigError, Problem};
+pub use pipeline::{FieldAction, FieldRule, PipelineConfig, RawPipeline};
 use template::EnvLookup;
 
 /// Where `otai` looks for its configuration unless told otherwise (`--config`, `OTAI_CONFIG`).
@@ -51,6 +54,9 @@ pub struct RawConfig {
     /// Help desks by the name the rest of the configuration refers to them with.
     #[serde(default)]
     pub ticket_systems: BTreeMap<String, RawTicketSystem>,
+    /// What `otai run` does, by a name of the user's choice.
+    #[serde(default)]
+    pub pipelines: BTreeMap<String, RawPipeline>,
 }
 
 /// One entry under `ticket_systems:` as written.
@@ -86,6 +92,8 @@ pub struct Config {
     /// `plugins_dir:` if set; see [`resolve_plugins_dir`].
     pub plugins_dir: Option<PathBuf>,
     pub ticket_systems: BTreeMap<String, TicketSystemConfig>,
+    /// `pipelines:`, validated except against their models (see [`crate::pipeline`]).
+    pub pipelines: BTreeMap<String, PipelineConfig>,
 }
 
 /// One configured help desk: which plugin service to construct and with what.
@@ -240,6 +248,9 @@ impl RawConfig {
                 "must not be empty; leave it out to use `plugins`",
             ));
         }
+        // Every name written, valid or not, so a pipeline naming a broken system is not also
+        // reported as naming an unknown one.
+        let system_names: Vec<String> = self.ticket_systems.keys().cloned().collect();
         let mut ticket_systems = BTreeMap::new();
         for (name, raw) in self.ticket_systems {
             let key = format!("ticket_systems.{name}");
@@ -279,6 +290,13 @@ impl RawConfig {
             );
             ticket_systems.insert(name, system);
         }
+        let known: Vec<&str> = system_names.iter().map(String::as_str).collect();
+        let mut pipelines = BTreeMap::new();
+        for (name, raw) in self.pipelines {
+            if let Some(pipeline) = raw.validate(&name, &known, &mut problems) {
+                pipelines.insert(name, pipeline);
+            }
+        }
         if !problems.is_empty() {
             return Err(ConfigError::Invalid {
                 file: file.to_path_buf(),
@@ -289,6 +307,7 @@ impl RawConfig {
             file: file.to_path_buf(),
             plugins_dir: self.plugins_dir.map(PathBuf::from),
             ticket_systems,
+            pipelines,
         })
     }
 }

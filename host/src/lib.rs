@@ -11,11 +11,13 @@
 //! - [`plugins`]: finds and loads adapter `.so` files and wraps their services in native types.
 //! - [`ticket`]: the host's own ticket model and the async `TicketSystem` trait the rest of the host uses.
 //! - [`classifier`]: ONNX encoder + classification heads (ort + tokenizers on their own thread).
+//! - [`pipeline`]: fetch, classify, decide and write back, pass after pass (`otai run`).
 
 pub mod classifier;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod logging;
+pub mod pipeline;
 pub mod plugins;
 pub mod ticket;

@@ -1,0 +1,580 @@
+//! The `pipelines:` section: what to fetch from which ticket system, which model classifies it and
+//! how each predicted field is written back.
+//!
+//! [`RawPipeline`] is the serde form (every struct `deny_unknown_fields`, so a typo is an error with
+//! its key path and line); [`RawPipeline::validate`] turns it into a [`PipelineConfig`] and lists
+//! every problem with its key path. What needs the model (are the configured fields and mapped
+//! labels the model's?) is checked later by [`crate::pipeline::check_against_model`], because
+//! parsing a configuration must not depend on files elsewhere.
+
+use std::{collections::BTreeMap, path::PathBuf, time::Duration};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::Problem;
+
+/// The model folder a pipeline uses unless `model:` says otherwise.
+pub const DEFAULT_MODEL_DIR: &str = "models/banking77";
+/// Seconds between passes unless `interval:` says otherwise.
+pub const DEFAULT_INTERVAL_SECS: f64 = 60.0;
+/// The confidence a prediction needs to be applied unless `threshold:` says otherwise (as Open
+/// Ticket AI's default).
+pub const DEFAULT_THRESHOLD: f64 = 0.8;
+/// The tag that marks a ticket as classified and written.
+pub const DEFAULT_PROCESSED_TAG: &str = "otai_processed";
+/// The tag that marks a ticket whose write failed every attempt.
+pub const DEFAULT_FAILED_TAG: &str = "otai_failed";
+/// How a label becomes a tag unless `tag_format:` says otherwise, in the spirit of Zendesk's own
+/// `intent__...` tags.
+pub const DEFAULT_TAG_FORMAT: &str = "otai_{field}__{label}";
+/// Tickets fetched per pass unless `fetch.limit:` says otherwise.
+pub const DEFAULT_FETCH_LIMIT: u64 = 100;
+/// Tickets per `update_tickets` call: Zendesk's `update_many` takes at most 100.
+pub const DEFAULT_WRITE_BATCH: usize = 100;
+/// Write attempts per ticket before it is marked failed.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// Seconds before the first retry of a failed write; doubled after each further failure.
+pub const DEFAULT_BACKOFF_SECS: f64 = 60.0;
+/// otai's priority vocabulary, which plugins map to their help desk's.
+pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
+
+/// One entry under `pipelines:` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPipeline {
+    pub ticket_system: String,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub interval: Option<f64>,
+    #[serde(default)]
+    pub fetch: Option<RawFetch>,
+    #[serde(default)]
+    pub skip_routed: Option<bool>,
+    #[serde(default)]
+    pub inbox_queues: Vec<String>,
+    #[serde(default)]
+    pub processed_tag: Option<String>,
+    #[serde(default)]
+    pub failed_tag: Option<String>,
+    #[serde(default)]
+    pub note: Option<bool>,
+    #[serde(default)]
+    pub write_batch: Option<usize>,
+    #[serde(default)]
+    pub retry: Option<RawRetry>,
+    /// In the order written: the note lists fields in this order.
+    #[serde(deserialize_with = "ordered_map")]
+    pub fields: Vec<(String, RawField)>,
+}
+
+/// A YAML mapping as `(key, value)` pairs in file order (a `BTreeMap` would sort them). Goes
+/// through the deserializer's own map access, so unknown keys inside values still get their
+/// key path from `serde_path_to_error`. A repeated key is an error, as YAML requires.
+fn ordered_map<'de, D, V>(deserializer: D) -> Result<Vec<(String, V)>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Ordered<V>(std::marker::PhantomData<V>);
+
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Ordered<V> {
+        type Value = Vec<(String, V)>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a mapping of field names to field rules")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out: Vec<(String, V)> = Vec::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.iter().any(|(k, _)| *k == key) {
+                    return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+                }
+                let value = map.next_value()?;
+                out.push((key, value));
+            }
+            Ok(out)
+        }
+    }
+
+    deserializer.deserialize_map(Ordered(std::marker::PhantomData))
+}
+
+/// `pipelines.<name>.fetch` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFetch {
+    #[serde(default)]
+    pub statuses: Option<Vec<String>>,
+    #[serde(default)]
+    pub queue: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub without_tags: Vec<String>,
+    #[serde(default)]
+    pub query: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u64>,
+}
+
+/// `pipelines.<name>.retry` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetry {
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    #[serde(default)]
+    pub backoff: Option<f64>,
+}
+
+/// `pipelines.<name>.fields.<field>` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawField {
+    pub action: String,
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    #[serde(default)]
+    pub map: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub fallback: Option<Value>,
+    #[serde(default)]
+    pub tag_format: Option<String>,
+    #[serde(default)]
+    pub field_id: Option<String>,
+}
+
+/// A validated pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineConfig {
+    /// The key under `pipelines:`.
+    pub name: String,
+    /// The key of the ticket system under `ticket_systems:`.
+    pub ticket_system: String,
+    /// The model folder, relative to the working directory.
+    pub model: PathBuf,
+    pub interval: Duration,
+    pub fetch: FetchConfig,
+    /// Leave tickets alone that are already in a queue other than [`Self::inbox_queues`].
+    pub skip_routed: bool,
+    /// Queue names or ids that count as "not routed yet".
+    pub inbox_queues: Vec<String>,
+    pub processed_tag: String,
+    pub failed_tag: String,
+    /// Add an internal note with the predictions to every write.
+    pub note: bool,
+    /// Tickets per `update_tickets` call.
+    pub write_batch: usize,
+    pub retry: RetryConfig,
+    /// In the order written in the file.
+    pub fields: Vec<FieldRule>,
+}
+
+impl PipelineConfig {
+    /// Where this entry lives in the file, e.g. `pipelines.zendesk`.
+    pub fn key_path(&self) -> String {
+        format!("pipelines.{}", self.name)
+    }
+}
+
+/// Which tickets a pass fetches. The processed and failed tags are always excluded on top.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchConfig {
+    pub statuses: Vec<String>,
+    pub queue: Option<String>,
+    pub tags: Vec<String>,
+    pub without_tags: Vec<String>,
+    pub query: Option<String>,
+    pub limit: u64,
+}
+
+/// How often and how fast a failed write is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Write attempts before the ticket is marked failed (at least 1).
+    pub max_attempts: u32,
+    /// Wait before the first retry; doubled per further failure, at most an hour.
+    pub backoff: Duration,
+}
+
+/// How one model field is written back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldRule {
+    /// The model's field (head), e.g. `queue`.
+    pub field: String,
+    /// The best label's probability must reach this for the label to be applied.
+    pub threshold: f32,
+    pub action: FieldAction,
+    /// Model label to help-desk value; labels not listed map to themselves.
+    pub map: BTreeMap<String, Value>,
+    /// Applied below the threshold; `None` leaves the ticket's value unchanged.
+    pub fallback: Option<Value>,
+}
+
+/// Where a field's value goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldAction {
+    /// The queue (Zendesk: group), by name.
+    Queue,
+    /// The priority, one of [`PRIORITIES`].
+    Priority,
+    /// A tag; unmapped labels become `format` with `{field}` and `{label}` replaced.
+    Tag { format: String },
+    /// A custom field by id.
+    CustomField { id: String },
+    /// Only reported in the note.
+    None,
+}
+
+impl FieldAction {
+    /// The name used under `action:`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldAction::Queue => "queue",
+            FieldAction::Priority => "priority",
+            FieldAction::Tag { .. } => "tag",
+            FieldAction::CustomField { .. } => "custom_field",
+            FieldAction::None => "none",
+        }
+    }
+}
+
+impl FieldRule {
+    /// The help-desk value for a model label: the `map:` entry, or the label itself.
+    pub fn value_for(&self, label: &str) -> Value {
+        match (&self.action, self.map.get(label)) {
+            (_, Some(value)) => value.clone(),
+            (FieldAction::Tag { format }, None) => {
+                Value::String(render_tag(format, &self.field, label))
+            }
+            (_, None) => Value::String(label.to_string()),
+        }
+    }
+}
+
+/// A tag from a format: `{field}` and `{label}` replaced, lower-cased, and every character
+/// Zendesk-style tags cannot hold (whitespace, quotes, punctuation other than `_-:./`) turned into
+/// `_`, so a label such as `reverted_card_payment?` still gives one valid tag word.
+pub fn render_tag(format: &str, field: &str, label: &str) -> String {
+    format
+        .replace("{field}", field)
+        .replace("{label}", label)
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "_-:./".contains(c) {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Whether a tag is one word that help desks accept.
+pub fn valid_tag(tag: &str) -> bool {
+    !tag.is_empty()
+        && !tag
+            .chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '\'')
+}
+
+impl RawPipeline {
+    /// Validates one pipeline; `known_systems` are the keys under `ticket_systems:`.
+    pub fn validate(
+        self,
+        name: &str,
+        known_systems: &[&str],
+        problems: &mut Vec<Problem>,
+    ) -> Option<PipelineConfig> {
+        let key = format!("pipelines.{name}");
+        let before = problems.len();
+        let mut problem =
+            |path: String, message: String| problems.push(Problem::new(path, message));
+        let problem = &mut problem;
+
+        if name.trim().is_empty() {
+            problem(key.clone(), "a pipeline needs a non-empty name".into());
+        }
+        if !known_systems.contains(&self.ticket_system.as_str()) {
+            problem(
+                format!("{key}.ticket_system"),
+                format!(
+                    "no ticket system named `{}` under ticket_systems:; configured: {}",
+                    self.ticket_system,
+                    if known_systems.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known_systems.join(", ")
+                    }
+                ),
+            );
+        }
+        let model = match self.model.as_deref() {
+            Some("") => {
+                problem(
+                    format!("{key}.model"),
+                    format!("must not be empty; leave it out to use `{DEFAULT_MODEL_DIR}`"),
+                );
+                PathBuf::new()
+            }
+            Some(dir) => PathBuf::from(dir),
+            None => PathBuf::from(DEFAULT_MODEL_DIR),
+        };
+        let interval = match self.interval {
+            None => Duration::from_secs_f64(DEFAULT_INTERVAL_SECS),
+            Some(s) if s.is_finite() && s > 0.0 && s <= 7.0 * 24.0 * 3600.0 => {
+                Duration::from_secs_f64(s)
+            }
+            Some(_) => {
+                problem(
+                    format!("{key}.interval"),
+                    "must be a number of seconds greater than 0 and at most a week (604800)".into(),
+                );
+                Duration::ZERO
+            }
+        };
+
+        let raw_fetch = self.fetch.unwrap_or_default();
+        let fetch = FetchConfig {
+            statuses: raw_fetch
+                .statuses
+                .unwrap_or_else(|| vec!["new".to_string()]),
+            queue: raw_fetch.queue,
+            tags: raw_fetch.tags,
+            without_tags: raw_fetch.without_tags,
+            query: raw_fetch.query,
+            limit: raw_fetch.limit.unwrap_or(DEFAULT_FETCH_LIMIT),
+        };
+        if fetch.limit == 0 {
+            problem(format!("{key}.fetch.limit"), "must be at least 1".into());
+        }
+        for (list, what) in [(&fetch.tags, "tags"), (&fetch.without_tags, "without_tags")] {
+            for (i, tag) in list.iter().enumerate() {
+                if !valid_tag(tag) {
+                    problem(
+                        format!("{key}.fetch.{what}[{i}]"),
+                        "a tag is one word without spaces or quotes".into(),
+                    );
+                }
+            }
+        }
+
+        let processed_tag = self
+            .processed_tag
+            .unwrap_or_else(|| DEFAULT_PROCESSED_TAG.to_string());
+        let failed_tag = self
+            .failed_tag
+            .unwrap_or_else(|| DEFAULT_FAILED_TAG.to_string());
+        for (tag, what) in [
+            (&processed_tag, "processed_tag"),
+            (&failed_tag, "failed_tag"),
+        ] {
+            if !valid_tag(tag) {
+                problem(
+                    format!("{key}.{what}"),
+                    "a tag is one word without spaces or quotes".into(),
+                );
+            }
+        }
+        if processed_tag == failed_tag {
+            problem(
+                format!("{key}.failed_tag"),
+                "must differ from processed_tag".into(),
+            );
+        }
+
+        let write_batch = self.write_batch.unwrap_or(DEFAULT_WRITE_BATCH);
+        if write_batch == 0 {
+            problem(format!("{key}.write_batch"), "must be at least 1".into());
+        }
+        let raw_retry = self.retry.unwrap_or_default();
+        let max_attempts = raw_retry.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
+        if max_attempts == 0 {
+            problem(
+                format!("{key}.retry.max_attempts"),
+                "must be at least 1 (the first write counts)".into(),
+            );
+        }
+        let backoff = match raw_retry.backoff {
+            None => Duration::from_secs_f64(DEFAULT_BACKOFF_SECS),
+            Some(s) if s.is_finite() && (0.0..=86_400.0).contains(&s) => Duration::from_secs_f64(s),
+            Some(_) => {
+                problem(
+                    format!("{key}.retry.backoff"),
+                    "must be a number of seconds from 0 to 86400".into(),
+                );
+                Duration::ZERO
+            }
+        };
+
+        if self.fields.is_empty() {
+            problem(
+                format!("{key}.fields"),
+                "name at least one model field to classify, e.g. `queue: {action: queue}`".into(),
+            );
+        }
+        let mut fields = Vec::new();
+        let mut targets: BTreeMap<String, String> = BTreeMap::new();
+        for (field, raw) in self.fields {
+            let field_key = format!("{key}.fields.{field}");
+            // Checked on the raw action so that a field with another problem still counts.
+            let target = match raw.action.as_str() {
+                "queue" => Some("the queue".to_string()),
+                "priority" => Some("the priority".to_string()),
+                "custom_field" => raw
+                    .field_id
+                    .as_ref()
+                    .map(|id| format!("custom field {}", id.trim())),
+                _ => None,
+            };
+            if let Some(target) = target {
+                if let Some(other) = targets.insert(target.clone(), field.clone()) {
+                    problem(
+                        format!("{field_key}.action"),
+                        format!("field `{other}` already writes {target}; one field per target"),
+                    );
+                }
+            }
+            if let Some(rule) = raw.validate(&field, &field_key, problem) {
+                fields.push(rule);
+            }
+        }
+
+        (problems.len() == before).then_some(PipelineConfig {
+            name: name.to_string(),
+            ticket_system: self.ticket_system,
+            model,
+            interval,
+            fetch,
+            skip_routed: self.skip_routed.unwrap_or(true),
+            inbox_queues: self.inbox_queues,
+            processed_tag,
+            failed_tag,
+            note: self.note.unwrap_or(true),
+            write_batch,
+            retry: RetryConfig {
+                max_attempts,
+                backoff,
+            },
+            fields,
+        })
+    }
+}
+
+impl RawField {
+    fn validate(
+        self,
+        field: &str,
+        key: &str,
+        problem: &mut impl FnMut(String, String),
+    ) -> Option<FieldRule> {
+        let mut ok = true;
+        let mut bad = |path: String, message: String| {
+            ok = false;
+            problem(path, message)
+        };
+        let threshold = self.threshold.unwrap_or(DEFAULT_THRESHOLD);
+        if !(threshold.is_finite() && (0.0..=1.0).contains(&threshold)) {
+            bad(
+                format!("{key}.threshold"),
+                "must be a probability from 0 to 1, e.g. 0.8".into(),
+            );
+        }
+        let action = match self.action.as_str() {
+            "queue" => FieldAction::Queue,
+            "priority" => FieldAction::Priority,
+            "tag" => FieldAction::Tag {
+                format: self
+                    .tag_format
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_TAG_FORMAT.to_string()),
+            },
+            "custom_field" => match self.field_id.as_deref().map(str::trim) {
+                Some(id) if !id.is_empty() => FieldAction::CustomField { id: id.to_string() },
+                _ => {
+                    bad(
+                        format!("{key}.field_id"),
+                        "action `custom_field` needs the field's id, e.g. `field_id: \"360001234\"`"
+                            .into(),
+                    );
+                    FieldAction::None
+                }
+            },
+            "none" => FieldAction::None,
+            other => {
+                bad(
+                    format!("{key}.action"),
+                    format!(
+                        "unknown action `{other}`; one of queue, priority, tag, custom_field, none"
+                    ),
+                );
+                FieldAction::None
+            }
+        };
+        if self.tag_format.is_some() && !matches!(action, FieldAction::Tag { .. }) {
+            bad(format!("{key}.tag_format"), "only for `action: tag`".into());
+        }
+        if let FieldAction::Tag { format } = &action {
+            if !format.contains("{label}") {
+                bad(
+                    format!("{key}.tag_format"),
+                    "must contain `{label}`, e.g. `otai_{field}__{label}`".into(),
+                );
+            }
+        }
+        if self.field_id.is_some() && !matches!(action, FieldAction::CustomField { .. }) {
+            bad(
+                format!("{key}.field_id"),
+                "only for `action: custom_field`".into(),
+            );
+        }
+        if matches!(action, FieldAction::None) && self.fallback.is_some() {
+            bad(
+                format!("{key}.fallback"),
+                "`action: none` writes nothing, so a fallback has no effect; remove it".into(),
+            );
+        }
+        let values = self
+            .map
+            .iter()
+            .map(|(label, v)| (format!("{key}.map.{label}"), v))
+            .chain(self.fallback.iter().map(|v| (format!("{key}.fallback"), v)));
+        for (path, value) in values {
+            if let Err(message) = check_value(&action, value) {
+                bad(path, message);
+            }
+        }
+        ok.then(|| FieldRule {
+            field: field.to_string(),
+            threshold: threshold as f32,
+            action,
+            map: self.map,
+            fallback: self.fallback,
+        })
+    }
+}
+
+/// Whether `value` can be written by `action`.
+pub fn check_value(action: &FieldAction, value: &Value) -> Result<(), String> {
+    match (action, value) {
+        (FieldAction::Queue, Value::String(s)) if !s.trim().is_empty() => Ok(()),
+        (FieldAction::Queue, _) => Err("a queue is a non-empty name".into()),
+        (FieldAction::Priority, Value::String(s)) if PRIORITIES.contains(&s.as_str()) => Ok(()),
+        (FieldAction::Priority, _) => {
+            Err(format!("a priority is one of {}", PRIORITIES.join(", ")))
+        }
+        (FieldAction::Tag { .. }, Value::String(s)) if valid_tag(s) => Ok(()),
+        (FieldAction::Tag { .. }, _) => Err("a tag is one word without spaces or quotes".into()),
+        (FieldAction::CustomField { .. }, Value::Array(_) | Value::Object(_)) => {
+            Err("a custom field value is a string, number, boolean or null".into())
+        }
+        (FieldAction::CustomField { .. }, _) => Ok(()),
+        (FieldAction::None, _) => Ok(()),
+    }
+}

@@ -1,0 +1,157 @@
+//! The routing pipeline: fetch tickets from a help desk, classify them with a local model, decide
+//! per field what to write, and write it back in as few calls as the help desk allows.
+//!
+//! Nothing here touches FFI or ONNX Runtime: tickets come through `Arc<dyn TicketSystem>` and
+//! predictions through [`Classify`] (implemented by the [`Classifier`]), so tests can swap either.
+//!
+//! # Layout
+//! - [`decide`]: pure: prediction + field rules + ticket to a [`decide::Decision`]; the routed-by-hand rule.
+//! - [`note`]: the text of the internal notes.
+//! - [`pass`]: one pass (fetch, classify, decide, write) and its per-ticket outcomes.
+//! - [`retry`]: per-ticket attempts and backoff between passes.
+//! - [`summary`]: the counts of a pass.
+//! - [`run`]: the interval loop with a shutdown future and a grace period.
+//!
+//! The configuration (`pipelines:`) is parsed in [`crate::config::pipeline`]; the checks that need
+//! the model (fields and labels) are [`check_against_model`] here.
+
+pub mod decide;
+pub mod note;
+pub mod pass;
+pub mod retry;
+pub mod run;
+pub mod summary;
+
+use std::{collections::BTreeMap, fmt, path::Path};
+
+pub use pass::{PassReport, Pipeline, TicketReport, WriteResult};
+pub use run::{run, RunOptions, RunOutcome, Stop};
+pub use summary::PassSummary;
+
+use crate::{
+    classifier::{
+        model::{self, FolderKind, HfModel, Manifest},
+        Classifier, ClassifierError, Prediction, TicketText,
+    },
+    config::{
+        pipeline::{check_value, PRIORITIES},
+        FieldAction, PipelineConfig, Problem,
+    },
+    ticket::BoxFuture,
+};
+
+/// Classifies tickets; the pipeline's only view of the model.
+pub trait Classify: Send + Sync + fmt::Debug {
+    /// One prediction per ticket, in order.
+    fn classify<'a>(
+        &'a self,
+        tickets: &'a [TicketText],
+    ) -> BoxFuture<'a, Result<Vec<Prediction>, ClassifierError>>;
+}
+
+impl Classify for Classifier {
+    fn classify<'a>(
+        &'a self,
+        tickets: &'a [TicketText],
+    ) -> BoxFuture<'a, Result<Vec<Prediction>, ClassifierError>> {
+        Box::pin(self.classify_batch(tickets))
+    }
+}
+
+/// Every field of a model folder with its labels, read from the folder's files without starting
+/// ONNX Runtime. A Hugging Face folder classifies the single field `hf_field`.
+pub fn model_labels(
+    dir: &Path,
+    hf_field: &str,
+) -> Result<BTreeMap<String, Vec<String>>, ClassifierError> {
+    Ok(match model::detect(dir)? {
+        FolderKind::Otai => Manifest::read(dir)?
+            .load_heads(dir)?
+            .into_iter()
+            .map(|h| (h.field, h.labels))
+            .collect(),
+        FolderKind::HuggingFace => {
+            BTreeMap::from([(hf_field.to_string(), HfModel::read(dir)?.labels)])
+        }
+    })
+}
+
+/// What in a pipeline does not fit its model: fields it does not have, mapped labels it does not
+/// know, labels that would be written as an invalid value (e.g. a priority outside
+/// low/normal/high/urgent).
+pub fn check_against_model(
+    pipeline: &PipelineConfig,
+    labels: &BTreeMap<String, Vec<String>>,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let key = pipeline.key_path();
+    let model = pipeline.model.display();
+    for rule in &pipeline.fields {
+        let field_key = format!("{key}.fields.{}", rule.field);
+        let Some(known) = labels.get(&rule.field) else {
+            problems.push(Problem::new(
+                &field_key,
+                format!(
+                    "the model {model} has no field `{}`; its fields: {}",
+                    rule.field,
+                    labels.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+            continue;
+        };
+        for label in rule.map.keys() {
+            if !known.contains(label) {
+                problems.push(Problem::new(
+                    format!("{field_key}.map.{label}"),
+                    format!(
+                        "`{label}` is not a label of field `{}` in the model {model}; its labels: {}",
+                        rule.field,
+                        shorten(known)
+                    ),
+                ));
+            }
+        }
+        // Labels without a map entry are written as they are: they must be valid values too.
+        let unfit: Vec<&str> = known
+            .iter()
+            .filter(|l| !rule.map.contains_key(*l))
+            .filter(|l| check_value(&rule.action, &rule.value_for(l)).is_err())
+            .map(String::as_str)
+            .collect();
+        if !unfit.is_empty() {
+            let hint = match rule.action {
+                FieldAction::Priority => format!(
+                    "map each to one of {}, e.g. `map: {{{}: normal}}`",
+                    PRIORITIES.join(", "),
+                    unfit[0]
+                ),
+                _ => "map each to a valid value under `map:`".to_string(),
+            };
+            problems.push(Problem::new(
+                format!("{field_key}.map"),
+                format!(
+                    "the model's label(s) {} cannot be written by `action: {}` as they are; {hint}",
+                    unfit.join(", "),
+                    rule.action.name()
+                ),
+            ));
+        }
+    }
+    problems
+}
+
+fn shorten(labels: &[String]) -> String {
+    const SHOWN: usize = 12;
+    if labels.len() <= SHOWN {
+        labels.join(", ")
+    } else {
+        format!(
+            "{}, ... ({} in all)",
+            labels[..SHOWN].join(", "),
+            labels.len()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,486 @@
+//! One pass of a pipeline: fetch, classify, decide, write, and account for every ticket.
+//!
+//! - One fetch (the configured query, minus tickets carrying the processed or failed tag).
+//! - Tickets routed by hand or backing off after a failed write are set aside before the model
+//!   runs; the rest are classified in one call (the classifier batches by length inside).
+//! - Every ticket gets one [`BatchUpdate`] holding all its fields, the processed tag and the note,
+//!   guarded by the `updated_at` it was read with, and the updates go out through
+//!   [`TicketSystem::update_tickets`] in batches of `write_batch`.
+//! - Each ticket's outcome is handled on its own: one failure never stops the others.
+
+use std::{collections::HashMap, fmt, sync::Arc};
+
+use tokio::time::Instant;
+use tracing::{error, info, warn};
+
+use super::{
+    decide::{self, Decision},
+    retry::{RetryBook, Standing},
+    run::Stop,
+    summary::PassSummary,
+    Classify,
+};
+use crate::{
+    classifier::{ClassifierError, TicketText},
+    config::PipelineConfig,
+    ticket::{
+        BatchOutcome, BatchUpdate, ErrorKind, SearchQuery, Ticket, TicketSystem, TicketSystemError,
+        TicketUpdate,
+    },
+};
+
+/// A pipeline ready to run: its configuration, its ticket system, its classifier and the retry
+/// state that lives from pass to pass.
+#[derive(Debug)]
+pub struct Pipeline {
+    config: PipelineConfig,
+    system: Arc<dyn TicketSystem>,
+    classifier: Arc<dyn Classify>,
+    model_name: String,
+    retry: RetryBook,
+}
+
+/// What happened to one fetched ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TicketReport {
+    /// Left alone: already in a queue other than the inbox queues.
+    Routed { id: String, queue: String },
+    /// Left alone this pass: backing off after a failed write.
+    Waiting {
+        id: String,
+        attempts: u32,
+        until: Instant,
+    },
+    /// Classified and decided.
+    Decided {
+        decision: Decision,
+        result: WriteResult,
+    },
+    /// Every attempt failed: tagged failed (or tried to be).
+    MarkFailed {
+        id: String,
+        attempts: u32,
+        reason: String,
+        result: WriteResult,
+    },
+}
+
+impl TicketReport {
+    pub fn id(&self) -> &str {
+        match self {
+            TicketReport::Routed { id, .. }
+            | TicketReport::Waiting { id, .. }
+            | TicketReport::MarkFailed { id, .. } => id,
+            TicketReport::Decided { decision, .. } => &decision.ticket_id,
+        }
+    }
+}
+
+/// The outcome of one ticket's write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteResult {
+    /// `--dry-run`: nothing was sent.
+    DryRun,
+    /// Not sent: stopping, or the batch call failed as a whole. Decided again next pass.
+    NotSent,
+    Written,
+    /// The ticket changed since it was read; decided again next pass.
+    Conflict,
+    /// Timed out: unknown whether it was applied; the next fetch tells.
+    Unknown {
+        error: String,
+    },
+    /// Failed; retried in a later pass unless `gave_up` (then tagged failed next pass).
+    Failed {
+        error: String,
+        attempts: u32,
+        gave_up: bool,
+    },
+    /// The ticket no longer exists.
+    Gone,
+}
+
+/// Why a pass failed as a whole (nothing, or only part, was done).
+#[derive(Debug, thiserror::Error)]
+pub enum PassFailure {
+    #[error("fetching tickets failed: {0}")]
+    Fetch(TicketSystemError),
+    #[error("classifying {count} ticket(s) failed: {error}")]
+    Classify {
+        count: usize,
+        error: ClassifierError,
+    },
+    #[error("a batch write failed as a whole (nothing of it was written): {0}")]
+    Write(TicketSystemError),
+}
+
+/// Everything one pass did.
+#[derive(Debug)]
+pub struct PassReport {
+    pub pipeline: String,
+    pub dry_run: bool,
+    pub summary: PassSummary,
+    /// One entry per fetched ticket, in fetch order.
+    pub tickets: Vec<TicketReport>,
+    pub failure: Option<PassFailure>,
+}
+
+impl fmt::Display for PassReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "pipeline {}: {}", self.pipeline, self.summary)?;
+        if self.dry_run {
+            f.write_str(" (dry run: nothing written)")?;
+        }
+        if let Some(failure) = &self.failure {
+            write!(f, "; the pass failed: {failure}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A ticket's write waiting to go out, with where its report lives.
+struct Pending {
+    report: usize,
+    item: BatchUpdate,
+}
+
+impl Pipeline {
+    pub fn new(
+        config: PipelineConfig,
+        system: Arc<dyn TicketSystem>,
+        classifier: Arc<dyn Classify>,
+    ) -> Pipeline {
+        let model_name = config
+            .model
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| config.model.display().to_string());
+        Pipeline {
+            retry: RetryBook::new(config.retry),
+            config,
+            system,
+            classifier,
+            model_name,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    pub fn config(&self) -> &PipelineConfig {
+        &self.config
+    }
+
+    /// The search a pass runs: the configured one, never returning processed or failed tickets.
+    pub fn query(&self) -> SearchQuery {
+        let fetch = &self.config.fetch;
+        let mut tags_none = fetch.without_tags.clone();
+        for tag in [&self.config.processed_tag, &self.config.failed_tag] {
+            if !tags_none.contains(tag) {
+                tags_none.push(tag.clone());
+            }
+        }
+        SearchQuery {
+            statuses: fetch.statuses.clone(),
+            queue: fetch.queue.clone(),
+            tags_all: fetch.tags.clone(),
+            tags_none,
+            updated_since: None,
+            limit: Some(fetch.limit),
+            system_query: fetch.query.clone(),
+        }
+    }
+
+    /// Runs one pass. With `dry_run` nothing is written and the retry state is not touched.
+    /// `stop` is checked before classifying and before each write batch: a batch already sent
+    /// is let finish (the caller bounds how long), the rest is left for the next run.
+    pub async fn pass(&mut self, dry_run: bool, stop: &Stop) -> PassReport {
+        let stats_before = self.system.request_stats();
+        let mut report = PassReport {
+            pipeline: self.config.name.clone(),
+            dry_run,
+            summary: PassSummary::default(),
+            tickets: Vec::new(),
+            failure: None,
+        };
+        self.run_pass(dry_run, stop, &mut report).await;
+        report.summary.api = match (stats_before, self.system.request_stats()) {
+            (Some(before), Some(after)) => Some(after.since(before)),
+            _ => None,
+        };
+        self.retry.prune(Instant::now());
+        let s = &report.summary;
+        match &report.failure {
+            None => info!(
+                pipeline = %self.config.name,
+                fetched = s.fetched,
+                classified = s.classified,
+                written = s.written,
+                skipped = s.routed + s.waiting,
+                failed = s.conflicts + s.unknown + s.failed,
+                marked_failed = s.marked_failed,
+                api_calls = s.api.map(|a| a.requests),
+                dry_run,
+                "Finished a pass: {s}."
+            ),
+            Some(failure) => error!(
+                pipeline = %self.config.name,
+                fetched = s.fetched,
+                written = s.written,
+                api_calls = s.api.map(|a| a.requests),
+                dry_run,
+                "A pass failed: {failure}; {s}."
+            ),
+        }
+        report
+    }
+
+    async fn run_pass(&mut self, dry_run: bool, stop: &Stop, report: &mut PassReport) {
+        let tickets = match self.system.find_tickets(self.query()).await {
+            Ok(tickets) => tickets,
+            Err(e) => {
+                report.failure = Some(PassFailure::Fetch(e));
+                return;
+            }
+        };
+        report.summary.fetched = tickets.len();
+        let now = Instant::now();
+
+        // Set aside what the model need not see.
+        let mut to_classify: Vec<&Ticket> = Vec::new();
+        let mut pending: Vec<Pending> = Vec::new();
+        for ticket in &tickets {
+            let standing = if dry_run {
+                Standing::Due { attempts: 0 }
+            } else {
+                self.retry.standing(&ticket.id, now)
+            };
+            match standing {
+                Standing::Exhausted {
+                    attempts,
+                    last_error,
+                } => {
+                    report.summary.to_mark_failed += 1;
+                    pending.push(Pending {
+                        report: report.tickets.len(),
+                        item: batch_item(
+                            ticket,
+                            decide::failed_update(&self.config, ticket, attempts, &last_error),
+                        ),
+                    });
+                    report.tickets.push(TicketReport::MarkFailed {
+                        id: ticket.id.clone(),
+                        attempts,
+                        reason: last_error,
+                        result: WriteResult::NotSent,
+                    });
+                }
+                Standing::Waiting { attempts, until } => {
+                    report.summary.waiting += 1;
+                    report.tickets.push(TicketReport::Waiting {
+                        id: ticket.id.clone(),
+                        attempts,
+                        until,
+                    });
+                }
+                Standing::Due { .. } => match decide::routed_by_hand(&self.config, ticket) {
+                    Some(queue) => {
+                        report.summary.routed += 1;
+                        info!(
+                            pipeline = %self.config.name,
+                            ticket = %ticket.id,
+                            queue = %queue,
+                            "Left a ticket alone: an agent already routed it to a queue that is not an inbox queue."
+                        );
+                        report.tickets.push(TicketReport::Routed {
+                            id: ticket.id.clone(),
+                            queue,
+                        });
+                    }
+                    None => to_classify.push(ticket),
+                },
+            }
+        }
+
+        if !to_classify.is_empty() && !stop.is_stopping() {
+            let texts: Vec<TicketText> = to_classify
+                .iter()
+                .map(|t| TicketText::new(t.subject.clone(), t.body.clone()))
+                .collect();
+            match self.classifier.classify(&texts).await {
+                Ok(predictions) => {
+                    report.summary.classified = predictions.len();
+                    for (ticket, prediction) in to_classify.iter().zip(&predictions) {
+                        let decision =
+                            decide::decide(&self.config, &self.model_name, ticket, prediction);
+                        pending.push(Pending {
+                            report: report.tickets.len(),
+                            item: batch_item(ticket, decision.update.clone()),
+                        });
+                        report.tickets.push(TicketReport::Decided {
+                            decision,
+                            result: WriteResult::NotSent,
+                        });
+                    }
+                }
+                Err(error) => {
+                    // Tickets already due for their failed mark still get it below.
+                    report.failure = Some(PassFailure::Classify {
+                        count: texts.len(),
+                        error,
+                    });
+                }
+            }
+        }
+
+        if dry_run {
+            for p in &pending {
+                set_result(&mut report.tickets[p.report], WriteResult::DryRun);
+            }
+            report.summary.not_sent += pending.len();
+            return;
+        }
+        self.write(pending, stop, report).await;
+    }
+
+    async fn write(&mut self, pending: Vec<Pending>, stop: &Stop, report: &mut PassReport) {
+        let mut batches = pending.chunks(self.config.write_batch.max(1));
+        for batch in batches.by_ref() {
+            if stop.is_stopping() {
+                report.summary.not_sent += batch.len();
+                info!(pipeline = %self.config.name, tickets = batch.len(), "Stopping: left the remaining tickets for the next run.");
+                continue;
+            }
+            let items: Vec<BatchUpdate> = batch.iter().map(|p| p.item.clone()).collect();
+            let outcomes = match self.system.update_tickets(items).await {
+                Ok(outcomes) => outcomes,
+                Err(e) => {
+                    // The whole call failed, so nothing of it was written: a problem of the help
+                    // desk or the connection, not of these tickets, so no attempts are counted.
+                    report.summary.not_sent += batch.len();
+                    for rest in batches {
+                        report.summary.not_sent += rest.len();
+                    }
+                    report.failure = Some(PassFailure::Write(e));
+                    return;
+                }
+            };
+            let mut by_id: HashMap<String, BatchOutcome> =
+                outcomes.into_iter().map(|o| (o.id.clone(), o)).collect();
+            for p in batch {
+                let result = match by_id.remove(&p.item.id) {
+                    Some(outcome) => outcome.result,
+                    None => Err(TicketSystemError::new(
+                        self.system.name(),
+                        ErrorKind::InvalidResponse,
+                        "the batch write reported no outcome for this ticket",
+                    )),
+                };
+                let entry = &mut report.tickets[p.report];
+                let written = self.account(entry, result, &mut report.summary);
+                set_result(entry, written);
+            }
+        }
+    }
+
+    /// Turns one ticket's outcome into counts, retry bookkeeping and a log line.
+    fn account(
+        &mut self,
+        entry: &TicketReport,
+        result: Result<(), TicketSystemError>,
+        summary: &mut PassSummary,
+    ) -> WriteResult {
+        let name = &self.config.name;
+        let id = entry.id().to_string();
+        let marking = matches!(entry, TicketReport::MarkFailed { .. });
+        let now = Instant::now();
+        match result {
+            Ok(()) => {
+                self.retry.forget(&id);
+                if let TicketReport::MarkFailed {
+                    attempts, reason, ..
+                } = entry
+                {
+                    summary.marked_failed += 1;
+                    error!(pipeline = %name, ticket = %id, attempts, tag = %self.config.failed_tag, "Gave up on a ticket after every write attempt failed and tagged it failed; last error: {reason}");
+                } else {
+                    summary.written += 1;
+                }
+                WriteResult::Written
+            }
+            Err(e) if e.kind == ErrorKind::Conflict => {
+                summary.conflicts += 1;
+                info!(pipeline = %name, ticket = %id, "The ticket changed since it was read, so nothing was written; it will be read and decided again next pass.");
+                WriteResult::Conflict
+            }
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                self.retry.forget(&id);
+                summary.gone += 1;
+                warn!(pipeline = %name, ticket = %id, "The ticket no longer exists; skipped it: {e}");
+                WriteResult::Gone
+            }
+            Err(e) if marking => {
+                summary.failed += 1;
+                warn!(pipeline = %name, ticket = %id, "Could not tag a ticket failed; will try again next pass: {e}");
+                WriteResult::Failed {
+                    error: e.to_string(),
+                    attempts: 0,
+                    gave_up: true,
+                }
+            }
+            Err(e) => {
+                // A timeout counts as an attempt, but the stored update is never re-sent: the
+                // next pass fetches afresh (a ticket the write did reach carries the processed
+                // tag and is not fetched again) and decides from what it reads.
+                let timeout = e.kind == ErrorKind::Timeout;
+                let attempts = self
+                    .retry
+                    .record_failure(&id, now, &e.to_string(), e.retry_after);
+                let gave_up = self.retry.is_exhausted(attempts);
+                let wait = self
+                    .retry
+                    .next_try(&id)
+                    .map(|t| t.saturating_duration_since(now).as_secs_f64())
+                    .unwrap_or_default();
+                let max = self.config.retry.max_attempts;
+                if timeout {
+                    summary.unknown += 1;
+                    warn!(pipeline = %name, ticket = %id, attempt = attempts, max_attempts = max, "A write timed out and may or may not have been applied; the next fetch decides: {e}");
+                    WriteResult::Unknown {
+                        error: e.to_string(),
+                    }
+                } else {
+                    summary.failed += 1;
+                    if gave_up {
+                        warn!(pipeline = %name, ticket = %id, attempt = attempts, max_attempts = max, "A write failed for the last time; the ticket will be tagged failed next pass: {e}");
+                    } else {
+                        warn!(pipeline = %name, ticket = %id, attempt = attempts, max_attempts = max, retry_in_secs = wait, "A write failed; it will be tried again in a later pass: {e}");
+                    }
+                    WriteResult::Failed {
+                        error: e.to_string(),
+                        attempts,
+                        gave_up,
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn batch_item(ticket: &Ticket, update: TicketUpdate) -> BatchUpdate {
+    BatchUpdate {
+        id: ticket.id.clone(),
+        update,
+        current_tags: Some(ticket.tags.clone()),
+    }
+}
+
+fn set_result(entry: &mut TicketReport, new: WriteResult) {
+    match entry {
+        TicketReport::Decided { result, .. } | TicketReport::MarkFailed { result, .. } => {
+            *result = new
+        }
+        TicketReport::Routed { .. } | TicketReport::Waiting { .. } => {}
+    }
+}

@@ -1,0 +1,184 @@
+//! The interval loop: every pipeline runs its passes on its own task until shutdown.
+//!
+//! Shutdown is a future passed in (the binary gives SIGINT/SIGTERM; tests give whatever they
+//! like). When it completes, every pipeline is told to stop ([`Stop`]): a pass that is waiting for
+//! its interval ends at once; a pass that is running sends no further write batch, and the batch
+//! already sent is let finish for at most `grace`. After that the remaining tasks are dropped,
+//! which abandons their in-flight call: each ticket's update is a single write in the adapter, so
+//! a ticket is written whole or not at all, and the next run's fetch sees which.
+
+use std::{future::Future, time::Duration};
+
+use tokio::{
+    sync::{mpsc, watch},
+    task::JoinSet,
+    time::{sleep, sleep_until, Instant},
+};
+use tracing::{error, info, warn};
+
+use super::pass::{PassReport, Pipeline};
+
+/// How long the current write batch may take to finish after shutdown unless told otherwise.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
+
+/// The receiving side of a stop request, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Stop(watch::Receiver<bool>);
+
+/// The sending side of a stop request.
+#[derive(Debug)]
+pub struct StopHandle(watch::Sender<bool>);
+
+/// A connected pair.
+pub fn stop_pair() -> (StopHandle, Stop) {
+    let (tx, rx) = watch::channel(false);
+    (StopHandle(tx), Stop(rx))
+}
+
+impl StopHandle {
+    pub fn stop(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+impl Stop {
+    /// A stop that never comes (one-off passes in tests and tools).
+    pub fn never() -> Stop {
+        let (tx, rx) = watch::channel(false);
+        // The sender must outlive every receiver or `stopped` would see a closed channel.
+        std::mem::forget(tx);
+        Stop(rx)
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Completes once a stop was requested; never if the handle is dropped without one.
+    pub async fn stopped(&mut self) {
+        if self.0.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// How `otai run` runs.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// One pass per pipeline, then return.
+    pub once: bool,
+    /// Decide and report, write nothing.
+    pub dry_run: bool,
+    /// How long a write batch in flight may take after shutdown.
+    pub grace: Duration,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOutcome {
+    /// Passes that failed as a whole.
+    pub failed_passes: usize,
+    /// Pipelines whose last batch was abandoned when the grace period ran out.
+    pub abandoned: usize,
+}
+
+/// Runs every pipeline until `shutdown` completes (or once each, with `options.once`), sending
+/// every pass's report to `reports` (dropped reports are fine: the receiver may be gone).
+pub async fn run(
+    pipelines: Vec<Pipeline>,
+    options: RunOptions,
+    shutdown: impl Future<Output = ()>,
+    reports: mpsc::UnboundedSender<PassReport>,
+) -> RunOutcome {
+    let (handle, stop) = stop_pair();
+    let mut tasks = JoinSet::new();
+    for pipeline in pipelines {
+        info!(
+            pipeline = %pipeline.name(),
+            ticket_system = %pipeline.config().ticket_system,
+            model = %pipeline.config().model.display(),
+            interval_secs = pipeline.config().interval.as_secs_f64(),
+            once = options.once,
+            dry_run = options.dry_run,
+            "Starting a pipeline."
+        );
+        tasks.spawn(pipeline_loop(
+            pipeline,
+            options,
+            stop.clone(),
+            reports.clone(),
+        ));
+    }
+    drop(reports);
+
+    let mut outcome = RunOutcome::default();
+    let mut deadline: Option<Instant> = None;
+    let mut shutdown_seen = false;
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            joined = tasks.join_next() => match joined {
+                None => break,
+                Some(Ok(failed)) => outcome.failed_passes += failed,
+                Some(Err(e)) if e.is_cancelled() => outcome.abandoned += 1,
+                Some(Err(e)) => {
+                    error!(error = %e, "A pipeline task panicked; the others go on.");
+                    outcome.failed_passes += 1;
+                }
+            },
+            () = &mut shutdown, if !shutdown_seen => {
+                shutdown_seen = true;
+                handle.stop();
+                deadline = Some(Instant::now() + options.grace);
+                info!(grace_secs = options.grace.as_secs_f64(), "Stopping: letting the write batches in flight finish.");
+            },
+            () = wait_until(deadline) => {
+                deadline = None;
+                warn!(pipelines = tasks.len(), grace_secs = options.grace.as_secs_f64(), "The grace period ran out; abandoning the write batches still in flight (each ticket is written whole or not at all; the next run's fetch sees which).");
+                tasks.abort_all();
+            },
+        }
+    }
+    info!(
+        failed_passes = outcome.failed_passes,
+        abandoned = outcome.abandoned,
+        "Stopped."
+    );
+    outcome
+}
+
+async fn wait_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Passes of one pipeline until stopped; returns how many failed as a whole.
+async fn pipeline_loop(
+    mut pipeline: Pipeline,
+    options: RunOptions,
+    mut stop: Stop,
+    reports: mpsc::UnboundedSender<PassReport>,
+) -> usize {
+    let mut failed = 0;
+    loop {
+        if stop.is_stopping() {
+            break;
+        }
+        let report = pipeline.pass(options.dry_run, &stop).await;
+        if report.failure.is_some() {
+            failed += 1;
+        }
+        // A closed channel only means nobody prints reports; the pass was logged anyway.
+        let _ = reports.send(report);
+        if options.once {
+            break;
+        }
+        tokio::select! {
+            () = sleep(pipeline.config().interval) => {}
+            () = stop.stopped() => break,
+        }
+    }
+    failed
+}

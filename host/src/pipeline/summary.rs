@@ -1,0 +1,97 @@
+//! What one pass did, counted, for the log line after every pass and `otai run --once`.
+
+use std::fmt;
+
+use crate::ticket::RequestStats;
+
+/// Counts of one pass. Every fetched ticket lands in exactly one of `routed`, `waiting`,
+/// `classified` or `to_mark_failed`; every classified one in one write outcome (or `dry_run`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassSummary {
+    /// Tickets the fetch returned.
+    pub fetched: usize,
+    /// Left alone: an agent already routed them.
+    pub routed: usize,
+    /// Left alone this pass: backing off after a failed write.
+    pub waiting: usize,
+    /// Tickets the model classified.
+    pub classified: usize,
+    /// Tickets whose classification was written and which are marked processed.
+    pub written: usize,
+    /// Writes refused because the ticket changed since it was read; decided again next pass.
+    pub conflicts: usize,
+    /// Writes that timed out: unknown whether applied; the next fetch tells.
+    pub unknown: usize,
+    /// Writes that failed; retried in a later pass, or marked failed once attempts are used up.
+    pub failed: usize,
+    /// Tickets whose attempts were used up, to be tagged failed this pass.
+    pub to_mark_failed: usize,
+    /// Of those, tagged failed.
+    pub marked_failed: usize,
+    /// Tickets that no longer exist.
+    pub gone: usize,
+    /// Decided but not sent: a dry run, or stopping, or the batch call failed as a whole.
+    pub not_sent: usize,
+    /// Requests to the help desk during the pass, if the plugin counts them.
+    pub api: Option<RequestStats>,
+}
+
+impl fmt::Display for PassSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "fetched {}, classified {}, written {}, skipped {} (routed by hand {}, backing off {}), \
+             failed {} (conflicts {}, timeouts {}, errors {}), marked failed {}/{}, gone {}, not sent {}",
+            self.fetched,
+            self.classified,
+            self.written,
+            self.routed + self.waiting,
+            self.routed,
+            self.waiting,
+            self.conflicts + self.unknown + self.failed,
+            self.conflicts,
+            self.unknown,
+            self.failed,
+            self.marked_failed,
+            self.to_mark_failed,
+            self.gone,
+            self.not_sent,
+        )?;
+        match self.api {
+            Some(api) => write!(
+                f,
+                ", API calls {} (retries {}, rate-limited {})",
+                api.requests, api.retries, api.rate_limited
+            ),
+            None => f.write_str(", API calls not counted by the plugin"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_every_count() {
+        let summary = PassSummary {
+            fetched: 5,
+            routed: 1,
+            classified: 4,
+            written: 3,
+            failed: 1,
+            api: Some(RequestStats {
+                requests: 3,
+                retries: 0,
+                rate_limited: 0,
+            }),
+            ..PassSummary::default()
+        };
+        assert_eq!(
+            summary.to_string(),
+            "fetched 5, classified 4, written 3, skipped 1 (routed by hand 1, backing off 0), \
+             failed 1 (conflicts 0, timeouts 0, errors 1), marked failed 0/0, gone 0, not sent 0, \
+             API calls 3 (retries 0, rate-limited 0)"
+        );
+    }
+}

@@ -1,0 +1,666 @@
+//! Pass and run tests against an in-memory help desk and a scripted classifier; the real plugin
+//! and model are exercised end to end in `tests/e2e/pipeline.rs`.
+
+use std::{
+    collections::{BTreeMap, HashMap, VecDeque},
+    path::Path,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use serde_json::json;
+
+use super::*;
+use crate::{
+    classifier::{FieldPrediction, LabelScore},
+    config::{Config, PipelineConfig},
+    ticket::{
+        BatchOutcome, BatchUpdate, ErrorKind, Note, Queue, SearchQuery, Ticket, TicketResult,
+        TicketSystem, TicketSystemError, TicketUpdate,
+    },
+};
+
+/// A help desk in memory: finds by excluded tags, applies updates, fails on request.
+#[derive(Debug, Default)]
+struct FakeDesk {
+    tickets: Mutex<Vec<Ticket>>,
+    /// Errors to answer for a ticket's next writes, in order.
+    failures: Mutex<HashMap<String, VecDeque<ErrorKind>>>,
+    /// Every `update_tickets` call as the ids it carried.
+    calls: Mutex<Vec<Vec<BatchUpdate>>>,
+    /// Answer every `update_tickets` call with this whole-batch error.
+    batch_error: Mutex<Option<ErrorKind>>,
+}
+
+impl FakeDesk {
+    fn with(tickets: Vec<Ticket>) -> Arc<FakeDesk> {
+        Arc::new(FakeDesk {
+            tickets: Mutex::new(tickets),
+            ..FakeDesk::default()
+        })
+    }
+
+    fn fail(&self, id: &str, kinds: &[ErrorKind]) {
+        self.failures
+            .lock()
+            .unwrap()
+            .insert(id.into(), kinds.iter().copied().collect());
+    }
+
+    fn ticket(&self, id: &str) -> Ticket {
+        self.tickets
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|t| t.id == id)
+            .unwrap()
+            .clone()
+    }
+
+    fn calls(&self) -> Vec<Vec<BatchUpdate>> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    fn apply(&self, item: &BatchUpdate) -> TicketResult<()> {
+        if let Some(kind) = self
+            .failures
+            .lock()
+            .unwrap()
+            .get_mut(&item.id)
+            .and_then(VecDeque::pop_front)
+        {
+            return Err(TicketSystemError::new(
+                "fake",
+                kind,
+                format!("{kind} on purpose"),
+            ));
+        }
+        let mut tickets = self.tickets.lock().unwrap();
+        let t = tickets.iter_mut().find(|t| t.id == item.id).unwrap();
+        let u = &item.update;
+        if u.if_unchanged_since.is_some() && u.if_unchanged_since != t.updated_at {
+            return Err(TicketSystemError::new(
+                "fake",
+                ErrorKind::Conflict,
+                "changed",
+            ));
+        }
+        if let Some(q) = &u.queue {
+            t.queue = Some(q.clone());
+        }
+        if let Some(p) = &u.priority {
+            t.priority = Some(p.clone());
+        }
+        t.tags.extend(u.add_tags.iter().cloned());
+        t.updated_at = Some(format!("{}+", t.updated_at.clone().unwrap_or_default()));
+        Ok(())
+    }
+}
+
+impl TicketSystem for FakeDesk {
+    fn name(&self) -> &str {
+        "fake"
+    }
+    fn find_tickets(&self, query: SearchQuery) -> BoxFuture<'_, TicketResult<Vec<Ticket>>> {
+        let found = self
+            .tickets
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|t| !t.tags.iter().any(|tag| query.tags_none.contains(tag)))
+            .cloned()
+            .collect();
+        Box::pin(async move { Ok(found) })
+    }
+    fn find_first_ticket(&self, _: SearchQuery) -> BoxFuture<'_, TicketResult<Option<Ticket>>> {
+        unimplemented!()
+    }
+    fn get_ticket(&self, _: &str) -> BoxFuture<'_, TicketResult<Option<Ticket>>> {
+        unimplemented!()
+    }
+    fn update_ticket(&self, _: &str, _: TicketUpdate) -> BoxFuture<'_, TicketResult<Ticket>> {
+        unimplemented!("the pipeline writes through update_tickets")
+    }
+    fn add_note(&self, _: &str, _: Note) -> BoxFuture<'_, TicketResult<()>> {
+        unimplemented!()
+    }
+    fn check_connection(&self) -> BoxFuture<'_, TicketResult<String>> {
+        unimplemented!()
+    }
+    fn update_tickets(
+        &self,
+        updates: Vec<BatchUpdate>,
+    ) -> BoxFuture<'_, TicketResult<Vec<BatchOutcome>>> {
+        self.calls.lock().unwrap().push(updates.clone());
+        let result = match *self.batch_error.lock().unwrap() {
+            Some(kind) => Err(TicketSystemError::new(
+                "fake",
+                kind,
+                "the whole batch failed",
+            )),
+            None => Ok(updates
+                .iter()
+                .map(|item| BatchOutcome {
+                    id: item.id.clone(),
+                    result: self.apply(item),
+                })
+                .collect()),
+        };
+        Box::pin(async move { result })
+    }
+}
+
+/// Predicts from the ticket body: `"<queue> <priority> <probability>"`.
+#[derive(Debug)]
+struct Scripted;
+
+impl Classify for Scripted {
+    fn classify<'a>(
+        &'a self,
+        tickets: &'a [TicketText],
+    ) -> BoxFuture<'a, Result<Vec<Prediction>, ClassifierError>> {
+        let out = tickets
+            .iter()
+            .map(|t| {
+                let words: Vec<&str> = t.body.split_whitespace().collect();
+                let p: f32 = words[2].parse().unwrap();
+                let field = |name: &str, label: &str| FieldPrediction {
+                    field: name.into(),
+                    top: vec![
+                        LabelScore {
+                            label: label.into(),
+                            probability: p,
+                        },
+                        LabelScore {
+                            label: "other".into(),
+                            probability: 1.0 - p,
+                        },
+                    ],
+                };
+                Prediction {
+                    fields: vec![field("queue", words[0]), field("priority", words[1])],
+                }
+            })
+            .collect();
+        Box::pin(async move { Ok(out) })
+    }
+}
+
+fn ticket(id: &str, body: &str) -> Ticket {
+    Ticket {
+        id: id.into(),
+        subject: format!("Ticket {id}"),
+        body: body.into(),
+        status: "new".into(),
+        updated_at: Some("2024-05-01T10:00:00Z".into()),
+        ..Ticket::default()
+    }
+}
+
+const CONFIG: &str = r#"
+ticket_systems:
+  fake:
+    use: fake:Fake
+pipelines:
+  main:
+    ticket_system: fake
+    inbox_queues: [Inbox]
+    write_batch: 2
+    retry: {max_attempts: 2, backoff: 0}
+    fields:
+      queue: {action: queue, map: {cards: Cards}}
+      priority: {action: priority, fallback: normal}
+"#;
+
+fn pipeline_config(text: &str) -> PipelineConfig {
+    let config = Config::parse(text, Path::new("t.yml"), &|_| Ok(None)).unwrap();
+    config.pipelines["main"].clone()
+}
+
+fn pipeline(desk: &Arc<FakeDesk>) -> Pipeline {
+    Pipeline::new(pipeline_config(CONFIG), desk.clone(), Arc::new(Scripted))
+}
+
+#[tokio::test]
+async fn a_pass_writes_every_field_and_the_processed_tag_in_one_update_per_ticket() {
+    let desk = FakeDesk::with(vec![
+        ticket("1", "cards urgent 0.95"),
+        ticket("2", "transfers high 0.5"),
+    ]);
+    let mut p = pipeline(&desk);
+
+    let report = p.pass(false, &Stop::never()).await;
+
+    assert!(report.failure.is_none(), "{report}");
+    assert_eq!(report.summary.written, 2);
+    let calls = desk.calls();
+    assert_eq!(calls.len(), 1, "two tickets fit one batch of 2");
+    let first = &calls[0][0];
+    assert_eq!(first.id, "1");
+    assert_eq!(first.current_tags, Some(vec![]));
+    assert_eq!(
+        first.update.if_unchanged_since.as_deref(),
+        Some("2024-05-01T10:00:00Z")
+    );
+    assert_eq!(
+        first.update.queue.as_ref().unwrap().name.as_deref(),
+        Some("Cards")
+    );
+    assert_eq!(first.update.priority.as_deref(), Some("urgent"));
+    assert_eq!(first.update.add_tags, ["otai_processed"]);
+    assert!(first.update.note.as_ref().is_some_and(|n| !n.public));
+    let second = &calls[0][1].update;
+    assert_eq!(second.queue, None, "below the threshold, no fallback");
+    assert_eq!(second.priority.as_deref(), Some("normal"), "fallback");
+    assert!(desk
+        .ticket("2")
+        .tags
+        .contains(&"otai_processed".to_string()));
+
+    // Processed tickets are not fetched again.
+    let again = p.pass(false, &Stop::never()).await;
+    assert_eq!(again.summary.fetched, 0);
+}
+
+#[tokio::test]
+async fn dry_run_decides_and_writes_nothing() {
+    let desk = FakeDesk::with(vec![ticket("1", "cards urgent 0.95")]);
+    let mut p = pipeline(&desk);
+
+    let report = p.pass(true, &Stop::never()).await;
+
+    assert!(desk.calls().is_empty());
+    assert_eq!(report.summary.not_sent, 1);
+    let TicketReport::Decided { decision, result } = &report.tickets[0] else {
+        panic!("{:?}", report.tickets)
+    };
+    assert_eq!(*result, WriteResult::DryRun);
+    assert_eq!(decision.outcomes[0].action_text(), "set queue \"Cards\"");
+}
+
+#[tokio::test]
+async fn writes_go_out_in_batches_of_write_batch() {
+    let desk = FakeDesk::with(
+        (1..=5)
+            .map(|i| ticket(&i.to_string(), "cards low 0.9"))
+            .collect(),
+    );
+    let mut p = pipeline(&desk);
+
+    p.pass(false, &Stop::never()).await;
+
+    let sizes: Vec<usize> = desk.calls().iter().map(Vec::len).collect();
+    assert_eq!(sizes, [2, 2, 1]);
+}
+
+#[tokio::test]
+async fn one_failing_ticket_does_not_stop_the_others_and_is_tagged_failed_after_its_attempts() {
+    let desk = FakeDesk::with(vec![
+        ticket("1", "cards urgent 0.95"),
+        ticket("2", "cards urgent 0.95"),
+        ticket("3", "cards urgent 0.95"),
+    ]);
+    desk.fail("2", &[ErrorKind::Validation, ErrorKind::Transport]);
+    let mut p = pipeline(&desk);
+
+    let first = p.pass(false, &Stop::never()).await;
+    assert_eq!((first.summary.written, first.summary.failed), (2, 1));
+    assert!(
+        first.failure.is_none(),
+        "a ticket's failure is not the pass's"
+    );
+
+    let second = p.pass(false, &Stop::never()).await;
+    assert_eq!(second.summary.fetched, 1, "only ticket 2 is left");
+    assert_eq!(second.summary.failed, 1);
+    assert!(matches!(
+        second.tickets[0],
+        TicketReport::Decided {
+            result: WriteResult::Failed {
+                attempts: 2,
+                gave_up: true,
+                ..
+            },
+            ..
+        }
+    ));
+
+    let third = p.pass(false, &Stop::never()).await;
+    assert_eq!(
+        third.summary.classified, 0,
+        "a ticket given up on is not classified again"
+    );
+    assert_eq!(third.summary.marked_failed, 1);
+    let marked = desk.ticket("2");
+    assert_eq!(marked.tags, ["otai_failed"]);
+    assert_eq!(marked.queue, None, "the failed mark writes nothing else");
+    let last = desk.calls().last().unwrap()[0].update.clone();
+    assert!(last.note.unwrap().body.contains("transport error"));
+
+    let fourth = p.pass(false, &Stop::never()).await;
+    assert_eq!(
+        fourth.summary.fetched, 0,
+        "failed tickets are not fetched again"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_write_waits_for_its_backoff() {
+    let desk = FakeDesk::with(vec![ticket("1", "cards urgent 0.95")]);
+    desk.fail("1", &[ErrorKind::Transport]);
+    let mut text = CONFIG.replace("backoff: 0", "backoff: 60");
+    text = text.replace("max_attempts: 2", "max_attempts: 3");
+    let mut p = Pipeline::new(pipeline_config(&text), desk.clone(), Arc::new(Scripted));
+
+    p.pass(false, &Stop::never()).await;
+    let waiting = p.pass(false, &Stop::never()).await;
+    assert_eq!(waiting.summary.waiting, 1);
+    assert_eq!(waiting.summary.classified, 0);
+    assert!(desk.calls().len() == 1, "no write while backing off");
+    // When the wait is over is RetryBook's business (tested in retry.rs with explicit instants).
+}
+
+#[tokio::test]
+async fn a_conflict_is_decided_again_next_pass_without_using_an_attempt() {
+    let desk = FakeDesk::with(vec![ticket("1", "cards urgent 0.95")]);
+    desk.fail("1", &[ErrorKind::Conflict, ErrorKind::Conflict]);
+    let mut p = pipeline(&desk);
+
+    for _ in 0..2 {
+        let report = p.pass(false, &Stop::never()).await;
+        assert_eq!(report.summary.conflicts, 1);
+    }
+    let report = p.pass(false, &Stop::never()).await;
+    assert_eq!(
+        report.summary.written, 1,
+        "two conflicts did not use up 2 attempts"
+    );
+}
+
+#[tokio::test]
+async fn a_timeout_is_not_resent_but_decided_from_the_next_fetch() {
+    let desk = FakeDesk::with(vec![ticket("1", "cards urgent 0.95")]);
+    desk.fail("1", &[ErrorKind::Timeout]);
+    let mut p = pipeline(&desk);
+
+    let first = p.pass(false, &Stop::never()).await;
+    assert_eq!(first.summary.unknown, 1);
+    let second = p.pass(false, &Stop::never()).await;
+    assert_eq!(
+        second.summary.classified, 1,
+        "fetched and classified afresh"
+    );
+    assert_eq!(second.summary.written, 1);
+}
+
+#[tokio::test]
+async fn tickets_routed_by_hand_are_left_alone() {
+    let mut routed = ticket("1", "cards urgent 0.95");
+    routed.queue = Some(Queue {
+        id: Some("5".into()),
+        name: Some("Billing".into()),
+    });
+    let mut inbox = ticket("2", "cards urgent 0.95");
+    inbox.queue = Some(Queue {
+        id: Some("9".into()),
+        name: Some("Inbox".into()),
+    });
+    let desk = FakeDesk::with(vec![routed, inbox]);
+    let mut p = pipeline(&desk);
+
+    let report = p.pass(false, &Stop::never()).await;
+
+    assert_eq!(report.summary.routed, 1);
+    assert_eq!(report.summary.classified, 1);
+    let calls = desk.calls();
+    let ids: Vec<&str> = calls[0].iter().map(|u| u.id.as_str()).collect();
+    assert_eq!(ids, ["2"]);
+}
+
+#[tokio::test]
+async fn a_failed_batch_call_fails_the_pass_without_using_attempts() {
+    let desk = FakeDesk::with(vec![ticket("1", "cards urgent 0.95")]);
+    *desk.batch_error.lock().unwrap() = Some(ErrorKind::Auth);
+    let mut p = pipeline(&desk);
+
+    for _ in 0..3 {
+        let report = p.pass(false, &Stop::never()).await;
+        assert!(matches!(report.failure, Some(pass::PassFailure::Write(_))));
+        assert_eq!(report.summary.not_sent, 1);
+    }
+    *desk.batch_error.lock().unwrap() = None;
+    let report = p.pass(false, &Stop::never()).await;
+    assert_eq!(
+        report.summary.written, 1,
+        "never marked failed for the desk's problem"
+    );
+}
+
+#[tokio::test]
+async fn stopping_sends_no_further_batch() {
+    let desk = FakeDesk::with(vec![ticket("1", "cards urgent 0.95")]);
+    let mut p = pipeline(&desk);
+    let (handle, stop) = run::stop_pair();
+    handle.stop();
+
+    let report = p.pass(false, &stop).await;
+
+    assert!(desk.calls().is_empty());
+    assert_eq!(report.summary.classified, 0);
+}
+
+#[tokio::test]
+async fn run_polls_every_interval_until_shutdown() {
+    let desk = FakeDesk::with(vec![ticket("1", "cards urgent 0.95")]);
+    let p = Pipeline::new(
+        pipeline_config(&CONFIG.replace("write_batch: 2", "write_batch: 2\n    interval: 0.001")),
+        desk.clone(),
+        Arc::new(Scripted),
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PassReport>();
+    let options = RunOptions {
+        once: false,
+        dry_run: true,
+        grace: Duration::from_secs(5),
+    };
+    // Shut down once three passes were reported: no clock in the assertion.
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let counter = tokio::spawn(async move {
+        let mut passes = 0;
+        let mut stop_tx = Some(stop_tx);
+        while let Some(report) = rx.recv().await {
+            assert!(report.dry_run);
+            passes += 1;
+            if passes == 3 {
+                stop_tx.take().unwrap().send(()).unwrap();
+            }
+        }
+        passes
+    });
+
+    let outcome = run(vec![p], options, async { stop_rx.await.unwrap() }, tx).await;
+
+    assert_eq!(outcome, RunOutcome::default());
+    assert_eq!(counter.await.unwrap(), 3, "no pass starts after shutdown");
+    assert!(desk.calls().is_empty(), "dry run");
+}
+
+#[tokio::test]
+async fn run_once_counts_failed_passes() {
+    let desk = FakeDesk::with(vec![ticket("1", "cards urgent 0.95")]);
+    *desk.batch_error.lock().unwrap() = Some(ErrorKind::Transport);
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let options = RunOptions {
+        once: true,
+        dry_run: false,
+        grace: Duration::from_secs(5),
+    };
+
+    let outcome = run(vec![pipeline(&desk)], options, std::future::pending(), tx).await;
+
+    assert_eq!(outcome.failed_passes, 1);
+}
+
+fn banking_labels() -> BTreeMap<String, Vec<String>> {
+    BTreeMap::from([
+        (
+            "queue".to_string(),
+            vec!["cards".to_string(), "transfers".to_string()],
+        ),
+        (
+            "priority".to_string(),
+            vec!["urgent".to_string(), "medium".to_string()],
+        ),
+    ])
+}
+
+#[test]
+fn check_against_model_names_unknown_fields_labels_and_invalid_values() {
+    let text = r#"
+ticket_systems: {fake: {use: "fake:Fake"}}
+pipelines:
+  main:
+    ticket_system: fake
+    fields:
+      queue: {action: queue, map: {cardz: Cards}}
+      priority: {action: priority}
+      sentiment: {action: tag}
+"#;
+    let problems: Vec<String> = check_against_model(&pipeline_config(text), &banking_labels())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(problems.len(), 3, "{problems:#?}");
+    assert!(
+        problems[0].starts_with(
+            "pipelines.main.fields.queue.map.cardz: `cardz` is not a label of field `queue`"
+        ),
+        "{problems:#?}"
+    );
+    assert!(
+        problems[1].starts_with("pipelines.main.fields.priority.map: the model's label(s) medium"),
+        "{problems:#?}"
+    );
+    assert!(problems[2].contains("pipelines.main.fields.sentiment: the model models/banking77 has no field `sentiment`; its fields: priority, queue"), "{problems:#?}");
+}
+
+#[test]
+fn check_against_model_accepts_a_fitting_pipeline() {
+    let text = CONFIG.replace(
+        "priority: {action: priority, fallback: normal}",
+        "priority: {action: priority, fallback: normal, map: {medium: normal}}",
+    );
+    assert!(check_against_model(&pipeline_config(&text), &banking_labels()).is_empty());
+}
+
+#[test]
+fn config_defaults() {
+    let text = r#"
+ticket_systems: {z: {use: "p:S"}}
+pipelines:
+  main:
+    ticket_system: z
+    fields: {queue: {action: queue}}
+"#;
+    let p = pipeline_config(text);
+    assert_eq!(p.model, Path::new("models/banking77"));
+    assert_eq!(p.interval, Duration::from_secs(60));
+    assert_eq!(p.fetch.statuses, ["new"]);
+    assert_eq!(p.fetch.limit, 100);
+    assert!(p.skip_routed && p.note);
+    assert_eq!(
+        (p.processed_tag.as_str(), p.failed_tag.as_str()),
+        ("otai_processed", "otai_failed")
+    );
+    assert_eq!(p.fields[0].threshold, 0.8);
+    assert_eq!(p.fields[0].fallback, None);
+    assert_eq!(p.retry.max_attempts, 3);
+    let query = Pipeline::new(p, FakeDesk::with(vec![]), Arc::new(Scripted)).query();
+    assert_eq!(query.tags_none, ["otai_processed", "otai_failed"]);
+    assert_eq!(query.statuses, ["new"]);
+}
+
+fn problems(text: &str) -> Vec<String> {
+    Config::parse(text, Path::new("t.yml"), &|_| Ok(None))
+        .unwrap_err()
+        .problems()
+}
+
+#[test]
+fn config_unknown_keys_name_path_and_line() {
+    let text = "ticket_systems: {z: {use: \"p:S\"}}\npipelines:\n  main:\n    ticket_system: z\n    fields:\n      queue:\n        action: queue\n        treshold: 0.5\n";
+    let problems = problems(text);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("pipelines.main.fields.queue.treshold"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[0].contains("unknown field `treshold`"),
+        "{problems:?}"
+    );
+    assert!(problems[0].contains("line 8"), "{problems:?}");
+}
+
+#[test]
+fn config_lists_every_invalid_value_with_its_key_path() {
+    let text = r#"
+ticket_systems: {z: {use: "p:S"}}
+pipelines:
+  main:
+    ticket_system: zendesk
+    interval: 0
+    processed_tag: "two words"
+    retry: {max_attempts: 0}
+    fields:
+      queue: {action: queue, threshold: 1.5}
+      priority: {action: priority, fallback: medium}
+      intent: {action: label}
+      category: {action: custom_field}
+      other: {action: priority}
+"#;
+    let problems = problems(text);
+    let expected = [
+        "pipelines.main.ticket_system: no ticket system named `zendesk`",
+        "pipelines.main.interval:",
+        "pipelines.main.processed_tag:",
+        "pipelines.main.retry.max_attempts:",
+        "pipelines.main.fields.category.field_id:",
+        "pipelines.main.fields.intent.action: unknown action `label`",
+        "pipelines.main.fields.other.action: field `priority` already writes the priority",
+        "pipelines.main.fields.priority.fallback: a priority is one of low, normal, high, urgent",
+        "pipelines.main.fields.queue.threshold:",
+    ];
+    assert_eq!(problems.len(), expected.len(), "{problems:#?}");
+    for e in expected {
+        assert!(
+            problems.iter().any(|p| p.contains(e)),
+            "missing {e}: {problems:#?}"
+        );
+    }
+}
+
+#[test]
+fn config_custom_field_and_tag_options() {
+    let text = r#"
+ticket_systems: {z: {use: "p:S"}}
+pipelines:
+  main:
+    ticket_system: z
+    fields:
+      category: {action: custom_field, field_id: "360001", map: {billing: 7}, fallback: null}
+      intent: {action: tag, tag_format: "intent__{label}", threshold: 0.5}
+"#;
+    let p = pipeline_config(text);
+    assert_eq!(
+        p.fields[0].action,
+        FieldAction::CustomField {
+            id: "360001".into()
+        }
+    );
+    assert_eq!(p.fields[0].map["billing"], json!(7));
+    assert_eq!(
+        p.fields[1].value_for("lost card"),
+        json!("intent__lost_card")
+    );
+}

@@ -43,6 +43,14 @@ pub enum Command {
     /// Read and write tickets through a configured ticket system, to try an adapter by hand.
     #[command(subcommand)]
     Tickets(Box<TicketsCommand>),
+    /// Run the configured pipelines: fetch, classify, write back, every interval until
+    /// SIGINT/SIGTERM (or once with --once).
+    Run(RunArgs),
+    /// Classify text with a model and print the top labels per field; reads and writes no tickets.
+    Classify(ClassifyArgs),
+    /// Train a model folder (one head per label column) from labelled CSV or JSONL data and print
+    /// accuracy and macro-F1 per field on a held-out split.
+    Train(TrainArgs),
 }
 
 impl Command {
@@ -50,7 +58,12 @@ impl Command {
     /// print their findings on stdout, so their logs stay quiet unless something is wrong.
     pub fn default_log_level(&self) -> &'static str {
         match self {
-            Command::Plugins(_) | Command::Check(_) | Command::Tickets(_) => "warn",
+            Command::Plugins(_)
+            | Command::Check(_)
+            | Command::Tickets(_)
+            | Command::Classify(_) => "warn",
+            // A service and a long job: their progress is the point of their logs.
+            Command::Run(_) | Command::Train(_) => "info",
         }
     }
 }
@@ -67,6 +80,68 @@ pub struct CheckArgs {
     /// Also make one authenticated read per ticket system.
     #[arg(long)]
     pub connect: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// One pass per pipeline, then exit (non-zero if a pass failed as a whole).
+    #[arg(long)]
+    pub once: bool,
+    /// Print every decision (ticket, field, label, confidence, action) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run only this pipeline (the key under `pipelines:`).
+    #[arg(long, value_name = "NAME")]
+    pub pipeline: Option<String>,
+    /// Seconds a write batch in flight may take to finish after SIGINT/SIGTERM before it is
+    /// abandoned.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub grace: f64,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["text", "file"])))]
+pub struct ClassifyArgs {
+    /// The ticket text (subject and body in one).
+    pub text: Option<String>,
+    /// JSON lines, one ticket per line: {"subject": ..., "body": ...} or {"text": ...}.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The model folder.
+    #[arg(long, value_name = "DIR", default_value = crate::config::pipeline::DEFAULT_MODEL_DIR)]
+    pub model: PathBuf,
+    /// Labels shown per field.
+    #[arg(long, value_name = "K", default_value_t = 3)]
+    pub top_k: usize,
+    /// One JSON object per ticket and line instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Labelled data: CSV with a `text` (or `subject`/`body`) column and one column per field,
+    /// or JSON lines with the same keys.
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// The new model folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Train only these label columns (comma-separated); default: every label column.
+    #[arg(long, value_name = "F1,F2", value_delimiter = ',')]
+    pub fields: Option<Vec<String>>,
+    /// The model folder whose encoder embeds the texts (its heads are not used).
+    #[arg(long, visible_alias = "encoder", value_name = "DIR", default_value = crate::config::pipeline::DEFAULT_MODEL_DIR)]
+    pub model: PathBuf,
+    /// Fraction of examples held out for the reported metrics (0 for none).
+    #[arg(long, value_name = "F", default_value_t = 0.1)]
+    pub holdout: f64,
+    /// Seed of the held-out split.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Replace an existing --out folder.
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 #[derive(Debug, Subcommand)]

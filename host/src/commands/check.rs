@@ -17,14 +17,21 @@ pub async fn check(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> anyh
     let config = match ctx.load_config() {
         Ok(config) => {
             let names: Vec<&str> = config.ticket_systems.keys().map(String::as_str).collect();
+            let pipelines: Vec<&str> = config.pipelines.keys().map(String::as_str).collect();
             writeln!(
                 out,
-                "  OK: parsed, templates rendered, {} ticket system(s){}.",
+                "  OK: parsed, templates rendered, {} ticket system(s){}, {} pipeline(s){}.",
                 names.len(),
                 if names.is_empty() {
                     String::new()
                 } else {
                     format!(": {}", names.join(", "))
+                },
+                pipelines.len(),
+                if pipelines.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", pipelines.join(", "))
                 }
             )?;
             Some(config)
@@ -70,6 +77,29 @@ pub async fn check(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> anyh
     }
 
     if let Some(config) = &config {
+        for (name, result) in super::run::check_models(config) {
+            let p = &config.pipelines[&name];
+            match result {
+                Ok(fields) => writeln!(
+                    out,
+                    "Pipeline {name} ({} with model {}): OK, {fields}.",
+                    p.ticket_system,
+                    p.model.display()
+                )?,
+                Err(found) => {
+                    writeln!(
+                        out,
+                        "Pipeline {name} ({} with model {}):",
+                        p.ticket_system,
+                        p.model.display()
+                    )?;
+                    for problem in found {
+                        writeln!(out, "  PROBLEM: {problem}")?;
+                        problems.push(problem);
+                    }
+                }
+            }
+        }
         let mut constructed = Vec::new();
         for (name, system) in &config.ticket_systems {
             match registry.ticket_system(config, name) {

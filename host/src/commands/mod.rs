@@ -8,10 +8,16 @@
 //! - [`plugins`]: `otai plugins list`.
 //! - [`check`]: `otai check [--connect]`.
 //! - [`tickets`]: `otai tickets find|get|update|note`.
+//! - [`run`]: `otai run [--once] [--dry-run] [--pipeline NAME]`.
+//! - [`classify`]: `otai classify TEXT | --file FILE`.
+//! - [`train`]: `otai train --data FILE --out DIR`.
 
 pub mod check;
+pub mod classify;
 pub mod plugins;
+pub mod run;
 pub mod tickets;
+pub mod train;
 
 use std::{
     io::Write,
@@ -85,6 +91,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Plugins(PluginsCommand::List) => plugins::list(&ctx, out),
         Command::Check(args) => runtime()?.block_on(check::check(&ctx, &args, out)),
         Command::Tickets(command) => runtime()?.block_on(tickets::run(&ctx, *command, out)),
+        Command::Run(args) => runtime()?.block_on(run::run(&ctx, &args, out)),
+        // Both block on the classifier's own thread; no async runtime needed.
+        Command::Classify(args) => classify::classify(&args, out),
+        Command::Train(args) => train::train(&args, out),
     }
 }
 

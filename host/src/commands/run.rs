@@ -1,0 +1,325 @@
+//! `otai run [--once] [--dry-run] [--pipeline NAME] [--grace SECS]`: the configured pipelines,
+//! every interval until SIGINT/SIGTERM.
+//!
+//! Everything that can be checked is checked before the first pass: configuration, plugins,
+//! models (fields and mapped labels), and every problem is listed at once.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    io::Write,
+    path::PathBuf,
+    sync::Arc,
+    time::Duration,
+};
+
+use anyhow::{anyhow, bail, Context as _};
+use tracing::info;
+
+use super::Context;
+use crate::{
+    classifier::{Classifier, ClassifierOptions},
+    cli::RunArgs,
+    config::{Config, PipelineConfig},
+    pipeline::{
+        self, check_against_model, model_labels, PassReport, Pipeline, RunOptions, TicketReport,
+        WriteResult,
+    },
+    plugins::PluginRegistry,
+    ticket::TicketSystem,
+};
+
+pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    if !(args.grace.is_finite() && args.grace >= 0.0) {
+        bail!("--grace must be a number of seconds, 0 or more");
+    }
+    let config = ctx.load_config()?;
+    let selected = select(&config, args.pipeline.as_deref())?;
+
+    let classifier_options = ClassifierOptions::default();
+    let mut problems = Vec::new();
+    for p in &selected {
+        match model_labels(&p.model, &classifier_options.hf_field) {
+            Ok(labels) => problems.extend(
+                check_against_model(p, &labels)
+                    .into_iter()
+                    .map(|problem| format!("{}: {problem}", config.file.display())),
+            ),
+            Err(e) => problems.push(format!(
+                "{}: {}.model: {e}",
+                config.file.display(),
+                p.key_path()
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        bail!(
+            "the pipelines do not fit their models ({} problem(s)):\n  - {}",
+            problems.len(),
+            problems.join("\n  - ")
+        );
+    }
+
+    let registry = PluginRegistry::load(&ctx.plugins_dir(&config));
+    registry.warn_about_failures();
+    let mut systems: HashMap<String, Arc<dyn TicketSystem>> = HashMap::new();
+    let mut classifiers: HashMap<PathBuf, Arc<Classifier>> = HashMap::new();
+    let mut pipelines = Vec::new();
+    for p in selected {
+        let system = match systems.get(&p.ticket_system) {
+            Some(system) => system.clone(),
+            None => {
+                let system = registry.ticket_system(&config, &p.ticket_system)?;
+                systems.insert(p.ticket_system.clone(), system.clone());
+                system
+            }
+        };
+        // One classifier (one encoder thread) per model folder, shared by its pipelines.
+        let classifier = match classifiers.get(&p.model) {
+            Some(c) => c.clone(),
+            None => {
+                let dir = p.model.clone();
+                let options = classifier_options.clone();
+                let c = tokio::task::spawn_blocking(move || Classifier::load(&dir, &options))
+                    .await?
+                    .with_context(|| {
+                        format!(
+                            "{}: cannot load the model of {}",
+                            config.file.display(),
+                            p.key_path()
+                        )
+                    })?;
+                info!(pipeline = %p.name, model = %p.model.display(), fields = ?c.fields(), "Loaded a model.");
+                let c = Arc::new(c);
+                classifiers.insert(p.model.clone(), c.clone());
+                c
+            }
+        };
+        pipelines.push(Pipeline::new(p.clone(), system, classifier));
+    }
+
+    let options = RunOptions {
+        once: args.once,
+        dry_run: args.dry_run,
+        grace: Duration::from_secs_f64(args.grace),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = tokio::spawn(pipeline::run(pipelines, options, shutdown_signal(), tx));
+    while let Some(report) = rx.recv().await {
+        print_report(out, &report)?;
+    }
+    let outcome = runner
+        .await
+        .context("the pipeline runner stopped unexpectedly")?;
+    if args.once && outcome.failed_passes > 0 {
+        bail!(
+            "{} pass(es) failed as a whole (reasons above and in the log)",
+            outcome.failed_passes
+        );
+    }
+    Ok(())
+}
+
+fn select<'c>(config: &'c Config, name: Option<&str>) -> anyhow::Result<Vec<&'c PipelineConfig>> {
+    let file = config.file.display();
+    if config.pipelines.is_empty() {
+        bail!(
+            "{file} has no pipelines: add a `pipelines:` section (see config/config.example.yml)"
+        );
+    }
+    match name {
+        None => Ok(config.pipelines.values().collect()),
+        Some(name) => config.pipelines.get(name).map(|p| vec![p]).ok_or_else(|| {
+            anyhow!(
+                "{file} has no pipeline named `{name}`; configured: {}",
+                config
+                    .pipelines
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }),
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "Cannot listen for SIGINT; stop otai with SIGTERM.");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "Cannot listen for SIGTERM; stop otai with SIGINT.");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => info!(signal = "SIGINT", "Received a shutdown signal."),
+        () = terminate => info!(signal = "SIGTERM", "Received a shutdown signal."),
+    }
+}
+
+/// A pass on stdout: every decision on a dry run, the summary always.
+fn print_report(out: &mut dyn Write, report: &PassReport) -> anyhow::Result<()> {
+    let p = &report.pipeline;
+    for ticket in &report.tickets {
+        match ticket {
+            TicketReport::Routed { id, queue } if report.dry_run => writeln!(
+                out,
+                "{p} ticket {id}: skipped, already routed by hand (queue {queue})"
+            )?,
+            TicketReport::Waiting { id, attempts, .. } if report.dry_run => writeln!(
+                out,
+                "{p} ticket {id}: skipped, backing off after {attempts} failed write(s)"
+            )?,
+            TicketReport::Decided { decision, result }
+                if report.dry_run || *result != WriteResult::Written =>
+            {
+                if report.dry_run {
+                    for o in &decision.outcomes {
+                        let (label, confidence) = match &o.best {
+                            Some(b) => (b.label.as_str(), format!("{:.3}", b.probability)),
+                            None => ("-", "-".into()),
+                        };
+                        let runner_up = o
+                            .runner_up
+                            .as_ref()
+                            .map(|r| format!(" (runner-up {} {:.3})", r.label, r.probability))
+                            .unwrap_or_default();
+                        writeln!(
+                            out,
+                            "{p} ticket {} {}: {label} {confidence}{runner_up} -> {}",
+                            decision.ticket_id,
+                            o.field,
+                            o.action_text()
+                        )?;
+                    }
+                    writeln!(
+                        out,
+                        "{p} ticket {}: would write {}",
+                        decision.ticket_id,
+                        describe(&decision.update)
+                    )?;
+                } else {
+                    writeln!(
+                        out,
+                        "{p} ticket {}: {}",
+                        decision.ticket_id,
+                        describe_result(result)
+                    )?;
+                }
+            }
+            TicketReport::MarkFailed {
+                id,
+                attempts,
+                result,
+                ..
+            } => writeln!(
+                out,
+                "{p} ticket {id}: {} attempts failed; tag failed: {}",
+                attempts,
+                describe_result(result)
+            )?,
+            _ => {}
+        }
+    }
+    writeln!(out, "{report}")?;
+    out.flush()?;
+    Ok(())
+}
+
+fn describe(update: &crate::ticket::TicketUpdate) -> String {
+    let mut parts = Vec::new();
+    if let Some(q) = &update.queue {
+        parts.push(format!(
+            "queue \"{}\"",
+            q.name.as_deref().or(q.id.as_deref()).unwrap_or("")
+        ));
+    }
+    if let Some(p) = &update.priority {
+        parts.push(format!("priority {p}"));
+    }
+    for f in &update.custom_fields {
+        parts.push(format!("custom field {} = {}", f.id, f.value));
+    }
+    if !update.add_tags.is_empty() {
+        parts.push(format!("tags +{}", update.add_tags.join(" +")));
+    }
+    if update.note.is_some() {
+        parts.push("an internal note".into());
+    }
+    parts.join(", ")
+}
+
+fn describe_result(result: &WriteResult) -> String {
+    match result {
+        WriteResult::DryRun => "not written (dry run)".into(),
+        WriteResult::NotSent => "not sent; decided again next pass".into(),
+        WriteResult::Written => "written".into(),
+        WriteResult::Conflict => "changed since it was read; decided again next pass".into(),
+        WriteResult::Unknown { error } => format!("timed out, unknown whether written: {error}"),
+        WriteResult::Failed {
+            error,
+            attempts,
+            gave_up,
+        } => format!(
+            "write failed (attempt {attempts}{}): {error}",
+            if *gave_up { ", the last one" } else { "" }
+        ),
+        WriteResult::Gone => "no longer exists".into(),
+    }
+}
+
+/// Pipelines by name, for `check`: whether each fits its model.
+pub fn check_models(config: &Config) -> BTreeMap<String, Result<String, Vec<String>>> {
+    let hf_field = ClassifierOptions::default().hf_field;
+    config
+        .pipelines
+        .values()
+        .map(|p| {
+            let result = match model_labels(&p.model, &hf_field) {
+                Err(e) => Err(vec![format!(
+                    "{}: {}.model: {e}",
+                    config.file.display(),
+                    p.key_path()
+                )]),
+                Ok(labels) => {
+                    let problems = check_against_model(p, &labels);
+                    if problems.is_empty() {
+                        let fields: Vec<String> = p
+                            .fields
+                            .iter()
+                            .map(|r| {
+                                format!(
+                                    "{} -> {} ({} labels)",
+                                    r.field,
+                                    r.action.name(),
+                                    labels[&r.field].len()
+                                )
+                            })
+                            .collect();
+                        Ok(fields.join(", "))
+                    } else {
+                        Err(problems
+                            .iter()
+                            .map(|problem| format!("{}: {problem}", config.file.display()))
+                            .collect())
+                    }
+                }
+            };
+            (p.name.clone(), result)
+        })
+        .collect()
+}

@@ -419,6 +419,10 @@ mod tests {
     fn example_config_loads() {
         let config = parse(EXAMPLE).unwrap();
         assert!(config.ticket_systems.contains_key("zendesk"));
+        let demo = &config.pipelines["banking77-demo"];
+        assert_eq!(demo.ticket_system, "zendesk");
+        let fields: Vec<&str> = demo.fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["queue", "priority", "intent"], "file order");
     }
 
     #[test]

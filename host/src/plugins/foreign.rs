@@ -512,7 +512,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unsupported_batch_falls_back_to_one_by_one() {
-        // The default body answers UNSUPPORTED, exactly as a plugin built against API 1.0.
+        // Does not implement update_tickets: the trait's default body answers UNSUPPORTED.
         struct Old;
         impl TicketSystemService for Old {
             fn find_tickets(&self, _: ffi::SearchQuery) -> ServiceFuture<RVec<ffi::Ticket>> {

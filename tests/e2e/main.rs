@@ -10,11 +10,13 @@
 //! - [`services`]: constructing ticket systems through the loader; the misbehaving plugin's modes.
 //! - [`cli`]: the `otai` binary's `plugins list`, `check` and `tickets` commands.
 //! - [`zendesk`]: the real Zendesk plugin through the loader against a wiremock Zendesk.
+//! - [`pipeline`]: `otai run` passes through the real Zendesk plugin and the BANKING77 model.
 //! - [`batch`]: batch writes through the real Zendesk plugin, and the one-by-one fallback.
 
 mod batch;
 mod cli;
 mod loader;
+mod pipeline;
 mod services;
 mod support;
 mod zendesk;

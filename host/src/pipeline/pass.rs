@@ -51,9 +51,9 @@ pub enum TicketReport {
         attempts: u32,
         until: Instant,
     },
-    /// Classified and decided.
+    /// Classified and decided (boxed: far larger than the other variants).
     Decided {
-        decision: Decision,
+        decision: Box<Decision>,
         result: WriteResult,
     },
     /// Every attempt failed: tagged failed (or tried to be).
@@ -120,7 +120,8 @@ pub struct PassReport {
     pub pipeline: String,
     pub dry_run: bool,
     pub summary: PassSummary,
-    /// One entry per fetched ticket, in fetch order.
+    /// One entry per fetched ticket: those set aside (routed, backing off, to be tagged failed)
+    /// in fetch order, then the classified ones in fetch order.
     pub tickets: Vec<TicketReport>,
     pub failure: Option<PassFailure>,
 }
@@ -319,7 +320,7 @@ impl Pipeline {
                             item: batch_item(ticket, decision.update.clone()),
                         });
                         report.tickets.push(TicketReport::Decided {
-                            decision,
+                            decision: Box::new(decision),
                             result: WriteResult::NotSent,
                         });
                     }

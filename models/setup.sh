@@ -107,7 +107,7 @@ elif [[ -f "$MODELS/banking77/otai-model.json" && ${#FORCE[@]} -eq 0 ]]; then
   echo "up to date"
 else
   # Release build: tokenising and fitting 10k examples in a debug build takes minutes instead of seconds.
-  (cd "$ROOT" && cargo run --quiet --release -p otai --example train_banking77 -- --repo "$ROOT" \
+  (cd "$ROOT" && cargo run --quiet --release -p otai --bin otai-train-banking77 -- --repo "$ROOT" \
     --cache "$CACHE/embeddings")
 fi
 

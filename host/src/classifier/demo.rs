@@ -5,7 +5,7 @@
 //! (`models/banking77-routing.yml`) maps every intent to a queue and a priority, so the model gets three
 //! heads: `intent`, `queue`, `priority`. [`train_banking77`] fits them on `train.csv`, scores them on the
 //! held-out split and on BANKING77's own `test.csv`, and writes the model folder (with the routing file and
-//! the data licence). `models/setup.sh` runs it through `examples/train_banking77.rs`.
+//! the data licence). `models/setup.sh` runs it through `host/src/bin/otai-train-banking77.rs`.
 
 use std::collections::BTreeMap;
 use std::fmt;

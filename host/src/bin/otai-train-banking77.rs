@@ -3,7 +3,7 @@
 //! BANKING77: PolyAI, Casanueva et al. 2020, CC-BY-4.0 (data/banking77/LICENSE).
 //!
 //! ```text
-//! cargo run --release -p otai --example train_banking77 -- [--repo DIR] [--encoder DIR] [--data DIR]
+//! cargo run --release -p otai --bin otai-train-banking77 -- [--repo DIR] [--encoder DIR] [--data DIR]
 //!     [--routing FILE] [--out DIR] [--cache DIR | --no-cache] [--l2 X] [--sweep]
 //! ```
 //! Paths default to the repository layout (`--repo`, default: the working directory). `--sweep` prints
@@ -40,7 +40,7 @@ fn main() -> Result<()> {
             "--no-cache" => options.cache = None,
             "--l2" => options.train.l2 = value()?.parse().context("--l2 needs a number")?,
             "--sweep" => sweep = true,
-            other => bail!("unknown argument {other}; see the comment at the top of examples/train_banking77.rs"),
+            other => bail!("unknown argument {other}; see the comment at the top of host/src/bin/otai-train-banking77.rs"),
         }
     }
     tracing_subscriber::fmt()

@@ -28,7 +28,8 @@ const STOLEN: &str = "My card was stolen yesterday, please block it immediately"
 const FEE: &str = "Why was I charged a fee for my transfer?";
 const ARRIVAL: &str = "How long does it take for my new card to arrive?";
 const ACTIVATE: &str = "How do I activate my card?";
-const SEARCH_QUERY: &str = "type:ticket status:new -tags:otai_processed -tags:otai_failed";
+const SEARCH_QUERY: &str =
+    "type:ticket status:new -tags:otai_processed -tags:otai_failed -tags:otai_routed";
 
 /// The demo model; the tests need it and fail (never skip) without it.
 fn model_dir() -> PathBuf {
@@ -222,7 +223,13 @@ async fn a_pass_writes_groups_priorities_tags_and_notes_in_one_update_many_batch
     )
     .await;
     mount_groups(&server).await;
-    mount_job(&server, "V3-one", json!([ok(101), ok(102), ok(103)]), 5).await;
+    mount_job(
+        &server,
+        "V3-one",
+        json!([ok(104), ok(101), ok(102), ok(103)]),
+        5,
+    )
+    .await;
     let (_dir, mut p, classifier) = pipeline(&server, "");
 
     let report = p.pass(false, &Stop::never()).await;
@@ -230,8 +237,14 @@ async fn a_pass_writes_groups_priorities_tags_and_notes_in_one_update_many_batch
     assert!(report.failure.is_none(), "{report}");
     let s = report.summary;
     assert_eq!(
-        (s.fetched, s.routed, s.classified, s.written),
-        (4, 1, 3, 3),
+        (
+            s.fetched,
+            s.routed,
+            s.routed_tagged,
+            s.classified,
+            s.written
+        ),
+        (4, 1, 1, 3, 3),
         "{report}"
     );
     // search + groups + update_many + one job poll.
@@ -243,6 +256,9 @@ async fn a_pass_writes_groups_priorities_tags_and_notes_in_one_update_many_batch
     assert_eq!(bodies.len(), 1, "one batch for the whole pass");
     let note = |text| expected_note(&p, &classifier, text);
     let expected = json!({"tickets": [
+        // Routed by hand: only the routed tag, so the next search leaves it out.
+        {"id": 104, "tags": ["otai_routed"],
+         "safe_update": true, "updated_stamp": STAMP},
         {"id": 101, "group_id": 1001, "priority": "urgent",
          "tags": ["vip", "otai_intent__lost_or_stolen_card", "otai_processed"],
          "safe_update": true, "updated_stamp": STAMP,
@@ -258,7 +274,7 @@ async fn a_pass_writes_groups_priorities_tags_and_notes_in_one_update_many_batch
          "comment": {"body": note(ARRIVAL).await, "public": false}}
     ]});
     assert_eq!(bodies[0], expected);
-    let first = bodies[0]["tickets"][0]["comment"]["body"].as_str().unwrap();
+    let first = bodies[0]["tickets"][1]["comment"]["body"].as_str().unwrap();
     assert!(
         first.starts_with("otai classified this ticket (model banking77):\n- queue: cards ("),
         "{first}"
@@ -267,7 +283,7 @@ async fn a_pass_writes_groups_priorities_tags_and_notes_in_one_update_many_batch
         first.contains("-> set queue \"Cards\"\n- priority: urgent ("),
         "{first}"
     );
-    let third = bodies[0]["tickets"][2]["comment"]["body"].as_str().unwrap();
+    let third = bodies[0]["tickets"][3]["comment"]["body"].as_str().unwrap();
     assert!(
         third.contains("-> below the 80% threshold, fallback: set priority normal"),
         "{third}"
@@ -415,8 +431,8 @@ async fn run_once_dry_run_prints_every_decision_and_writes_nothing() {
         "demo ticket 101 intent: lost_or_stolen_card 0.9",
         "-> add tag otai_intent__lost_or_stolen_card",
         "demo ticket 101: would write queue \"Cards\", priority urgent, tags +otai_intent__lost_or_stolen_card +otai_processed, an internal note",
-        "demo ticket 104: skipped, already routed by hand (queue id 2000)",
-        "pipeline demo: fetched 2, classified 1, written 0, skipped 1 (routed by hand 1",
+        "demo ticket 104: skipped, already routed by hand (queue id 2000); would add tag otai_routed",
+        "pipeline demo: fetched 2, classified 1, written 0, skipped 1 (routed by hand 1, routed tag added 0,",
         "(dry run: nothing written)",
     ] {
         assert!(stdout.contains(line), "missing `{line}` in:\n{stdout}\n{stderr}");

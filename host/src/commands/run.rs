@@ -176,9 +176,19 @@ fn print_report(out: &mut dyn Write, report: &PassReport) -> anyhow::Result<()> 
     let p = &report.pipeline;
     for ticket in &report.tickets {
         match ticket {
-            TicketReport::Routed { id, queue } if report.dry_run => writeln!(
+            TicketReport::Routed { id, queue, tag, .. } if report.dry_run => writeln!(
                 out,
-                "{p} ticket {id}: skipped, already routed by hand (queue {queue})"
+                "{p} ticket {id}: skipped, already routed by hand (queue {queue}); would add tag {tag}"
+            )?,
+            TicketReport::Routed {
+                id,
+                queue,
+                tag,
+                result,
+            } if *result != WriteResult::Written => writeln!(
+                out,
+                "{p} ticket {id}: skipped, already routed by hand (queue {queue}); adding tag {tag}: {}",
+                describe_result(result)
             )?,
             TicketReport::Waiting { id, attempts, .. } if report.dry_run => writeln!(
                 out,

@@ -25,6 +25,8 @@ pub const DEFAULT_THRESHOLD: f64 = 0.8;
 pub const DEFAULT_PROCESSED_TAG: &str = "otai_processed";
 /// The tag that marks a ticket whose write failed every attempt.
 pub const DEFAULT_FAILED_TAG: &str = "otai_failed";
+/// The tag that marks a ticket left alone because an agent already routed it by hand.
+pub const DEFAULT_ROUTED_TAG: &str = "otai_routed";
 /// How a label becomes a tag unless `tag_format:` says otherwise, in the spirit of Zendesk's own
 /// `intent__...` tags.
 pub const DEFAULT_TAG_FORMAT: &str = "otai_{field}__{label}";
@@ -58,6 +60,8 @@ pub struct RawPipeline {
     pub processed_tag: Option<String>,
     #[serde(default)]
     pub failed_tag: Option<String>,
+    #[serde(default)]
+    pub routed_tag: Option<String>,
     #[serde(default)]
     pub note: Option<bool>,
     #[serde(default)]
@@ -167,6 +171,9 @@ pub struct PipelineConfig {
     pub inbox_queues: Vec<String>,
     pub processed_tag: String,
     pub failed_tag: String,
+    /// Added (alone) to tickets left alone because they were routed by hand, so that the fetch
+    /// skips them from then on and they cannot crowd unrouted tickets out of `fetch.limit`.
+    pub routed_tag: String,
     /// Add an internal note with the predictions to every write.
     pub note: bool,
     /// Tickets per `update_tickets` call.
@@ -183,7 +190,7 @@ impl PipelineConfig {
     }
 }
 
-/// Which tickets a pass fetches. The processed and failed tags are always excluded on top.
+/// Which tickets a pass fetches. The processed, failed and routed tags are always excluded on top.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchConfig {
     pub statuses: Vec<String>,
@@ -371,9 +378,13 @@ impl RawPipeline {
         let failed_tag = self
             .failed_tag
             .unwrap_or_else(|| DEFAULT_FAILED_TAG.to_string());
+        let routed_tag = self
+            .routed_tag
+            .unwrap_or_else(|| DEFAULT_ROUTED_TAG.to_string());
         for (tag, what) in [
             (&processed_tag, "processed_tag"),
             (&failed_tag, "failed_tag"),
+            (&routed_tag, "routed_tag"),
         ] {
             if !valid_tag(tag) {
                 problem(
@@ -386,6 +397,12 @@ impl RawPipeline {
             problem(
                 format!("{key}.failed_tag"),
                 "must differ from processed_tag".into(),
+            );
+        }
+        if routed_tag == processed_tag || routed_tag == failed_tag {
+            problem(
+                format!("{key}.routed_tag"),
+                "must differ from processed_tag and failed_tag".into(),
             );
         }
 
@@ -456,6 +473,7 @@ impl RawPipeline {
             inbox_queues: self.inbox_queues,
             processed_tag,
             failed_tag,
+            routed_tag,
             note: self.note.unwrap_or(true),
             write_batch,
             retry: RetryConfig {

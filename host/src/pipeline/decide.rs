@@ -219,6 +219,18 @@ pub fn routed_by_hand(pipeline: &PipelineConfig, ticket: &Ticket) -> Option<Stri
     })
 }
 
+/// The write that marks a ticket routed by hand: only the routed tag (no note, no field), guarded
+/// like every write, so that the fetch leaves the ticket out from then on. Without it, tickets
+/// that stay `new` in their group would be fetched again every pass and, once there are
+/// `fetch.limit` of them, keep the unrouted tickets behind them from ever being fetched.
+pub fn routed_update(pipeline: &PipelineConfig, ticket: &Ticket) -> TicketUpdate {
+    TicketUpdate {
+        add_tags: vec![pipeline.routed_tag.clone()],
+        if_unchanged_since: ticket.updated_at.clone(),
+        ..TicketUpdate::default()
+    }
+}
+
 /// The write that marks a ticket as failed: the failed tag and (if notes are on) a note saying
 /// why, guarded like every write so an agent's concurrent change wins.
 pub fn failed_update(
@@ -298,6 +310,7 @@ mod tests {
             inbox_queues: vec!["Inbox".into(), "900".into()],
             processed_tag: "otai_processed".into(),
             failed_tag: "otai_failed".into(),
+            routed_tag: "otai_routed".into(),
             note: true,
             write_batch: 100,
             retry: RetryConfig {
@@ -509,6 +522,21 @@ mod tests {
         let mut all = config.clone();
         all.skip_routed = false;
         assert_eq!(routed_by_hand(&all, &t), None);
+    }
+
+    #[test]
+    fn routed_update_adds_only_the_routed_tag() {
+        let config = pipeline(vec![rule("queue", FieldAction::Queue)]);
+        let update = routed_update(&config, &ticket());
+        assert_eq!(
+            update,
+            TicketUpdate {
+                add_tags: vec!["otai_routed".into()],
+                if_unchanged_since: Some("2024-05-01T10:00:00Z".into()),
+                ..TicketUpdate::default()
+            },
+            "no queue, priority, field or note: only the tag, guarded by updated_at"
+        );
     }
 
     #[test]

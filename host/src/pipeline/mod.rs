@@ -4,6 +4,16 @@
 //! Nothing here touches FFI or ONNX Runtime: tickets come through `Arc<dyn TicketSystem>` and
 //! predictions through [`Classify`] (implemented by the [`Classifier`]), so tests can swap either.
 //!
+//! What a pass writes to each fetched ticket, always as one write guarded by the `updated_at` it
+//! was read with:
+//! - classified: every field, `processed_tag` and (optionally) an internal note;
+//! - routed by hand (in a queue that is not one of `inbox_queues`): only `routed_tag`, nothing
+//!   else, so the fetch leaves it out from then on (otherwise tickets that stay `new` in their
+//!   group would fill `fetch.limit` every pass and starve the unrouted ones behind them);
+//! - out of write attempts: `failed_tag` and a note giving the reason.
+//!
+//! All three tags are excluded from the fetch, so each ticket is written once.
+//!
 //! # Layout
 //! - [`decide`]: pure: prediction + field rules + ticket to a [`decide::Decision`]; the routed-by-hand rule.
 //! - [`note`]: the text of the internal notes.

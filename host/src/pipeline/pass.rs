@@ -1,10 +1,13 @@
 //! One pass of a pipeline: fetch, classify, decide, write, and account for every ticket.
 //!
-//! - One fetch (the configured query, minus tickets carrying the processed or failed tag).
+//! - One fetch (the configured query, minus tickets carrying the processed, failed or routed tag).
 //! - Tickets routed by hand or backing off after a failed write are set aside before the model
 //!   runs; the rest are classified in one call (the classifier batches by length inside).
-//! - Every ticket gets one [`BatchUpdate`] holding all its fields, the processed tag and the note,
-//!   guarded by the `updated_at` it was read with, and the updates go out through
+//! - Every classified ticket gets one [`BatchUpdate`] holding all its fields, the processed tag
+//!   and the note; a ticket routed by hand gets one holding only the routed tag (so the fetch
+//!   leaves it out from then on instead of returning it every pass, ahead of the unrouted ones);
+//!   a ticket whose attempts are used up gets the failed tag. Every write is guarded by the
+//!   `updated_at` it was read with, and they go out together through
 //!   [`TicketSystem::update_tickets`] in batches of `write_batch`.
 //! - Each ticket's outcome is handled on its own: one failure never stops the others.
 
@@ -43,8 +46,14 @@ pub struct Pipeline {
 /// What happened to one fetched ticket.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TicketReport {
-    /// Left alone: already in a queue other than the inbox queues.
-    Routed { id: String, queue: String },
+    /// Left alone: already in a queue other than the inbox queues. Only `tag` (the routed tag)
+    /// is written, so the fetch skips the ticket from then on.
+    Routed {
+        id: String,
+        queue: String,
+        tag: String,
+        result: WriteResult,
+    },
     /// Left alone this pass: backing off after a failed write.
     Waiting {
         id: String,
@@ -173,11 +182,16 @@ impl Pipeline {
         &self.config
     }
 
-    /// The search a pass runs: the configured one, never returning processed or failed tickets.
+    /// The search a pass runs: the configured one, never returning processed, failed or routed
+    /// tickets.
     pub fn query(&self) -> SearchQuery {
         let fetch = &self.config.fetch;
         let mut tags_none = fetch.without_tags.clone();
-        for tag in [&self.config.processed_tag, &self.config.failed_tag] {
+        for tag in [
+            &self.config.processed_tag,
+            &self.config.failed_tag,
+            &self.config.routed_tag,
+        ] {
             if !tags_none.contains(tag) {
                 tags_none.push(tag.clone());
             }
@@ -219,6 +233,7 @@ impl Pipeline {
                 classified = s.classified,
                 written = s.written,
                 skipped = s.routed + s.waiting,
+                routed_tagged = s.routed_tagged,
                 failed = s.conflicts + s.unknown + s.failed,
                 marked_failed = s.marked_failed,
                 api_calls = s.api.map(|a| a.requests),
@@ -292,11 +307,18 @@ impl Pipeline {
                             pipeline = %self.config.name,
                             ticket = %ticket.id,
                             queue = %queue,
-                            "Left a ticket alone: an agent already routed it to a queue that is not an inbox queue."
+                            tag = %self.config.routed_tag,
+                            "Left a ticket alone: an agent already routed it to a queue that is not an inbox queue; adding only the routed tag so it is not fetched again."
                         );
+                        pending.push(Pending {
+                            report: report.tickets.len(),
+                            item: batch_item(ticket, decide::routed_update(&self.config, ticket)),
+                        });
                         report.tickets.push(TicketReport::Routed {
                             id: ticket.id.clone(),
                             queue,
+                            tag: self.config.routed_tag.clone(),
+                            result: WriteResult::NotSent,
                         });
                     }
                     None => to_classify.push(ticket),
@@ -326,7 +348,7 @@ impl Pipeline {
                     }
                 }
                 Err(error) => {
-                    // Tickets already due for their failed mark still get it below.
+                    // Tickets already due for their failed mark or routed tag still get it below.
                     report.failure = Some(PassFailure::Classify {
                         count: texts.len(),
                         error,
@@ -395,6 +417,16 @@ impl Pipeline {
         let name = &self.config.name;
         let id = entry.id().to_string();
         let marking = matches!(entry, TicketReport::MarkFailed { .. });
+        if let TicketReport::Routed { tag, .. } = entry {
+            // A ticket with failed writes on record may have been routed by hand since; once
+            // tagged (or gone) it is never fetched again, so its record is of no further use.
+            if matches!(&result, Ok(()))
+                || matches!(&result, Err(e) if e.kind == ErrorKind::NotFound)
+            {
+                self.retry.forget(&id);
+            }
+            return account_routed(name, &id, tag, result, summary);
+        }
         let now = Instant::now();
         match result {
             Ok(()) => {
@@ -477,11 +509,57 @@ fn batch_item(ticket: &Ticket, update: TicketUpdate) -> BatchUpdate {
     }
 }
 
+/// The outcome of a routed ticket's tag write. Nothing is recorded for retries: a ticket whose
+/// routed tag did not get written is simply fetched again next pass and tried again, so it never
+/// uses up attempts or gets the failed tag. Only the write outcome counts (`routed_tagged` on
+/// success; conflicts, timeouts, errors and gone as for any write): the ticket itself is counted
+/// in `routed`, never in `written`.
+fn account_routed(
+    name: &str,
+    id: &str,
+    tag: &str,
+    result: Result<(), TicketSystemError>,
+    summary: &mut PassSummary,
+) -> WriteResult {
+    match result {
+        Ok(()) => {
+            summary.routed_tagged += 1;
+            WriteResult::Written
+        }
+        Err(e) if e.kind == ErrorKind::Conflict => {
+            summary.conflicts += 1;
+            info!(pipeline = %name, ticket = %id, tag = %tag, "A ticket routed by hand changed since it was read, so its routed tag was not added; it will be read again next pass.");
+            WriteResult::Conflict
+        }
+        Err(e) if e.kind == ErrorKind::NotFound => {
+            summary.gone += 1;
+            warn!(pipeline = %name, ticket = %id, "The ticket no longer exists; skipped it: {e}");
+            WriteResult::Gone
+        }
+        Err(e) if e.kind == ErrorKind::Timeout => {
+            summary.unknown += 1;
+            warn!(pipeline = %name, ticket = %id, tag = %tag, "Adding the routed tag timed out and may or may not have been applied; the next fetch tells: {e}");
+            WriteResult::Unknown {
+                error: e.to_string(),
+            }
+        }
+        Err(e) => {
+            summary.failed += 1;
+            warn!(pipeline = %name, ticket = %id, tag = %tag, "Could not add the routed tag to a ticket routed by hand; it is left alone and tried again when next fetched: {e}");
+            WriteResult::Failed {
+                error: e.to_string(),
+                attempts: 0,
+                gave_up: false,
+            }
+        }
+    }
+}
+
 fn set_result(entry: &mut TicketReport, new: WriteResult) {
     match entry {
-        TicketReport::Decided { result, .. } | TicketReport::MarkFailed { result, .. } => {
-            *result = new
-        }
-        TicketReport::Routed { .. } | TicketReport::Waiting { .. } => {}
+        TicketReport::Decided { result, .. }
+        | TicketReport::MarkFailed { result, .. }
+        | TicketReport::Routed { result, .. } => *result = new,
+        TicketReport::Waiting { .. } => {}
     }
 }

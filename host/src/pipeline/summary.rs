@@ -5,13 +5,18 @@ use std::fmt;
 use crate::ticket::RequestStats;
 
 /// Counts of one pass. Every fetched ticket lands in exactly one of `routed`, `waiting`,
-/// `classified` or `to_mark_failed`; every classified one in one write outcome (or `dry_run`).
+/// `classified` or `to_mark_failed`. Every write (classification, routed tag, failed tag) lands in
+/// one outcome: `written` (classifications only), `routed_tagged`, `marked_failed`, `conflicts`,
+/// `unknown`, `failed`, `gone` or `not_sent`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PassSummary {
     /// Tickets the fetch returned.
     pub fetched: usize,
-    /// Left alone: an agent already routed them.
+    /// Left alone: an agent already routed them. Each gets only the routed tag; never counted in
+    /// `written`.
     pub routed: usize,
+    /// Of those, the routed tag was added (the fetch leaves them out from now on).
+    pub routed_tagged: usize,
     /// Left alone this pass: backing off after a failed write.
     pub waiting: usize,
     /// Tickets the model classified.
@@ -22,7 +27,8 @@ pub struct PassSummary {
     pub conflicts: usize,
     /// Writes that timed out: unknown whether applied; the next fetch tells.
     pub unknown: usize,
-    /// Writes that failed; retried in a later pass, or marked failed once attempts are used up.
+    /// Writes that failed; retried in a later pass, or marked failed once attempts are used up
+    /// (a routed tag is simply tried again when the ticket is next fetched).
     pub failed: usize,
     /// Tickets whose attempts were used up, to be tagged failed this pass.
     pub to_mark_failed: usize,
@@ -30,7 +36,7 @@ pub struct PassSummary {
     pub marked_failed: usize,
     /// Tickets that no longer exist.
     pub gone: usize,
-    /// Decided but not sent: a dry run, or stopping, or the batch call failed as a whole.
+    /// Writes not sent: a dry run, or stopping, or the batch call failed as a whole.
     pub not_sent: usize,
     /// Requests to the help desk during the pass, if the plugin counts them.
     pub api: Option<RequestStats>,
@@ -40,13 +46,14 @@ impl fmt::Display for PassSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "fetched {}, classified {}, written {}, skipped {} (routed by hand {}, backing off {}), \
+            "fetched {}, classified {}, written {}, skipped {} (routed by hand {}, routed tag added {}, backing off {}), \
              failed {} (conflicts {}, timeouts {}, errors {}), marked failed {}/{}, gone {}, not sent {}",
             self.fetched,
             self.classified,
             self.written,
             self.routed + self.waiting,
             self.routed,
+            self.routed_tagged,
             self.waiting,
             self.conflicts + self.unknown + self.failed,
             self.conflicts,
@@ -77,6 +84,7 @@ mod tests {
         let summary = PassSummary {
             fetched: 5,
             routed: 1,
+            routed_tagged: 1,
             classified: 4,
             written: 3,
             failed: 1,
@@ -89,7 +97,7 @@ mod tests {
         };
         assert_eq!(
             summary.to_string(),
-            "fetched 5, classified 4, written 3, skipped 1 (routed by hand 1, backing off 0), \
+            "fetched 5, classified 4, written 3, skipped 1 (routed by hand 1, routed tag added 1, backing off 0), \
              failed 1 (conflicts 0, timeouts 0, errors 1), marked failed 0/0, gone 0, not sent 0, \
              API calls 3 (retries 0, rate-limited 0)"
         );

@@ -20,7 +20,8 @@ use crate::{
     },
 };
 
-/// A help desk in memory: finds by excluded tags, applies updates, fails on request.
+/// A help desk in memory: finds by excluded tags, oldest first, at most `limit` (as Zendesk's
+/// search does), applies updates, fails on request.
 #[derive(Debug, Default)]
 struct FakeDesk {
     tickets: Mutex<Vec<Ticket>>,
@@ -108,6 +109,7 @@ impl TicketSystem for FakeDesk {
             .unwrap()
             .iter()
             .filter(|t| !t.tags.iter().any(|tag| query.tags_none.contains(tag)))
+            .take(query.limit.map_or(usize::MAX, |l| l as usize))
             .cloned()
             .collect();
         Box::pin(async move { Ok(found) })
@@ -393,28 +395,205 @@ async fn a_timeout_is_not_resent_but_decided_from_the_next_fetch() {
     assert_eq!(second.summary.written, 1);
 }
 
-#[tokio::test]
-async fn tickets_routed_by_hand_are_left_alone() {
-    let mut routed = ticket("1", "cards urgent 0.95");
-    routed.queue = Some(Queue {
+fn routed(id: &str, body: &str) -> Ticket {
+    let mut t = ticket(id, body);
+    t.queue = Some(Queue {
         id: Some("5".into()),
         name: Some("Billing".into()),
     });
+    t.tags = vec!["vip".into()];
+    t
+}
+
+#[tokio::test]
+async fn tickets_routed_by_hand_get_only_the_routed_tag_and_are_not_fetched_again() {
     let mut inbox = ticket("2", "cards urgent 0.95");
     inbox.queue = Some(Queue {
         id: Some("9".into()),
         name: Some("Inbox".into()),
     });
-    let desk = FakeDesk::with(vec![routed, inbox]);
+    let desk = FakeDesk::with(vec![routed("1", "cards urgent 0.95"), inbox]);
     let mut p = pipeline(&desk);
 
     let report = p.pass(false, &Stop::never()).await;
 
-    assert_eq!(report.summary.routed, 1);
-    assert_eq!(report.summary.classified, 1);
+    let s = report.summary;
+    assert_eq!(
+        (
+            s.fetched,
+            s.routed,
+            s.routed_tagged,
+            s.classified,
+            s.written
+        ),
+        (2, 1, 1, 1, 1),
+        "the routed ticket is counted in routed, never in written"
+    );
+    assert_eq!(
+        report.tickets[0],
+        TicketReport::Routed {
+            id: "1".into(),
+            queue: "\"Billing\"".into(),
+            tag: "otai_routed".into(),
+            result: WriteResult::Written,
+        }
+    );
     let calls = desk.calls();
+    assert_eq!(calls.len(), 1, "one batch for both writes");
     let ids: Vec<&str> = calls[0].iter().map(|u| u.id.as_str()).collect();
-    assert_eq!(ids, ["2"]);
+    assert_eq!(ids, ["1", "2"]);
+    assert_eq!(
+        calls[0][0],
+        BatchUpdate {
+            id: "1".into(),
+            update: TicketUpdate {
+                add_tags: vec!["otai_routed".into()],
+                if_unchanged_since: Some("2024-05-01T10:00:00Z".into()),
+                ..TicketUpdate::default()
+            },
+            current_tags: Some(vec!["vip".into()]),
+        },
+        "only the tag: no queue, priority, field or note"
+    );
+    let left = desk.ticket("1");
+    assert_eq!(left.tags, ["vip", "otai_routed"]);
+    assert_eq!(left.queue.unwrap().name.as_deref(), Some("Billing"));
+    assert_eq!(left.priority, None);
+
+    let again = p.pass(false, &Stop::never()).await;
+    assert_eq!(
+        again.summary.fetched, 0,
+        "routed tickets are not fetched again"
+    );
+}
+
+#[tokio::test]
+async fn routed_tickets_no_longer_starve_the_unrouted_ones_behind_them() {
+    // Oldest first: 7 routed tickets that stay `new`, then 4 unrouted ones; 3 fetched per pass.
+    let mut tickets: Vec<Ticket> = (1..=7)
+        .map(|i| routed(&format!("r{i}"), "cards urgent 0.95"))
+        .collect();
+    tickets.extend((1..=4).map(|i| ticket(&format!("u{i}"), "cards urgent 0.95")));
+    let desk = FakeDesk::with(tickets);
+    let text = CONFIG.replace("write_batch: 2", "write_batch: 2\n    fetch: {limit: 3}");
+    let mut p = Pipeline::new(pipeline_config(&text), desk.clone(), Arc::new(Scripted));
+
+    let first = p.pass(false, &Stop::never()).await;
+    assert_eq!(
+        (
+            first.summary.fetched,
+            first.summary.routed,
+            first.summary.classified
+        ),
+        (3, 3, 0),
+        "the first pass sees only routed tickets"
+    );
+    // Passes until one finds nothing left (bounded: a starving desk would never get there).
+    let mut passes_with_tickets = 1;
+    while p.pass(false, &Stop::never()).await.summary.fetched > 0 {
+        passes_with_tickets += 1;
+        assert!(
+            passes_with_tickets < 10,
+            "the fetch keeps returning tickets"
+        );
+    }
+
+    // 11 tickets, 3 a pass, each fetched once: 4 passes.
+    assert_eq!(passes_with_tickets, 4, "every ticket was fetched once");
+    for i in 1..=4 {
+        let t = desk.ticket(&format!("u{i}"));
+        assert_eq!(
+            t.tags,
+            ["otai_processed"],
+            "u{i} was classified and written"
+        );
+        assert_eq!(t.queue.unwrap().name.as_deref(), Some("Cards"));
+    }
+    for i in 1..=7 {
+        let t = desk.ticket(&format!("r{i}"));
+        assert_eq!(t.tags, ["vip", "otai_routed"]);
+        assert_eq!(t.queue.unwrap().name.as_deref(), Some("Billing"));
+    }
+    let processed: usize = desk
+        .calls()
+        .iter()
+        .flatten()
+        .filter(|u| u.update.add_tags.contains(&"otai_processed".to_string()))
+        .count();
+    assert_eq!(
+        processed, 4,
+        "each unrouted ticket was written exactly once"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_or_conflicting_routed_tag_is_tried_again_without_using_attempts() {
+    let desk = FakeDesk::with(vec![routed("1", "cards urgent 0.95")]);
+    // max_attempts is 2: three failures would have marked a classified ticket failed.
+    desk.fail(
+        "1",
+        &[
+            ErrorKind::Validation,
+            ErrorKind::Conflict,
+            ErrorKind::Transport,
+        ],
+    );
+    let mut p = pipeline(&desk);
+
+    let mut results = Vec::new();
+    for _ in 0..3 {
+        let report = p.pass(false, &Stop::never()).await;
+        assert_eq!(
+            (report.summary.routed, report.summary.to_mark_failed),
+            (1, 0),
+            "{report}"
+        );
+        assert_eq!(report.summary.written, 0);
+        let TicketReport::Routed { result, .. } = &report.tickets[0] else {
+            panic!("{:?}", report.tickets)
+        };
+        results.push(result.clone());
+    }
+    assert!(matches!(
+        results[0],
+        WriteResult::Failed {
+            attempts: 0,
+            gave_up: false,
+            ..
+        }
+    ));
+    assert_eq!(results[1], WriteResult::Conflict);
+    assert!(matches!(results[2], WriteResult::Failed { .. }));
+
+    let fourth = p.pass(false, &Stop::never()).await;
+    assert_eq!(fourth.summary.routed_tagged, 1, "{fourth}");
+    assert_eq!(
+        desk.ticket("1").tags,
+        ["vip", "otai_routed"],
+        "never tagged failed"
+    );
+    for call in desk.calls() {
+        assert_eq!(call[0].update.add_tags, ["otai_routed"]);
+        assert_eq!(call[0].update.note, None);
+    }
+}
+
+#[tokio::test]
+async fn dry_run_reports_the_routed_tag_without_writing_it() {
+    let desk = FakeDesk::with(vec![routed("1", "cards urgent 0.95")]);
+    let mut p = pipeline(&desk);
+
+    let report = p.pass(true, &Stop::never()).await;
+
+    assert!(desk.calls().is_empty());
+    assert_eq!(
+        (report.summary.routed, report.summary.routed_tagged),
+        (1, 0)
+    );
+    assert!(matches!(
+        &report.tickets[0],
+        TicketReport::Routed { result: WriteResult::DryRun, tag, .. } if tag == "otai_routed"
+    ));
 }
 
 #[tokio::test]
@@ -569,14 +748,21 @@ pipelines:
     assert_eq!(p.fetch.limit, 100);
     assert!(p.skip_routed && p.note);
     assert_eq!(
-        (p.processed_tag.as_str(), p.failed_tag.as_str()),
-        ("otai_processed", "otai_failed")
+        (
+            p.processed_tag.as_str(),
+            p.failed_tag.as_str(),
+            p.routed_tag.as_str()
+        ),
+        ("otai_processed", "otai_failed", "otai_routed")
     );
     assert_eq!(p.fields[0].threshold, 0.8);
     assert_eq!(p.fields[0].fallback, None);
     assert_eq!(p.retry.max_attempts, 3);
     let query = Pipeline::new(p, FakeDesk::with(vec![]), Arc::new(Scripted)).query();
-    assert_eq!(query.tags_none, ["otai_processed", "otai_failed"]);
+    assert_eq!(
+        query.tags_none,
+        ["otai_processed", "otai_failed", "otai_routed"]
+    );
     assert_eq!(query.statuses, ["new"]);
 }
 
@@ -611,6 +797,7 @@ pipelines:
     ticket_system: zendesk
     interval: 0
     processed_tag: "two words"
+    routed_tag: otai_failed
     retry: {max_attempts: 0}
     fields:
       queue: {action: queue, threshold: 1.5}
@@ -624,6 +811,7 @@ pipelines:
         "pipelines.main.ticket_system: no ticket system named `zendesk`",
         "pipelines.main.interval:",
         "pipelines.main.processed_tag:",
+        "pipelines.main.routed_tag: must differ from processed_tag and failed_tag",
         "pipelines.main.retry.max_attempts:",
         "pipelines.main.fields.category.field_id:",
         "pipelines.main.fields.intent.action: unknown action `label`",
@@ -663,4 +851,23 @@ pipelines:
         p.fields[1].value_for("lost card"),
         json!("intent__lost_card")
     );
+}
+
+#[test]
+fn config_routed_tag_is_checked_like_the_other_tags() {
+    let base = "ticket_systems: {z: {use: \"p:S\"}}\npipelines:\n  main:\n    ticket_system: z\n    fields: {queue: {action: queue}}\n";
+    let bad = problems(&format!("{base}    routed_tag: \"to do\"\n"));
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert!(
+        bad[0].contains("pipelines.main.routed_tag: a tag is one word"),
+        "{bad:?}"
+    );
+    let same = problems(&format!("{base}    routed_tag: otai_processed\n"));
+    assert!(
+        same[0].contains("pipelines.main.routed_tag: must differ"),
+        "{same:?}"
+    );
+    let p = pipeline_config(&format!("{base}    routed_tag: triaged_by_hand\n"));
+    let query = Pipeline::new(p, FakeDesk::with(vec![]), Arc::new(Scripted)).query();
+    assert!(query.tags_none.contains(&"triaged_by_hand".to_string()));
 }

@@ -1,7 +1,7 @@
 //! A plugin as it was written for otai-plugin-api 1.0.0 (built against the frozen copy in
-//! `tests/plugins/api-1.0`): it knows nothing of `update_tickets` or `request_stats`. The e2e
-//! tests load it into the current host to prove that 1.0 plugins keep loading and that batch
-//! writes fall back to `update_ticket`.
+//! `plugin-api-frozen/v1_0`): it knows nothing of `update_tickets` or `request_stats`. The e2e
+//! tests load it into the current host to prove that 1.0 plugins keep loading (through the
+//! host's 1.0 adapter) and that batch writes fall back to `update_ticket`.
 //!
 //! Plugin `otai_test_legacy`, service `LegacyService`: tickets "1" and "2" in memory; an update
 //! sets the priority; other ids are not found.

@@ -1,8 +1,8 @@
 //! Classifier throughput, printed side by side in one run (figures only, nothing asserted: the machine may
 //! be shared, so compare only numbers from the same run).
 //!
-//! For short tickets (BANKING77 test queries, ~10-20 tokens) and long ones (several queries joined into a
-//! ~200-250 token ticket), at batch size 1 and 32:
+//! For short tickets (BANKING77 test queries, ~10-20 tokens), typical ones (6 queries joined, ~100 tokens)
+//! and long ones (14 queries joined, ~200-250 tokens), at batch size 1 and 32:
 //! - `classifier`: the full otai path (`Classifier::classify_texts_blocking`: tokenise, hop to the encoder
 //!   thread, sort by length, ONNX, heads, top-k), on the demo model `models/banking77`;
 //! - `bare ort`: only `session.run` on the same int8 encoder over pre-tokenised, pre-padded input, in
@@ -21,6 +21,7 @@ use otai::classifier::{runtime, Classifier, ClassifierOptions, EncoderOptions};
 use tokenizers::{Tokenizer, TruncationParams};
 
 const SHORT: usize = 400;
+const TYPICAL: usize = 150;
 const LONG: usize = 60;
 
 fn repo() -> PathBuf {
@@ -33,11 +34,13 @@ fn load_texts() -> Vec<String> {
     ds.texts
 }
 
-fn long_tickets(texts: &[String]) -> Vec<String> {
-    (0..LONG)
+/// `n` tickets of `per_ticket` BANKING77 queries each under one subject line: 6 queries make a
+/// typical ~100-token ticket (English tickets average 94 tokens, models.md), 14 a long one.
+fn joined_tickets(texts: &[String], n: usize, per_ticket: usize) -> Vec<String> {
+    (0..n)
         .map(|i| {
-            let body: Vec<&str> = (0..14)
-                .map(|k| texts[(i * 14 + k) % texts.len()].as_str())
+            let body: Vec<&str> = (0..per_ticket)
+                .map(|k| texts[(i * per_ticket + k) % texts.len()].as_str())
                 .collect();
             format!("Several problems with my account\n{}", body.join(" "))
         })
@@ -164,7 +167,8 @@ fn main() {
     }
     let texts = load_texts();
     let short: Vec<String> = texts.iter().take(SHORT).cloned().collect();
-    let long = long_tickets(&texts);
+    let typical = joined_tickets(&texts, TYPICAL, 6);
+    let long = joined_tickets(&texts, LONG, 14);
     let mut tok = Tokenizer::from_file(encoder_dir.join("tokenizer.json")).unwrap();
     // The shipped file pads to a fixed 128 and truncates at 128; count what the classifier feeds.
     tok.with_padding(None);
@@ -188,20 +192,23 @@ fn main() {
 
     println!("otai classifier benchmark: int8 MiniLM-L6 + 3 heads (models/banking77), 2 intra-op threads");
     println!(
-        "short: {} BANKING77 test queries, mean {:.0} tokens; long: {} joined tickets, mean {:.0} tokens (cap 256)",
+        "short: {} BANKING77 test queries, mean {:.0} tokens; typical: {} joined tickets, mean {:.0} tokens; \
+         long: {} joined tickets, mean {:.0} tokens (cap 256)",
         short.len(),
         mean_tokens(&short),
+        typical.len(),
+        mean_tokens(&typical),
         long.len(),
         mean_tokens(&long)
     );
     println!();
     println!(
-        "{:<7} {:>6} {:>14} {:>12} {:>8} {:>8}",
+        "{:<8} {:>6} {:>14} {:>12} {:>8} {:>8}",
         "tickets", "batch", "classifier/s", "bare ort/s", "ratio", "peak MB"
     );
 
     let mut bare = Bare::new(&encoder_dir);
-    for (name, set) in [("short", &short), ("long", &long)] {
+    for (name, set) in [("short", &short), ("typical", &typical), ("long", &long)] {
         for batch in [1usize, 32] {
             let options = ClassifierOptions {
                 encoder: EncoderOptions {
@@ -220,7 +227,7 @@ fn main() {
                 std::hint::black_box(bare.run(&prepared));
             });
             println!(
-                "{name:<7} {batch:>6} {c:>14.1} {b:>12.1} {:>7.2}x {:>8.0}",
+                "{name:<8} {batch:>6} {c:>14.1} {b:>12.1} {:>7.2}x {:>8.0}",
                 c / b,
                 status_mb("VmHWM:")
             );

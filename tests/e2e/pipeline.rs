@@ -367,9 +367,11 @@ async fn a_failing_ticket_does_not_block_the_others_and_is_tagged_failed_after_i
     assert!(body.contains("RecordInvalid"), "{body}");
 }
 
-fn run_otai(args: Vec<String>) -> Output {
+/// Runs the binary in `cwd` (where the default state file `.otai/state/<pipeline>.json` goes).
+fn run_otai(args: Vec<String>, cwd: PathBuf) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_otai"))
         .args(args)
+        .current_dir(cwd)
         .env_remove("RUST_LOG")
         .env_remove("OTAI_CONFIG")
         .output()
@@ -414,7 +416,9 @@ async fn run_once_dry_run_prints_every_decision_and_writes_nothing() {
     .map(String::from)
     .into();
 
-    let output = tokio::task::spawn_blocking(move || run_otai(args))
+    let cwd = tempfile::tempdir().unwrap();
+    let cwd_path = cwd.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || run_otai(args, cwd_path))
         .await
         .unwrap();
 
@@ -437,7 +441,87 @@ async fn run_once_dry_run_prints_every_decision_and_writes_nothing() {
     ] {
         assert!(stdout.contains(line), "missing `{line}` in:\n{stdout}\n{stderr}");
     }
+    assert!(
+        !cwd.path().join(".otai").exists(),
+        "a dry run never writes the state file"
+    );
     // The `.expect(0)` mocks are verified when the server drops.
+}
+
+/// `otai run --once` from cron: every run a new process. The write attempts of a ticket that
+/// keeps failing survive in the state file, so the third run tags it failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_once_from_cron_keeps_attempts_in_the_state_file_and_tags_failed() {
+    let server = MockServer::start().await;
+    mount_search(&server, vec![zticket(102, FEE, None, &[])], None, 5).await;
+    mount_groups(&server).await;
+    let invalid = json!({"id": 102, "action": "update", "success": false,
+                         "error": "RecordInvalid", "details": "Group: is invalid"});
+    mount_job(&server, "V3-a", json!([invalid.clone()]), 1).await;
+    mount_job(&server, "V3-b", json!([invalid]), 2).await;
+    mount_job(&server, "V3-c", json!([ok(102)]), 3).await;
+    let plugins = support::plugins_dir(&[support::ZENDESK]);
+    let cwd = tempfile::tempdir().unwrap();
+    let config = cwd.path().join("config.yml");
+    std::fs::write(
+        &config,
+        config_yaml(&server, "    retry: {max_attempts: 2, backoff: 0}\n"),
+    )
+    .unwrap();
+    let state = cwd.path().join(".otai/state/demo.json");
+
+    let mut outputs = Vec::new();
+    for _ in 0..3 {
+        let args: Vec<String> = [
+            "run",
+            "--once",
+            "--config",
+            config.to_str().unwrap(),
+            "--plugins-dir",
+            plugins.path().to_str().unwrap(),
+        ]
+        .map(String::from)
+        .into();
+        let cwd_path = cwd.path().to_path_buf();
+        let output = tokio::task::spawn_blocking(move || run_otai(args, cwd_path))
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stdout}\n{stderr}");
+        assert!(
+            state.is_file(),
+            "the default state file: {stdout}\n{stderr}"
+        );
+        outputs.push(stdout);
+    }
+
+    assert!(
+        outputs[0].contains("demo ticket 102: write failed (attempt 1):"),
+        "{}",
+        outputs[0]
+    );
+    assert!(
+        outputs[1].contains("demo ticket 102: write failed (attempt 2, the last one):"),
+        "{}",
+        outputs[1]
+    );
+    assert!(
+        outputs[2].contains("demo ticket 102: 2 attempts failed; tag failed: written"),
+        "{}",
+        outputs[2]
+    );
+    let bodies = update_many_bodies(&server).await;
+    assert_eq!(bodies.len(), 3);
+    let marked = &bodies[2]["tickets"][0];
+    assert_eq!(marked["tags"], json!(["otai_failed"]));
+    assert!(marked.get("group_id").is_none());
+    let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(
+        saved,
+        json!({"version": 1, "pipeline": "demo", "tickets": {}}),
+        "a ticket tagged failed is forgotten"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -464,7 +548,9 @@ async fn run_once_exits_non_zero_when_the_pass_fails() {
     .map(String::from)
     .into();
 
-    let output = tokio::task::spawn_blocking(move || run_otai(args))
+    let cwd = tempfile::tempdir().unwrap();
+    let cwd_path = cwd.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || run_otai(args, cwd_path))
         .await
         .unwrap();
 

@@ -51,9 +51,10 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
             )),
         }
     }
+    problems.extend(shared_state_files(&config));
     if !problems.is_empty() {
         bail!(
-            "the pipelines do not fit their models ({} problem(s)):\n  - {}",
+            "the pipelines cannot run ({} problem(s)):\n  - {}",
             problems.len(),
             problems.join("\n  - ")
         );
@@ -94,7 +95,9 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
                 c
             }
         };
-        pipelines.push(Pipeline::new(p.clone(), system, classifier));
+        let pipeline = Pipeline::open(p.clone(), system, classifier)
+            .with_context(|| format!("{}: {}", config.file.display(), p.key_path()))?;
+        pipelines.push(pipeline);
     }
 
     let options = RunOptions {
@@ -117,6 +120,28 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
         );
     }
     Ok(())
+}
+
+/// Two pipelines keeping their retry state in one file would overwrite each other's.
+fn shared_state_files(config: &Config) -> Vec<String> {
+    let mut by_file: BTreeMap<&std::path::Path, Vec<&str>> = BTreeMap::new();
+    for p in config.pipelines.values() {
+        if let Some(file) = &p.state_file {
+            by_file.entry(file).or_default().push(&p.name);
+        }
+    }
+    by_file
+        .into_iter()
+        .filter(|(_, names)| names.len() > 1)
+        .map(|(file, names)| {
+            format!(
+                "{}: pipelines {} share the state_file {}; give each its own",
+                config.file.display(),
+                names.join(", "),
+                file.display()
+            )
+        })
+        .collect()
 }
 
 fn select<'c>(config: &'c Config, name: Option<&str>) -> anyhow::Result<Vec<&'c PipelineConfig>> {

@@ -30,6 +30,9 @@ pub const DEFAULT_ROUTED_TAG: &str = "otai_routed";
 /// How a label becomes a tag unless `tag_format:` says otherwise, in the spirit of Zendesk's own
 /// `intent__...` tags.
 pub const DEFAULT_TAG_FORMAT: &str = "otai_{field}__{label}";
+/// The folder of the retry state files unless `state_file:` says otherwise, relative to the
+/// working directory; each pipeline's file is `<pipeline>.json` in it.
+pub const DEFAULT_STATE_DIR: &str = ".otai/state";
 /// Tickets fetched per pass unless `fetch.limit:` says otherwise.
 pub const DEFAULT_FETCH_LIMIT: u64 = 100;
 /// Tickets per `update_tickets` call: Zendesk's `update_many` takes at most 100.
@@ -68,9 +71,21 @@ pub struct RawPipeline {
     pub write_batch: Option<usize>,
     #[serde(default)]
     pub retry: Option<RawRetry>,
+    /// Left out: the default file; `null` or `""`: no file (attempts counted in memory only).
+    #[serde(default, deserialize_with = "present")]
+    pub state_file: Option<Option<String>>,
     /// In the order written: the note lists fields in this order.
     #[serde(deserialize_with = "ordered_map")]
     pub fields: Vec<(String, RawField)>,
+}
+
+/// A key that is present, even as `null`, as `Some` (a missing key stays `None` by `default`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// A YAML mapping as `(key, value)` pairs in file order (a `BTreeMap` would sort them). Goes
@@ -179,6 +194,9 @@ pub struct PipelineConfig {
     /// Tickets per `update_tickets` call.
     pub write_batch: usize,
     pub retry: RetryConfig,
+    /// Where the write attempts and next-try times of tickets whose writes failed are kept
+    /// between runs (relative to the working directory); `None` keeps them in memory only.
+    pub state_file: Option<PathBuf>,
     /// In the order written in the file.
     pub fields: Vec<FieldRule>,
 }
@@ -281,6 +299,22 @@ pub fn render_tag(format: &str, field: &str, label: &str) -> String {
             }
         })
         .collect()
+}
+
+/// `.otai/state/<pipeline>.json`, with characters other than letters, digits, `-`, `_` and `.` in
+/// the pipeline's name turned into `_` so the name is always one plain file name.
+pub fn default_state_file(pipeline: &str) -> PathBuf {
+    let name: String = pipeline
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    PathBuf::from(DEFAULT_STATE_DIR).join(format!("{name}.json"))
 }
 
 /// Whether a tag is one word that help desks accept.
@@ -430,6 +464,23 @@ impl RawPipeline {
             }
         };
 
+        let state_file = match self.state_file {
+            None => Some(default_state_file(name)),
+            Some(None) => None,
+            Some(Some(path)) if path.is_empty() => None,
+            Some(Some(path)) => {
+                let path = PathBuf::from(path);
+                if path.file_name().is_none() || path.to_string_lossy().ends_with('/') {
+                    problem(
+                        format!("{key}.state_file"),
+                        "must name a file, e.g. `.otai/state/pipeline.json` (or null for none)"
+                            .into(),
+                    );
+                }
+                Some(path)
+            }
+        };
+
         if self.fields.is_empty() {
             problem(
                 format!("{key}.fields"),
@@ -480,6 +531,7 @@ impl RawPipeline {
                 max_attempts,
                 backoff,
             },
+            state_file,
             fields,
         })
     }

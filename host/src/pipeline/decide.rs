@@ -317,6 +317,7 @@ mod tests {
                 max_attempts: 3,
                 backoff: Duration::from_secs(60),
             },
+            state_file: None,
             fields,
         }
     }

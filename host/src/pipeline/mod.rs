@@ -19,6 +19,7 @@
 //! - [`note`]: the text of the internal notes.
 //! - [`pass`]: one pass (fetch, classify, decide, write) and its per-ticket outcomes.
 //! - [`retry`]: per-ticket attempts and backoff between passes.
+//! - [`state`]: the retry state file that carries them from run to run.
 //! - [`summary`]: the counts of a pass.
 //! - [`run`]: the interval loop with a shutdown future and a grace period.
 //!
@@ -30,6 +31,7 @@ pub mod note;
 pub mod pass;
 pub mod retry;
 pub mod run;
+pub mod state;
 pub mod summary;
 
 use std::{collections::BTreeMap, fmt, path::Path};

@@ -11,7 +11,7 @@
 //!   [`TicketSystem::update_tickets`] in batches of `write_batch`.
 //! - Each ticket's outcome is handled on its own: one failure never stops the others.
 
-use std::{collections::HashMap, fmt, sync::Arc};
+use std::{collections::HashMap, fmt, path::PathBuf, sync::Arc, time::SystemTime};
 
 use tokio::time::Instant;
 use tracing::{error, info, warn};
@@ -20,6 +20,7 @@ use super::{
     decide::{self, Decision},
     retry::{RetryBook, Standing},
     run::Stop,
+    state::{self, StateError},
     summary::PassSummary,
     Classify,
 };
@@ -33,7 +34,7 @@ use crate::{
 };
 
 /// A pipeline ready to run: its configuration, its ticket system, its classifier and the retry
-/// state that lives from pass to pass.
+/// state that lives from pass to pass (and, if opened with [`Pipeline::open`], from run to run).
 #[derive(Debug)]
 pub struct Pipeline {
     config: PipelineConfig,
@@ -41,6 +42,8 @@ pub struct Pipeline {
     classifier: Arc<dyn Classify>,
     model_name: String,
     retry: RetryBook,
+    /// Where the retry state is saved after each pass that changed it.
+    state_file: Option<PathBuf>,
 }
 
 /// What happened to one fetched ticket.
@@ -121,6 +124,9 @@ pub enum PassFailure {
     },
     #[error("a batch write failed as a whole (nothing of it was written): {0}")]
     Write(TicketSystemError),
+    /// The pass itself went through, but a restart would forget its write attempts.
+    #[error("{0} (the pass's writes went out; saving is tried again after the next pass)")]
+    SaveState(StateError),
 }
 
 /// Everything one pass did.
@@ -155,6 +161,8 @@ struct Pending {
 }
 
 impl Pipeline {
+    /// A pipeline whose retry state lives in memory only, whatever `state_file` says (tests and
+    /// tools); `otai run` uses [`Pipeline::open`].
     pub fn new(
         config: PipelineConfig,
         system: Arc<dyn TicketSystem>,
@@ -171,7 +179,39 @@ impl Pipeline {
             system,
             classifier,
             model_name,
+            state_file: None,
         }
+    }
+
+    /// A pipeline that keeps its retry state in `config.state_file` (if set): loaded now (a
+    /// missing file is an empty state, an unreadable or corrupt one an error naming the file) and
+    /// saved after every pass that changed it, except on a dry run.
+    pub fn open(
+        config: PipelineConfig,
+        system: Arc<dyn TicketSystem>,
+        classifier: Arc<dyn Classify>,
+    ) -> Result<Pipeline, StateError> {
+        let mut pipeline = Pipeline::new(config, system, classifier);
+        let Some(path) = pipeline.config.state_file.clone() else {
+            return Ok(pipeline);
+        };
+        let records = state::load(&path)?;
+        if !records.is_empty() {
+            info!(
+                pipeline = %pipeline.config.name,
+                state_file = %path.display(),
+                tickets = records.len(),
+                "Loaded the write attempts of tickets whose writes failed in earlier runs."
+            );
+        }
+        pipeline.retry = RetryBook::from_records(
+            pipeline.config.retry,
+            records,
+            Instant::now(),
+            SystemTime::now(),
+        );
+        pipeline.state_file = Some(path);
+        Ok(pipeline)
     }
 
     pub fn name(&self) -> &str {
@@ -225,6 +265,11 @@ impl Pipeline {
             _ => None,
         };
         self.retry.prune(Instant::now());
+        if !dry_run {
+            if let Err(e) = self.save_state() {
+                report.failure.get_or_insert(PassFailure::SaveState(e));
+            }
+        }
         let s = &report.summary;
         match &report.failure {
             None => info!(
@@ -250,6 +295,21 @@ impl Pipeline {
             ),
         }
         report
+    }
+
+    /// Saves the retry state if there is a state file and the state changed since the last save.
+    fn save_state(&mut self) -> Result<(), StateError> {
+        let Some(path) = &self.state_file else {
+            return Ok(());
+        };
+        if !self.retry.take_changed() {
+            return Ok(());
+        }
+        let records = self.retry.records(Instant::now(), SystemTime::now());
+        state::save(path, &self.config.name, &records).inspect_err(|_| {
+            // Tried again after the next pass.
+            self.retry.mark_changed();
+        })
     }
 
     async fn run_pass(&mut self, dry_run: bool, stop: &Stop, report: &mut PassReport) {

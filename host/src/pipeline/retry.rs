@@ -1,11 +1,19 @@
 //! Per-ticket bookkeeping of failed writes: how many attempts, when the next one may happen, and
-//! when to give up. In memory only: a restart gives every ticket a fresh set of attempts, which is
-//! harmless (the processed and failed tags are the durable state, in the help desk).
+//! when to give up.
+//!
+//! The book works with tokio [`Instant`]s (so tests can pause the clock); between runs it is kept
+//! in the pipeline's state file ([`super::state`]) as wall-clock [`Record`]s, converted at the
+//! edges by [`RetryBook::records`] and [`RetryBook::from_records`]. Without a state file a restart
+//! gives every ticket a fresh set of attempts (so `otai run --once` from cron would never reach
+//! the failed tag).
 //!
 //! Retries happen in later passes, never in a loop inside one: a ticket whose write failed is
 //! skipped until its backoff has passed, then fetched, classified and decided afresh.
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::HashMap,
+    time::{Duration, SystemTime},
+};
 
 use tokio::time::Instant;
 
@@ -40,6 +48,18 @@ pub enum Standing {
 pub struct RetryBook {
     config: RetryConfig,
     entries: HashMap<String, Entry>,
+    /// Whether anything changed since [`Self::take_changed`] last said so.
+    changed: bool,
+}
+
+/// One ticket's entry in wall-clock time, as kept in the state file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub id: String,
+    pub attempts: u32,
+    pub next_try: SystemTime,
+    pub last_seen: SystemTime,
+    pub last_error: String,
 }
 
 impl RetryBook {
@@ -47,7 +67,67 @@ impl RetryBook {
         RetryBook {
             config,
             entries: HashMap::new(),
+            changed: false,
         }
+    }
+
+    /// A book from stored records; `now` and `wall_now` are the same moment on both clocks.
+    /// Records not seen for [`FORGET_AFTER`] are dropped; a next try further ahead than
+    /// [`FORGET_AFTER`] (the wall clock was set back) is brought forward to that.
+    pub fn from_records(
+        config: RetryConfig,
+        records: Vec<Record>,
+        now: Instant,
+        wall_now: SystemTime,
+    ) -> Self {
+        let mut book = RetryBook::new(config);
+        for r in records {
+            let age = wall_now.duration_since(r.last_seen).unwrap_or_default();
+            if age >= FORGET_AFTER {
+                book.changed = true;
+                continue;
+            }
+            let next_try = to_instant(r.next_try, now, wall_now).min(now + FORGET_AFTER);
+            let last_seen = to_instant(r.last_seen, now, wall_now).min(now);
+            book.entries.insert(
+                r.id,
+                Entry {
+                    attempts: r.attempts,
+                    next_try,
+                    last_error: r.last_error,
+                    last_seen,
+                },
+            );
+        }
+        book
+    }
+
+    /// Every entry in wall-clock time, sorted by ticket id; `now` and `wall_now` are the same
+    /// moment on both clocks.
+    pub fn records(&self, now: Instant, wall_now: SystemTime) -> Vec<Record> {
+        let mut records: Vec<Record> = self
+            .entries
+            .iter()
+            .map(|(id, e)| Record {
+                id: id.clone(),
+                attempts: e.attempts,
+                next_try: to_wall(e.next_try, now, wall_now),
+                last_seen: to_wall(e.last_seen, now, wall_now),
+                last_error: e.last_error.clone(),
+            })
+            .collect();
+        records.sort_by(|a, b| a.id.cmp(&b.id));
+        records
+    }
+
+    /// Whether the book changed since the last call (and resets that).
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
+    }
+
+    /// Marks the book changed, e.g. after saving it failed, so the next save tries again.
+    pub fn mark_changed(&mut self) {
+        self.changed = true;
     }
 
     /// Where ticket `id` stands at `now`; also notes that it was seen (fetched) then.
@@ -55,6 +135,7 @@ impl RetryBook {
         let Some(entry) = self.entries.get_mut(id) else {
             return Standing::Due { attempts: 0 };
         };
+        self.changed |= entry.last_seen != now;
         entry.last_seen = now;
         if entry.attempts >= self.config.max_attempts {
             Standing::Exhausted {
@@ -95,6 +176,7 @@ impl RetryBook {
         entry.next_try = now + wait;
         entry.last_error = error.to_string();
         entry.last_seen = now;
+        self.changed = true;
         entry.attempts
     }
 
@@ -110,13 +192,15 @@ impl RetryBook {
 
     /// Drops the record of a ticket that was written, marked failed or deleted.
     pub fn forget(&mut self, id: &str) {
-        self.entries.remove(id);
+        self.changed |= self.entries.remove(id).is_some();
     }
 
     /// Drops records of tickets not seen for [`FORGET_AFTER`].
     pub fn prune(&mut self, now: Instant) {
+        let before = self.entries.len();
         self.entries
             .retain(|_, e| now.saturating_duration_since(e.last_seen) < FORGET_AFTER);
+        self.changed |= self.entries.len() != before;
     }
 
     /// Tickets with a failed write on record.
@@ -126,6 +210,26 @@ impl RetryBook {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+/// `wall` on the monotonic clock. A moment too far back for an [`Instant`] (before the machine
+/// booted) becomes `now`: for a next try that means "due", for a last sighting "seen now".
+fn to_instant(wall: SystemTime, now: Instant, wall_now: SystemTime) -> Instant {
+    match wall.duration_since(wall_now) {
+        Ok(ahead) => now + ahead,
+        Err(behind) => now.checked_sub(behind.duration()).unwrap_or(now),
+    }
+}
+
+/// `instant` on the wall clock.
+fn to_wall(instant: Instant, now: Instant, wall_now: SystemTime) -> SystemTime {
+    if instant >= now {
+        wall_now + (instant - now)
+    } else {
+        wall_now
+            .checked_sub(now - instant)
+            .unwrap_or(SystemTime::UNIX_EPOCH)
     }
 }
 
@@ -189,6 +293,96 @@ mod tests {
         let t0 = Instant::now();
         book.record_failure("7", t0, "429", Some(Duration::from_secs(600)));
         assert_eq!(book.next_try("7"), Some(t0 + Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn records_round_trip_through_wall_clock_time() {
+        let mut book = book(3);
+        let t0 = Instant::now();
+        book.record_failure("7", t0, "HTTP 500", Some(Duration::from_secs(600)));
+        book.record_failure("3", t0, "HTTP 502", None);
+        let later = t0 + Duration::from_secs(100);
+        book.standing("3", later);
+        let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+
+        let records = book.records(later, wall);
+
+        assert_eq!(
+            records,
+            [
+                Record {
+                    id: "3".into(),
+                    attempts: 1,
+                    next_try: wall - Duration::from_secs(40),
+                    last_seen: wall,
+                    last_error: "HTTP 502".into(),
+                },
+                Record {
+                    id: "7".into(),
+                    attempts: 1,
+                    next_try: wall + Duration::from_secs(500),
+                    last_seen: wall - Duration::from_secs(100),
+                    last_error: "HTTP 500".into(),
+                },
+            ]
+        );
+        // Another process, another monotonic clock: the same wall-clock moments.
+        let t1 = Instant::now() + Duration::from_secs(5000);
+        let wall1 = wall + Duration::from_secs(60);
+        let mut again = RetryBook::from_records(book.config, records, t1, wall1);
+        assert!(!again.take_changed(), "loading alone changes nothing");
+        assert_eq!(again.standing("3", t1), Standing::Due { attempts: 1 });
+        assert_eq!(
+            again.standing("7", t1),
+            Standing::Waiting {
+                attempts: 1,
+                until: t1 + Duration::from_secs(440)
+            }
+        );
+    }
+
+    #[test]
+    fn loading_drops_stale_records_and_caps_far_next_tries() {
+        let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let record = |id: &str, seen_ago: Duration, next_in: Duration| Record {
+            id: id.into(),
+            attempts: 2,
+            next_try: wall + next_in,
+            last_seen: wall - seen_ago,
+            last_error: "x".into(),
+        };
+        let now = Instant::now();
+        let mut book = RetryBook::from_records(
+            book(3).config,
+            vec![
+                record("old", FORGET_AFTER, Duration::ZERO),
+                record("far", Duration::ZERO, Duration::from_secs(10 * 24 * 3600)),
+            ],
+            now,
+            wall,
+        );
+        assert_eq!(book.len(), 1);
+        assert!(book.take_changed(), "dropping a record is a change to save");
+        assert_eq!(book.next_try("far"), Some(now + FORGET_AFTER));
+    }
+
+    #[test]
+    fn changes_are_tracked_for_saving() {
+        let mut book = book(3);
+        let t0 = Instant::now();
+        assert!(!book.take_changed());
+        book.standing("1", t0);
+        book.forget("1");
+        assert!(!book.take_changed(), "nothing on record: nothing changed");
+        book.record_failure("1", t0, "x", None);
+        assert!(book.take_changed());
+        assert!(!book.take_changed(), "taken");
+        book.standing("1", t0);
+        assert!(!book.take_changed(), "seen at the same moment");
+        book.standing("1", t0 + Duration::from_secs(1));
+        assert!(book.take_changed(), "last seen moved");
+        book.forget("1");
+        assert!(book.take_changed());
     }
 
     #[test]

@@ -871,3 +871,207 @@ fn config_routed_tag_is_checked_like_the_other_tags() {
     let query = Pipeline::new(p, FakeDesk::with(vec![]), Arc::new(Scripted)).query();
     assert!(query.tags_none.contains(&"triaged_by_hand".to_string()));
 }
+
+fn with_state_file(path: &Path) -> String {
+    CONFIG.replace(
+        "write_batch: 2",
+        &format!(
+            "write_batch: 2\n    state_file: {:?}",
+            path.to_str().unwrap()
+        ),
+    )
+}
+
+#[tokio::test]
+async fn a_restart_keeps_the_attempts_and_eventually_tags_the_ticket_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state/main.json");
+    let desk = FakeDesk::with(vec![ticket("1", "cards urgent 0.95")]);
+    desk.fail("1", &[ErrorKind::Validation, ErrorKind::Validation]);
+    let config = pipeline_config(&with_state_file(&path));
+    // Every run a new process: a new Pipeline from the same state file.
+    let run = || Pipeline::open(config.clone(), desk.clone(), Arc::new(Scripted)).unwrap();
+
+    let first = run().pass(false, &Stop::never()).await;
+    assert!(
+        matches!(
+            first.tickets[0],
+            TicketReport::Decided {
+                result: WriteResult::Failed {
+                    attempts: 1,
+                    gave_up: false,
+                    ..
+                },
+                ..
+            }
+        ),
+        "{:?}",
+        first.tickets
+    );
+    assert!(path.is_file(), "saved after the pass that changed it");
+    let second = run().pass(false, &Stop::never()).await;
+    assert!(
+        matches!(
+            second.tickets[0],
+            TicketReport::Decided {
+                result: WriteResult::Failed {
+                    attempts: 2,
+                    gave_up: true,
+                    ..
+                },
+                ..
+            }
+        ),
+        "the attempt of the first run was remembered: {:?}",
+        second.tickets
+    );
+    let third = run().pass(false, &Stop::never()).await;
+    assert_eq!(
+        (third.summary.classified, third.summary.marked_failed),
+        (0, 1),
+        "{third}"
+    );
+    assert_eq!(desk.ticket("1").tags, ["otai_failed"]);
+    assert!(third.failure.is_none(), "{third}");
+    assert_eq!(
+        state::load(&path).unwrap(),
+        [],
+        "a ticket tagged failed is forgotten"
+    );
+    let files: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(files, ["main.json"], "no temporary file is left behind");
+}
+
+#[tokio::test]
+async fn without_a_state_file_a_restart_starts_the_attempts_over() {
+    let desk = FakeDesk::with(vec![ticket("1", "cards urgent 0.95")]);
+    desk.fail("1", &[ErrorKind::Validation, ErrorKind::Validation]);
+    let config =
+        pipeline_config(&CONFIG.replace("write_batch: 2", "write_batch: 2\n    state_file: null"));
+    assert_eq!(config.state_file, None);
+
+    for _ in 0..2 {
+        let mut p = Pipeline::open(config.clone(), desk.clone(), Arc::new(Scripted)).unwrap();
+        let report = p.pass(false, &Stop::never()).await;
+        assert!(matches!(
+            report.tickets[0],
+            TicketReport::Decided {
+                result: WriteResult::Failed { attempts: 1, .. },
+                ..
+            }
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_dry_run_never_writes_the_state_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("main.json");
+    let day_ago = std::time::SystemTime::now() - Duration::from_secs(48 * 3600);
+    let stale = retry::Record {
+        id: "9".into(),
+        attempts: 1,
+        next_try: day_ago,
+        last_seen: day_ago,
+        last_error: "x".into(),
+    };
+    state::save(&path, "main", &[stale]).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let desk = FakeDesk::with(vec![ticket("1", "cards urgent 0.95")]);
+    desk.fail("1", &[ErrorKind::Validation]);
+    let config = pipeline_config(&with_state_file(&path));
+
+    // Loading dropped the stale record: a change, but a dry run does not save it.
+    let mut p = Pipeline::open(config.clone(), desk.clone(), Arc::new(Scripted)).unwrap();
+    p.pass(true, &Stop::never()).await;
+    assert_eq!(std::fs::read(&path).unwrap(), before, "untouched");
+
+    let mut p = Pipeline::open(config, desk.clone(), Arc::new(Scripted)).unwrap();
+    p.pass(false, &Stop::never()).await;
+    let ids: Vec<String> = state::load(&path)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, ["1"], "a real pass saves: the stale record is gone");
+}
+
+#[tokio::test]
+async fn a_corrupt_state_file_stops_the_pipeline_from_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("main.json");
+    std::fs::write(&path, "{\"version\": 1, \"tick").unwrap();
+    let config = pipeline_config(&with_state_file(&path));
+
+    let error = Pipeline::open(config, FakeDesk::with(vec![]), Arc::new(Scripted)).unwrap_err();
+
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!(
+            "the retry state file {} is not valid",
+            path.display()
+        )),
+        "{message}"
+    );
+    assert!(message.contains("delete it to start over"), "{message}");
+}
+
+#[tokio::test]
+async fn a_state_file_that_cannot_be_saved_fails_the_pass_after_its_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("main.json");
+    // A folder where the temporary file would go: the save fails, the load (no file) does not.
+    std::fs::create_dir(state::temp_path(&path)).unwrap();
+    let desk = FakeDesk::with(vec![
+        ticket("1", "cards urgent 0.95"),
+        ticket("2", "cards urgent 0.95"),
+    ]);
+    desk.fail("1", &[ErrorKind::Validation]);
+    let mut p = Pipeline::open(
+        pipeline_config(&with_state_file(&path)),
+        desk.clone(),
+        Arc::new(Scripted),
+    )
+    .unwrap();
+
+    let report = p.pass(false, &Stop::never()).await;
+
+    assert_eq!(report.summary.written, 1, "the writes went out");
+    let failure = report.failure.as_ref().map(ToString::to_string);
+    assert!(
+        failure
+            .as_deref()
+            .is_some_and(|f| f.starts_with("cannot write the retry state file")),
+        "{failure:?}"
+    );
+}
+
+#[test]
+fn config_state_file_default_null_empty_and_path() {
+    let base = "ticket_systems: {z: {use: \"p:S\"}}\npipelines:\n  main:\n    ticket_system: z\n    fields: {queue: {action: queue}}\n";
+    assert_eq!(
+        pipeline_config(base).state_file.as_deref(),
+        Some(Path::new(".otai/state/main.json"))
+    );
+    for off in ["null", "\"\"", "~"] {
+        let p = pipeline_config(&format!("{base}    state_file: {off}\n"));
+        assert_eq!(p.state_file, None, "{off}");
+    }
+    let p = pipeline_config(&format!("{base}    state_file: /var/lib/otai/main.json\n"));
+    assert_eq!(
+        p.state_file.as_deref(),
+        Some(Path::new("/var/lib/otai/main.json"))
+    );
+    let bad = problems(&format!("{base}    state_file: /var/lib/otai/\n"));
+    assert!(
+        bad[0].contains("pipelines.main.state_file: must name a file"),
+        "{bad:?}"
+    );
+    assert_eq!(
+        crate::config::pipeline::default_state_file("eu/de desk"),
+        Path::new(".otai/state/eu_de_desk.json")
+    );
+}

@@ -1,14 +1,14 @@
 //! Batch writes end to end: the real `libotai_zendesk.so` through the loader against a wiremock
 //! Zendesk (`update_many` + job polling, ordered per-ticket outcomes, request counting), and the
 //! host's one-by-one fallback for plugins without batch writes (the misbehaving test plugin, and
-//! a plugin built against plugin API 1.0.0).
+//! a plugin built against plugin API 1.0.0, which loads through the host's 1.0 adapter).
 
 use std::{path::Path, sync::Arc, time::Duration};
 
 use otai::{
     config::Config,
-    plugins::PluginRegistry,
-    ticket::{BatchUpdate, ErrorKind, TicketSystem, TicketUpdate},
+    plugins::{loader::interface_version, PluginRegistry},
+    ticket::{BatchUpdate, ErrorKind, Note, SearchQuery, TicketSystem, TicketUpdate},
 };
 use serde_json::{json, Value};
 use wiremock::{
@@ -16,11 +16,9 @@ use wiremock::{
     Mock, MockServer, ResponseTemplate,
 };
 
-use crate::support::{self, misbehaving, plugins_dir, system_config, MISBEHAVING};
+use crate::support::{self, misbehaving, plugins_dir, system_config, LEGACY, MISBEHAVING};
 
 const SECOND: Duration = Duration::from_secs(1);
-/// The test plugin built against the frozen plugin API 1.0.0 (tests/plugins/legacy-1-0).
-const LEGACY: &str = "otai_test_legacy";
 const LEGACY_SERVICE: &str = "LegacyService";
 
 fn zendesk(server: &MockServer) -> (tempfile::TempDir, Arc<dyn TicketSystem>) {
@@ -186,39 +184,10 @@ async fn the_one_by_one_fallback_still_checks_each_answer() {
     }
 }
 
-/// What happens today to a plugin built against otai-plugin-api 1.0.0 (the frozen copy in
-/// tests/plugins/api-1.0): abi_stable 0.11.3 refuses it. Its `TicketSystemService` vtable is a
-/// prefix type with 8 fields; this host's has 10 (`update_tickets`, `request_stats` appended), and
-/// abi_stable's checker accepts a plugin's prefix type with *more* fields than the host expects
-/// (older host, newer plugin) but never fewer (`abi_checking.rs`: `Ordering::Greater` is always
-/// `FieldCountMismatch`). The refusal is a clean load failure naming the file, not a crash.
-///
-/// This contradicts plugin-api's documented promise that 1.0 plugins keep loading into a 1.x
-/// host; when that is fixed this test fails, and the ignored test below should be enabled.
-#[test]
-fn a_plugin_built_against_api_1_0_is_refused_by_this_host_today() {
+/// The legacy plugin's service as a configured ticket system, loaded through the real loader.
+fn legacy_desk() -> (tempfile::TempDir, Arc<dyn TicketSystem>) {
     let dir = plugins_dir(&[LEGACY]);
-
     let registry = PluginRegistry::load(dir.path());
-
-    let failures = format!("{:?}", registry.failures());
-    assert!(
-        failures.contains("libotai_test_legacy.so")
-            && failures.contains("Incompatible")
-            && failures.contains("too many fields (expected 10, found 8)"),
-        "{failures}"
-    );
-}
-
-/// The compatibility promise: a 1.0 plugin loads into this 1.1 host and batch writes fall back
-/// to `update_ticket`. Fails today (see the test above).
-#[tokio::test]
-#[ignore = "abi_stable 0.11.3 refuses a 1.0 plugin in a 1.1 host: vtable 'too many fields (expected 10, found 8)'"]
-async fn a_plugin_built_against_api_1_0_loads_and_batches_fall_back_to_one_by_one() {
-    let dir = plugins_dir(&[LEGACY]);
-
-    let registry = PluginRegistry::load(dir.path());
-
     assert!(
         registry.failures().is_empty(),
         "the 1.0 plugin loads into the 1.1 host: {:?}",
@@ -233,25 +202,135 @@ async fn a_plugin_built_against_api_1_0_loads_and_batches_fall_back_to_one_by_on
             SECOND,
         ))
         .expect("the 1.0 plugin constructs its service");
+    (dir, desk)
+}
+
+/// A plugin built against otai-plugin-api 1.0.0 (tests/plugins/legacy-1-0, against the frozen
+/// copy in plugin-api-frozen/v1_0) is checked against the host's frozen 1.0 types and loads; its
+/// service is adapted to the current interface, and every 1.0 method works through it.
+#[tokio::test]
+async fn a_plugin_built_against_api_1_0_loads_and_its_services_work() {
+    let (_dir, desk) = legacy_desk();
+
+    let found = desk.find_tickets(SearchQuery::default()).await.unwrap();
+    let first = desk
+        .find_first_ticket(SearchQuery::default())
+        .await
+        .unwrap();
+    let one = desk
+        .get_ticket("1")
+        .await
+        .unwrap()
+        .expect("ticket 1 exists");
+    let missing = desk.get_ticket("9").await.unwrap();
+    let updated = desk
+        .update_ticket("2", priority("2", "urgent").update)
+        .await
+        .unwrap();
+    let note = desk
+        .add_note(
+            "1",
+            Note {
+                body: "Routed by otai.".into(),
+                ..Note::default()
+            },
+        )
+        .await;
+    let note_error = desk.add_note("9", Note::default()).await.unwrap_err();
+    let connection = desk.check_connection().await.unwrap_err();
+
+    let ids: Vec<&str> = found.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["1", "2"]);
+    assert_eq!(first.map(|t| t.id).as_deref(), Some("1"));
+    assert_eq!(
+        (one.subject.as_str(), one.status.as_str()),
+        ("Legacy ticket 1", "open")
+    );
+    assert_eq!(missing, None);
+    assert_eq!(
+        (updated.id.as_str(), updated.priority.as_deref()),
+        ("2", Some("urgent"))
+    );
+    assert!(note.is_ok(), "{note:?}");
+    assert_eq!(note_error.kind, ErrorKind::NotFound);
+    assert_eq!(note_error.system, "legacy");
+    assert!(note_error.message.contains("ticket 9"), "{note_error}");
+    // The 1.0 trait's default body, passed through the adapter.
+    assert_eq!(connection.kind, ErrorKind::Unsupported);
+}
+
+/// Batch writes did not exist in 1.0: the adapter answers `unsupported` and the host writes the
+/// tickets one by one with the plugin's `update_ticket`, reporting outcomes in the order asked.
+#[tokio::test]
+async fn a_plugin_built_against_api_1_0_is_written_one_by_one() {
+    let (_dir, desk) = legacy_desk();
+
     let outcomes = desk
-        .update_tickets(vec![priority("2", "high"), priority("7", "low")])
+        .update_tickets(vec![
+            priority("2", "high"),
+            priority("7", "low"),
+            priority("1", "normal"),
+        ])
         .await
         .expect("the fallback reports outcomes");
-    assert_eq!(outcomes[0].id, "2");
+
+    let ids: Vec<&str> = outcomes.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids, ["2", "7", "1"]);
     assert!(outcomes[0].result.is_ok(), "{:?}", outcomes[0]);
     assert_eq!(
         outcomes[1].result.as_ref().unwrap_err().kind,
         ErrorKind::NotFound
     );
-    let written = desk.get_ticket("2").await.unwrap().unwrap();
-    assert_eq!(
-        written.priority.as_deref(),
-        Some("high"),
-        "written by update_ticket"
-    );
+    assert!(outcomes[2].result.is_ok(), "{:?}", outcomes[2]);
+    for (id, written) in [("2", "high"), ("1", "normal")] {
+        let ticket = desk.get_ticket(id).await.unwrap().unwrap();
+        assert_eq!(
+            ticket.priority.as_deref(),
+            Some(written),
+            "ticket {id} written by update_ticket"
+        );
+    }
     assert_eq!(
         desk.request_stats(),
         None,
-        "a 1.0 plugin's vtable has no request_stats"
+        "a 1.0 plugin does not count requests"
     );
+}
+
+/// `otai plugins list` names the interface version each plugin was built against.
+#[test]
+fn plugins_list_shows_the_interface_each_plugin_was_built_against() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    for name in [LEGACY, MISBEHAVING] {
+        support::copy_plugin(&plugins, name, &format!("lib{name}.so"));
+    }
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_otai"))
+        .args(["plugins", "list"])
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .env_remove("OTAI_CONFIG")
+        .output()
+        .expect("run the otai binary");
+
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for expected in [
+        "Plugins directory plugins: 2 loaded, 0 failed.",
+        "otai_test_legacy 0.1.0 (interface 1.0.0)",
+        "LegacyService (ticket_system)",
+        // The misbehaving plugin is built against this host's own interface.
+        &format!(
+            "otai_test_misbehaving 0.1.0 (interface {})",
+            interface_version()
+        ),
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
 }

@@ -1,11 +1,12 @@
-//! Loading a plugins directory: every failure is reported with its path and a short reason, and
-//! the good plugin next to it still loads.
+//! Loading a plugins directory: each plugin through the interface version it was built against,
+//! every failure reported with its path and a short reason, and the good plugin next to it still
+//! loading.
 
 use std::path::Path;
 
-use otai::plugins::{load_dir, LoadError, LoadReport};
+use otai::plugins::{load_dir, loader::interface_version, LoadError, LoadReport, LoadedModule};
 
-use crate::support::{copy_plugin, plugins_dir, system_library, INCOMPATIBLE, MISBEHAVING};
+use crate::support::{copy_plugin, plugins_dir, system_library, INCOMPATIBLE, LEGACY, MISBEHAVING};
 
 fn assert_good_plugin_loaded(report: &LoadReport) {
     let names: Vec<&str> = report.plugins.iter().map(|p| p.name.as_str()).collect();
@@ -28,6 +29,34 @@ fn good_plugin_describes_itself() {
     assert_eq!(plugin.path, dir.path().join("libotai_test_misbehaving.so"));
     let services: Vec<&str> = plugin.services.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(services, ["MisbehavingService", "OddService"]);
+}
+
+#[test]
+fn each_plugin_loads_through_the_interface_version_it_was_built_against() {
+    let dir = plugins_dir(&[MISBEHAVING, LEGACY]);
+
+    let report = load_dir(dir.path());
+
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let loaded: Vec<(&str, &str, bool)> = report
+        .plugins
+        .iter()
+        .map(|p| {
+            let adapted = matches!(p.module, LoadedModule::V1_0(_));
+            (p.name.as_str(), p.interface.as_str(), adapted)
+        })
+        .collect();
+    assert_eq!(
+        loaded,
+        [
+            (LEGACY, "1.0.0", true),
+            (MISBEHAVING, interface_version(), false)
+        ]
+    );
+    let legacy = &report.plugins[0];
+    assert_eq!(legacy.services.len(), 1);
+    assert_eq!(legacy.services[0].name, "LegacyService");
+    assert_eq!(legacy.services[0].kind.name(), "ticket_system");
 }
 
 #[test]
@@ -90,7 +119,11 @@ fn incompatible_interface_is_reported_briefly() {
         message.contains("incompatible plugin interface"),
         "{message}"
     );
-    assert!(message.contains("2.0.0"), "{message}");
+    assert!(
+        message.contains("incompatible plugin interface: otai-plugin-api 2.0.0;")
+            && message.contains("this host loads plugins built against 1.0 to 1.1"),
+        "{message}"
+    );
     assert!(
         message.len() < 600 && message.lines().count() <= 3,
         "{message}"

@@ -19,6 +19,8 @@ use tempfile::TempDir;
 pub const MISBEHAVING: &str = "otai_test_misbehaving";
 pub const INCOMPATIBLE: &str = "otai_test_incompatible";
 pub const ZENDESK: &str = "otai_zendesk";
+/// Built against the frozen plugin API 1.0.0 (tests/plugins/legacy-1-0).
+pub const LEGACY: &str = "otai_test_legacy";
 
 /// The Zendesk plugin's ticket-system service.
 pub const ZENDESK_SERVICE: &str = "ZendeskTicketsystemService";

@@ -7,8 +7,8 @@ use anyhow::bail;
 use super::Context;
 use crate::plugins::PluginRegistry;
 
-/// Lists loaded plugins (name, version, path, services) and failed files (path, reason).
-/// Fails if any file failed to load, after listing everything.
+/// Lists loaded plugins (name, version, interface version, path, services) and failed files
+/// (path, reason). Fails if any file failed to load, after listing everything.
 pub fn list(ctx: &Context, out: &mut dyn Write) -> anyhow::Result<()> {
     let dir = ctx.plugins_dir_without_config()?;
     let registry = PluginRegistry::load(&dir);
@@ -20,7 +20,11 @@ pub fn list(ctx: &Context, out: &mut dyn Write) -> anyhow::Result<()> {
         registry.failures().len()
     )?;
     for plugin in registry.plugins() {
-        writeln!(out, "\n{} {}", plugin.name, plugin.version)?;
+        writeln!(
+            out,
+            "\n{} {} (interface {})",
+            plugin.name, plugin.version, plugin.interface
+        )?;
         writeln!(out, "  path: {}", plugin.path.display())?;
         if plugin.services.is_empty() {
             writeln!(out, "  services: none")?;

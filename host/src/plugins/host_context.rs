@@ -3,12 +3,18 @@
 //! A plugin's `tracing` is a private copy without a subscriber, so it forwards its events through
 //! these callbacks, and they are re-emitted here under the target `otai::plugin` with the plugin's
 //! own target as the `plugin_target` field (`RUST_LOG=otai::plugin=debug` shows plugin details).
+//!
+//! A plugin built against interface 1.0 gets [`host_context_v1_0`]: the same callbacks behind the
+//! frozen 1.0 types (see `plugins::legacy`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use abi_stable::{prefix_type::WithMetadata, std_types::RStr};
 use otai_plugin_api::{HostContext, HostContextRef, LogLevel};
+use otai_plugin_api_v1_0 as v1_0;
 use tracing::level_filters::LevelFilter;
+
+use super::legacy::Convert;
 
 /// One instance for the whole process: the callbacks carry no state, so every service shares it.
 const CONTEXT: &WithMetadata<HostContext> = &WithMetadata::new(HostContext { max_level, log });
@@ -16,6 +22,25 @@ const CONTEXT: &WithMetadata<HostContext> = &WithMetadata::new(HostContext { max
 /// The context to pass to `PluginModule::new_ticket_system`.
 pub fn host_context() -> HostContextRef {
     HostContextRef(CONTEXT.static_as_prefix())
+}
+
+/// The same callbacks for plugins built against interface 1.0, whose types are distinct.
+const CONTEXT_V1_0: &WithMetadata<v1_0::HostContext> = &WithMetadata::new(v1_0::HostContext {
+    max_level: max_level_v1_0,
+    log: log_v1_0,
+});
+
+/// The context to pass to a 1.0 plugin's `PluginModule::new_ticket_system`.
+pub fn host_context_v1_0() -> v1_0::HostContextRef {
+    v1_0::HostContextRef(CONTEXT_V1_0.static_as_prefix())
+}
+
+extern "C" fn max_level_v1_0() -> v1_0::LogLevel {
+    max_level().convert()
+}
+
+extern "C" fn log_v1_0(level: v1_0::LogLevel, target: RStr<'_>, message: RStr<'_>) {
+    log(level.convert(), target, message)
 }
 
 extern "C" fn max_level() -> LogLevel {
@@ -60,6 +85,13 @@ mod tests {
         let ctx = host_context();
         let _ = (ctx.max_level())();
         ctx.emit(LogLevel::Error, "plugin::test", "A message nobody sees.");
+        let ctx = host_context_v1_0();
+        let _ = (ctx.max_level())();
+        ctx.emit(
+            v1_0::LogLevel::Error,
+            "plugin::test",
+            "A message nobody sees.",
+        );
     }
 
     #[test]

@@ -5,14 +5,36 @@
 //! `RootModule::load_from_file`, which caches one module per root-module type and so would
 //! hand back the first plugin for every path, this yields one module per file. Libraries are
 //! never unloaded (abi_stable leaks them on purpose).
+//!
+//! ## Interface versions
+//! Before initialising the root module, the loader reads the interface version the library
+//! declares (`LibHeader::version_strings`, the `otai-plugin-api` version it was built against)
+//! and checks it against the types of that version:
+//! - 1.0: the frozen 1.0 types (`otai-plugin-api-v1-0`), adapted by `plugins::legacy`;
+//! - 1.1 and later 1.x: this host's own interface (abi_stable accepts a newer minor, whose
+//!   additions stay unused);
+//! - anything else: [`LoadError::Incompatible`].
+//!
+//! Deciding by the declared version rather than trying 1.1 and falling back to 1.0: the fallback
+//! would be sound (the layout check runs before the root-module constructor, and the `LibHeader`
+//! caches only a constructed module, never a failure), but every 1.0 plugin would first produce
+//! abi_stable's full incompatibility report, and a plugin of an unknown major would be reported
+//! as the layout mismatch of the last attempt instead of by its version. Exactly one
+//! `init_root_module` call is made per library, with the type of its declared version.
 
 use std::{
     fmt,
     path::{Path, PathBuf},
 };
 
-use abi_stable::library::{lib_header_from_path, LibraryError};
-use otai_plugin_api::{PluginModuleRef, ServiceKind};
+use abi_stable::{
+    library::{lib_header_from_path, LibHeader, LibraryError},
+    std_types::{RResult, RStr},
+};
+use otai_plugin_api::{PluginError, PluginInfo, PluginModuleRef, ServiceKind, TicketSystemBox};
+use otai_plugin_api_v1_0 as v1_0;
+
+use super::{host_context::host_context, legacy};
 
 /// One service a loaded plugin offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +48,51 @@ pub struct ServiceDescription {
 #[derive(Clone)]
 pub struct LoadedPlugin {
     pub name: String,
+    /// The plugin's own version.
     pub version: String,
+    /// The `otai-plugin-api` version the plugin was built against, e.g. `1.0.0`.
+    pub interface: String,
     pub services: Vec<ServiceDescription>,
     pub path: PathBuf,
-    pub module: PluginModuleRef,
+    pub module: LoadedModule,
+}
+
+/// A plugin's root module, held through the interface version it was built against. Both
+/// construct current-interface services, so nothing past the loader tells them apart.
+#[derive(Clone, Copy)]
+pub enum LoadedModule {
+    /// Built against this host's interface, or a later 1.x (whose additions stay unused).
+    Current(PluginModuleRef),
+    /// Built against 1.0: checked against the frozen 1.0 types and adapted (`plugins::legacy`).
+    V1_0(v1_0::PluginModuleRef),
+}
+
+impl LoadedModule {
+    /// The plugin's name, version and services. An `extern "C"` call: a plugin that panics in it
+    /// aborts the process; the interface requires plugins to catch panics, and nothing here can
+    /// do better.
+    fn info(self) -> PluginInfo {
+        match self {
+            LoadedModule::Current(module) => (module.info())(),
+            LoadedModule::V1_0(module) => legacy::info(module),
+        }
+    }
+
+    /// Asks the plugin to construct the ticket-system service `service` from its params (a JSON
+    /// object), handing it the host's logging callbacks.
+    pub fn new_ticket_system(
+        self,
+        service: &str,
+        params_json: &str,
+    ) -> RResult<TicketSystemBox, PluginError> {
+        let (service, params_json) = (RStr::from(service), RStr::from(params_json));
+        match self {
+            LoadedModule::Current(module) => {
+                (module.new_ticket_system())(service, params_json, host_context())
+            }
+            LoadedModule::V1_0(module) => legacy::new_ticket_system(module, service, params_json),
+        }
+    }
 }
 
 impl fmt::Debug for LoadedPlugin {
@@ -37,6 +100,7 @@ impl fmt::Debug for LoadedPlugin {
         f.debug_struct("LoadedPlugin")
             .field("name", &self.name)
             .field("version", &self.version)
+            .field("interface", &self.interface)
             .field("services", &self.services)
             .field("path", &self.path)
             .finish_non_exhaustive()
@@ -165,12 +229,9 @@ fn list_libraries(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
 
 /// Loads one library and reads its self-description.
 pub fn load_file(path: &Path) -> Result<LoadedPlugin, LoadError> {
-    let module = lib_header_from_path(path)
-        .and_then(|header| header.init_root_module::<PluginModuleRef>())
-        .map_err(|err| classify(&err))?;
-    // `info` is an `extern "C"` function: a plugin that panics in it aborts the process; the
-    // interface requires plugins to catch panics, and nothing here can do better.
-    let info = (module.info())();
+    let header = lib_header_from_path(path).map_err(|err| classify(&err))?;
+    let (interface, module) = init_root_module(header)?;
+    let info = module.info();
     let name = info.name.to_string();
     if !is_name(&name) {
         return Err(LoadError::InvalidInfo(format!(
@@ -195,10 +256,39 @@ pub fn load_file(path: &Path) -> Result<LoadedPlugin, LoadError> {
     Ok(LoadedPlugin {
         name,
         version: info.version.to_string(),
+        interface,
         services,
         path: path.to_path_buf(),
         module,
     })
+}
+
+/// Reads the interface version the library declares and initialises its root module with the
+/// types of that version. Returns the declared version and the module.
+fn init_root_module(header: &LibHeader) -> Result<(String, LoadedModule), LoadError> {
+    let declared = header.version_strings();
+    let version = declared
+        .parsed()
+        .map_err(|e| LoadError::Incompatible(format!("unreadable interface version: {e}")))?;
+    let ours = <PluginModuleRef as abi_stable::library::RootModule>::VERSION_STRINGS
+        .parsed()
+        .expect("this crate's own version is major.minor.patch");
+    let module = match (version.major, version.minor) {
+        (1, 0) => header
+            .init_root_module::<v1_0::PluginModuleRef>()
+            .map(LoadedModule::V1_0),
+        (major, minor) if major == ours.major && minor >= ours.minor => header
+            .init_root_module::<PluginModuleRef>()
+            .map(LoadedModule::Current),
+        _ => {
+            return Err(LoadError::Incompatible(format!(
+                "otai-plugin-api {version}; this host loads plugins built against 1.0 to {}.{} (and later {}.x)",
+                ours.major, ours.minor, ours.major
+            )))
+        }
+    };
+    let module = module.map_err(|err| classify(&err))?;
+    Ok((declared.version.as_str().to_string(), module))
 }
 
 fn is_name(name: &str) -> bool {

@@ -2,7 +2,10 @@
 //! own types.
 //!
 //! ## Layout
-//! - [`loader`]: scans the plugins directory and loads each library, keeping every failure.
+//! - [`loader`]: scans the plugins directory and loads each library through the interface version
+//!   it was built against, keeping every failure.
+//! - `legacy`: plugins built against interface 1.0 (a frozen copy of it), adapted to look like
+//!   current ones.
 //! - [`registry`]: the loaded plugins, and construction of configured ticket systems from them.
 //! - [`foreign`]: [`ForeignTicketSystem`], a plugin service behind the native [`TicketSystem`](crate::ticket::TicketSystem) trait.
 //! - `convert`: `R*` interface types to and from the host's ticket types.
@@ -11,9 +14,12 @@
 mod convert;
 pub mod foreign;
 pub mod host_context;
+mod legacy;
 pub mod loader;
 pub mod registry;
 
 pub use foreign::ForeignTicketSystem;
-pub use loader::{load_dir, LoadError, LoadFailure, LoadReport, LoadedPlugin, ServiceDescription};
+pub use loader::{
+    load_dir, LoadError, LoadFailure, LoadReport, LoadedModule, LoadedPlugin, ServiceDescription,
+};
 pub use registry::{PluginRegistry, ServiceError, ServiceProblem};

@@ -8,13 +8,12 @@ use std::{
     sync::Arc,
 };
 
-use abi_stable::std_types::{RResult, RStr};
+use abi_stable::std_types::RResult;
 use otai_plugin_api::ServiceKind;
 
 use super::{
     convert,
     foreign::ForeignTicketSystem,
-    host_context::host_context,
     loader::{self, LoadFailure, LoadReport, LoadedPlugin},
 };
 use crate::{
@@ -222,11 +221,7 @@ impl PluginRegistry {
             }));
         }
         let params = system.params_json();
-        let constructed = (plugin.module.new_ticket_system())(
-            RStr::from(system.service.as_str()),
-            RStr::from(params.as_str()),
-            host_context(),
-        );
+        let constructed = plugin.module.new_ticket_system(&system.service, &params);
         match constructed {
             RResult::ROk(inner) => {
                 tracing::debug!(

@@ -19,28 +19,56 @@
 //!   copy with no subscriber.
 //!
 //! ## Versioning rules
-//! This crate is versioned by hand, starting at 1.0.0. `abi_stable` refuses to load a plugin whose
-//! interface crate has a different **major** version (from 1.0 on, only the major must match) or whose
-//! types' layouts differ from the host's. Therefore:
+//! This crate is versioned by hand, starting at 1.0.0. When the host loads a plugin, `abi_stable`
+//! compares the interface version and the type layouts the plugin was built with against the ones
+//! the host checks it with. What it accepts, and what otai does about the rest:
+//! - **Another major version is refused.** From 1.0 on, only the major must match.
+//! - **An older host loads a newer plugin of the same major.** Prefix types (the root module,
+//!   [`HostContext`], the `TicketSystemService` vtable) may have *more* fields in the plugin than
+//!   the host expects; the host never sees the additions. A 1.0 host loads a 1.1 plugin.
+//! - **A newer host does not load an older plugin by itself.** `abi_stable` refuses a prefix type
+//!   with *fewer* fields than the host's, so a 1.0 plugin (8 vtable entries) checked against the
+//!   1.1 types (10 entries) fails with "too many fields (expected 10, found 8)". Default method
+//!   bodies do not change that. The host therefore keeps a **frozen copy of every released 1.x
+//!   interface** (`plugin-api-frozen/v1_0`, a dependency of the host under another name), reads
+//!   the version a plugin declares before initialising it, checks it against the types of that
+//!   version, and adapts it to the current interface (`host/src/plugins/legacy.rs`): the older
+//!   methods are delegated, the newer ones answer their default (below).
+//!
+//! Therefore:
 //! - **Minor releases (1.x) only append.** New root-module fields go after the last one, new
-//!   `TicketSystemService` methods go at the end of the trait and must have a default body (returning
-//!   [`ErrorKind::UNSUPPORTED`] or a fallback built from older methods), so a plugin built against
-//!   1.0 still loads into a 1.x host, and a 1.x plugin into a 1.0 host.
+//!   `TicketSystemService` methods go at the end of the trait and must have a default body
+//!   (returning [`ErrorKind::UNSUPPORTED`] or a fallback built from older methods): it is what
+//!   the host's adapter answers for a plugin built against an older minor.
 //! - **Data types are frozen within a major.** [`Ticket`], [`TicketUpdate`], [`SearchQuery`] and
 //!   friends are never changed in 1.x; data that does not fit travels in their JSON escape hatches
 //!   (`Ticket::raw_json`, `TicketUpdate::system_fields_json`, `SearchQuery::system_query`) or in
-//!   new types used by new methods.
+//!   new types used by new methods. (The host's adapter copies them field by field between the
+//!   frozen and current crates.)
 //! - [`ErrorKind`] is an open set: new kinds may appear in a minor release, and a host that does not
 //!   know a kind treats it as a generic error.
 //! - Anything else (reordering, removing, changing a field's type) is a new major version.
 //! - Items added after 1.0.0 say "since 1.x" in their documentation.
 //!
+//! ## Releasing 1.2 (and every later minor)
+//! 1. Freeze 1.1 first: copy this crate as it is at its last 1.1 commit to
+//!    `plugin-api-frozen/v1_1` (`src/` byte for byte; the manifest keeps `name = "otai-plugin-api"`
+//!    and `version = "1.1.x"`, with the workspace-inherited keys spelled out, plus a `FROZEN.md`).
+//!    `plugin-api-frozen` is excluded from the workspace (two members may not share a name).
+//! 2. Add it to the host as `otai-plugin-api-v1-1 = { package = "otai-plugin-api", path = ... }`.
+//! 3. Give the host's loader a 1.1 case and `host/src/plugins/legacy.rs` a 1.1 adapter (its
+//!    service wrapper, conversions and `HostContext`), next to the 1.0 one.
+//! 4. Only then append the 1.2 items here and bump the version; add a test plugin built against
+//!    the frozen 1.1 copy to the end-to-end tests, as `tests/plugins/legacy-1-0` is for 1.0.
+//!
 //! ## History
 //! - 1.0.0: root module (`info`, `new_ticket_system`), `TicketSystemService` (`find_tickets`,
 //!   `find_first_ticket`, `get_ticket`, `update_ticket`, `add_note`, `check_connection`).
+//!   Frozen in `plugin-api-frozen/v1_0`.
 //! - 1.1.0: `TicketSystemService::update_tickets` (batch writes) with [`BatchUpdate`] and
-//!   [`BatchOutcome`], and `TicketSystemService::request_stats` ([`RequestStats`]); their defaults
-//!   answer "unsupported" / "not counted", so 1.0 plugins keep loading.
+//!   [`BatchOutcome`], and `TicketSystemService::request_stats` ([`RequestStats`]). A 1.0 plugin
+//!   loads through the host's frozen 1.0 copy and adapter, and answers their defaults:
+//!   "unsupported" (the host writes one ticket at a time) and "not counted".
 //!
 //! ## Layout
 //! - [`module`]: the root module a plugin exports, [`PluginInfo`] and the service constructor.

@@ -9,9 +9,10 @@
 //! Batch writes (`update_tickets`, plugin API 1.1): a batch call may take `call_timeout` per
 //! started [`BATCH_CHUNK`] tickets (Zendesk writes 100 tickets per job and polls each job, so a
 //! batch is several calls' worth of work); when that passes, every ticket's outcome is `timeout`
-//! (unknown whether applied). A plugin that answers `unsupported` (the trait's default body, for
-//! a plugin that does not implement batch writes) is written one ticket at a time with `update_ticket`, each call under
-//! `call_timeout`. The plugin's outcomes are checked: exactly one per ticket asked about; a
+//! (unknown whether applied). A plugin that answers `unsupported` (the trait's default body: a
+//! plugin that does not implement batch writes, and every plugin built against API 1.0, whose
+//! adapter in `plugins::legacy` keeps the default) is written one ticket at a time with
+//! `update_ticket`, each call under `call_timeout`. The plugin's outcomes are checked: exactly one per ticket asked about; a
 //! ticket with no outcome or several gets `invalid_response`.
 
 use std::{

@@ -79,6 +79,15 @@ struct Bare {
     tokenizer: Tokenizer,
 }
 
+/// One batch of token ids ready for `session.run`: `rows` x `seq`, row-major, zero-padded.
+struct PaddedBatch {
+    rows: usize,
+    seq: usize,
+    ids: Vec<i64>,
+    mask: Vec<i64>,
+    types: Vec<i64>,
+}
+
 impl Bare {
     fn new(encoder_dir: &Path) -> Self {
         let rt = runtime::init(None).unwrap_or_else(|e| panic!("{e}"));
@@ -104,12 +113,8 @@ impl Bare {
         Self { session, tokenizer }
     }
 
-    /// Pre-tokenised, length-sorted, padded batches: (rows, seq, ids, mask, type ids).
-    fn prepare(
-        &self,
-        texts: &[String],
-        batch: usize,
-    ) -> Vec<(usize, usize, Vec<i64>, Vec<i64>, Vec<i64>)> {
+    /// Pre-tokenised, length-sorted, padded batches.
+    fn prepare(&self, texts: &[String], batch: usize) -> Vec<PaddedBatch> {
         let mut enc: Vec<_> = texts
             .iter()
             .map(|t| self.tokenizer.encode_fast(t.as_str(), true).unwrap())
@@ -128,14 +133,27 @@ impl Bare {
                     }
                 }
                 let types = vec![0i64; chunk.len() * seq];
-                (chunk.len(), seq, ids, mask, types)
+                PaddedBatch {
+                    rows: chunk.len(),
+                    seq,
+                    ids,
+                    mask,
+                    types,
+                }
             })
             .collect()
     }
 
-    fn run(&mut self, batches: &[(usize, usize, Vec<i64>, Vec<i64>, Vec<i64>)]) -> f32 {
+    fn run(&mut self, batches: &[PaddedBatch]) -> f32 {
         let mut checksum = 0.0;
-        for (rows, seq, ids, mask, types) in batches {
+        for PaddedBatch {
+            rows,
+            seq,
+            ids,
+            mask,
+            types,
+        } in batches
+        {
             let shape = [*rows, *seq];
             let outputs = self
                 .session

@@ -113,6 +113,10 @@ pub struct ClassifyArgs {
     /// Labels shown per field.
     #[arg(long, value_name = "K", default_value_t = 3)]
     pub top_k: usize,
+    /// Truncate each ticket at this many tokens (default: the model's setting, 256 for the
+    /// shipped encoder).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(3..=512))]
+    pub max_tokens: Option<u16>,
     /// One JSON object per ticket and line instead of text.
     #[arg(long)]
     pub json: bool,

@@ -22,10 +22,11 @@ pub fn classify(args: &ClassifyArgs, out: &mut dyn Write) -> anyhow::Result<()> 
         (None, Some(file)) => read_jsonl(file)?,
         (None, None) => bail!("give a TEXT or --file FILE"),
     };
-    let options = ClassifierOptions {
+    let mut options = ClassifierOptions {
         top_k: args.top_k,
         ..ClassifierOptions::default()
     };
+    options.encoder.max_tokens = args.max_tokens.map(usize::from);
     let classifier = Classifier::load(&args.model, &options)
         .with_context(|| format!("cannot load the model {}", args.model.display()))?;
     let predictions = classifier

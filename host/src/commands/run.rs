@@ -63,7 +63,8 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
     let registry = PluginRegistry::load(&ctx.plugins_dir(&config));
     registry.warn_about_failures();
     let mut systems: HashMap<String, Arc<dyn TicketSystem>> = HashMap::new();
-    let mut classifiers: HashMap<PathBuf, Arc<Classifier>> = HashMap::new();
+    // One classifier (one encoder thread) per model folder and truncation, shared by its pipelines.
+    let mut classifiers: HashMap<(PathBuf, Option<usize>), Arc<Classifier>> = HashMap::new();
     let mut pipelines = Vec::new();
     for p in selected {
         let system = match systems.get(&p.ticket_system) {
@@ -74,12 +75,13 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
                 system
             }
         };
-        // One classifier (one encoder thread) per model folder, shared by its pipelines.
-        let classifier = match classifiers.get(&p.model) {
+        let classifier_key = (p.model.clone(), p.max_tokens);
+        let classifier = match classifiers.get(&classifier_key) {
             Some(c) => c.clone(),
             None => {
                 let dir = p.model.clone();
-                let options = classifier_options.clone();
+                let mut options = classifier_options.clone();
+                options.encoder.max_tokens = p.max_tokens;
                 let c = tokio::task::spawn_blocking(move || Classifier::load(&dir, &options))
                     .await?
                     .with_context(|| {
@@ -91,7 +93,7 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
                     })?;
                 info!(pipeline = %p.name, model = %p.model.display(), fields = ?c.fields(), "Loaded a model.");
                 let c = Arc::new(c);
-                classifiers.insert(p.model.clone(), c.clone());
+                classifiers.insert(classifier_key, c.clone());
                 c
             }
         };

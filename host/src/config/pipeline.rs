@@ -37,6 +37,10 @@ pub const DEFAULT_STATE_DIR: &str = ".otai/state";
 pub const DEFAULT_FETCH_LIMIT: u64 = 100;
 /// Tickets per `update_tickets` call: Zendesk's `update_many` takes at most 100.
 pub const DEFAULT_WRITE_BATCH: usize = 100;
+/// Bounds for `max_tokens`: at least the two special tokens plus one word; at most the 512
+/// positions BERT-style encoders have.
+const MIN_MAX_TOKENS: usize = 3;
+const MAX_MAX_TOKENS: usize = 512;
 /// Write attempts per ticket before it is marked failed.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 /// Seconds before the first retry of a failed write; doubled after each further failure.
@@ -69,6 +73,8 @@ pub struct RawPipeline {
     pub note: Option<bool>,
     #[serde(default)]
     pub write_batch: Option<usize>,
+    #[serde(default)]
+    pub max_tokens: Option<usize>,
     #[serde(default)]
     pub retry: Option<RawRetry>,
     /// Left out: the default file; `null` or `""`: no file (attempts counted in memory only).
@@ -193,6 +199,9 @@ pub struct PipelineConfig {
     pub note: bool,
     /// Tickets per `update_tickets` call.
     pub write_batch: usize,
+    /// Truncate each ticket's text at this many tokens; `None`: the model's own setting (256 for
+    /// the shipped encoder).
+    pub max_tokens: Option<usize>,
     pub retry: RetryConfig,
     /// Where the write attempts and next-try times of tickets whose writes failed are kept
     /// between runs (relative to the working directory); `None` keeps them in memory only.
@@ -444,6 +453,14 @@ impl RawPipeline {
         if write_batch == 0 {
             problem(format!("{key}.write_batch"), "must be at least 1".into());
         }
+        if let Some(n) = self.max_tokens {
+            if !(MIN_MAX_TOKENS..=MAX_MAX_TOKENS).contains(&n) {
+                problem(
+                    format!("{key}.max_tokens"),
+                    format!("must be between {MIN_MAX_TOKENS} and {MAX_MAX_TOKENS} (the encoder's position limit)"),
+                );
+            }
+        }
         let raw_retry = self.retry.unwrap_or_default();
         let max_attempts = raw_retry.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
         if max_attempts == 0 {
@@ -527,6 +544,7 @@ impl RawPipeline {
             routed_tag,
             note: self.note.unwrap_or(true),
             write_batch,
+            max_tokens: self.max_tokens,
             retry: RetryConfig {
                 max_attempts,
                 backoff,

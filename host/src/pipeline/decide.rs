@@ -313,6 +313,7 @@ mod tests {
             routed_tag: "otai_routed".into(),
             note: true,
             write_batch: 100,
+            max_tokens: None,
             retry: RetryConfig {
                 max_attempts: 3,
                 backoff: Duration::from_secs(60),

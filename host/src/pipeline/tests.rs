@@ -758,6 +758,7 @@ pipelines:
     assert_eq!(p.fields[0].threshold, 0.8);
     assert_eq!(p.fields[0].fallback, None);
     assert_eq!(p.retry.max_attempts, 3);
+    assert_eq!(p.max_tokens, None, "the model's own truncation");
     let query = Pipeline::new(p, FakeDesk::with(vec![]), Arc::new(Scripted)).query();
     assert_eq!(
         query.tags_none,
@@ -798,6 +799,7 @@ pipelines:
     interval: 0
     processed_tag: "two words"
     routed_tag: otai_failed
+    max_tokens: 2000
     retry: {max_attempts: 0}
     fields:
       queue: {action: queue, threshold: 1.5}
@@ -812,6 +814,7 @@ pipelines:
         "pipelines.main.interval:",
         "pipelines.main.processed_tag:",
         "pipelines.main.routed_tag: must differ from processed_tag and failed_tag",
+        "pipelines.main.max_tokens: must be between 3 and 512",
         "pipelines.main.retry.max_attempts:",
         "pipelines.main.fields.category.field_id:",
         "pipelines.main.fields.intent.action: unknown action `label`",

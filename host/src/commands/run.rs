@@ -38,17 +38,8 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
     let classifier_options = ClassifierOptions::default();
     let mut problems = Vec::new();
     for p in &selected {
-        match model_labels(&p.model, &classifier_options.hf_field) {
-            Ok(labels) => problems.extend(
-                check_against_model(p, &labels)
-                    .into_iter()
-                    .map(|problem| format!("{}: {problem}", config.file.display())),
-            ),
-            Err(e) => problems.push(format!(
-                "{}: {}.model: {e}",
-                config.file.display(),
-                p.key_path()
-            )),
+        if let Err(found) = fit_model(&config, p, &classifier_options.hf_field) {
+            problems.extend(found);
         }
     }
     problems.extend(shared_state_files(&config));
@@ -326,37 +317,43 @@ pub fn check_models(config: &Config) -> BTreeMap<String, Result<String, Vec<Stri
         .pipelines
         .values()
         .map(|p| {
-            let result = match model_labels(&p.model, &hf_field) {
-                Err(e) => Err(vec![format!(
-                    "{}: {}.model: {e}",
-                    config.file.display(),
-                    p.key_path()
-                )]),
-                Ok(labels) => {
-                    let problems = check_against_model(p, &labels);
-                    if problems.is_empty() {
-                        let fields: Vec<String> = p
-                            .fields
-                            .iter()
-                            .map(|r| {
-                                format!(
-                                    "{} -> {} ({} labels)",
-                                    r.field,
-                                    r.action.name(),
-                                    labels[&r.field].len()
-                                )
-                            })
-                            .collect();
-                        Ok(fields.join(", "))
-                    } else {
-                        Err(problems
-                            .iter()
-                            .map(|problem| format!("{}: {problem}", config.file.display()))
-                            .collect())
-                    }
-                }
-            };
+            let result = fit_model(config, p, &hf_field).map(|labels| {
+                let fields: Vec<String> = p
+                    .fields
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{} -> {} ({} labels)",
+                            r.field,
+                            r.action.name(),
+                            labels[&r.field].len()
+                        )
+                    })
+                    .collect();
+                fields.join(", ")
+            });
             (p.name.clone(), result)
         })
         .collect()
+}
+
+/// The model's labels per field if the pipeline fits its model, else every problem, each naming
+/// the configuration file (shared by `run` and `check`).
+fn fit_model(
+    config: &Config,
+    p: &PipelineConfig,
+    hf_field: &str,
+) -> Result<BTreeMap<String, Vec<String>>, Vec<String>> {
+    let file = config.file.display();
+    let labels = model_labels(&p.model, hf_field)
+        .map_err(|e| vec![format!("{file}: {}.model: {e}", p.key_path())])?;
+    let problems = check_against_model(p, &labels);
+    if problems.is_empty() {
+        Ok(labels)
+    } else {
+        Err(problems
+            .iter()
+            .map(|problem| format!("{file}: {problem}"))
+            .collect())
+    }
 }

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::pipeline::{MAX_MAX_TOKENS, MIN_MAX_TOKENS};
+
 /// On-premise ticket AI: reads tickets from a help desk through an adapter plugin, classifies
 /// them with a local model and writes the result back.
 #[derive(Debug, Parser)]
@@ -95,7 +97,7 @@ pub struct RunArgs {
     pub pipeline: Option<String>,
     /// Seconds a write batch in flight may take to finish after SIGINT/SIGTERM before it is
     /// abandoned.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    #[arg(long, value_name = "SECS", default_value_t = crate::pipeline::run::DEFAULT_GRACE.as_secs_f64())]
     pub grace: f64,
 }
 
@@ -115,7 +117,7 @@ pub struct ClassifyArgs {
     pub top_k: usize,
     /// Truncate each ticket at this many tokens (default: the model's setting, 256 for the
     /// shipped encoder).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(3..=512))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(MIN_MAX_TOKENS as i64..=MAX_MAX_TOKENS as i64))]
     pub max_tokens: Option<u16>,
     /// One JSON object per ticket and line instead of text.
     #[arg(long)]

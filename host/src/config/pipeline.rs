@@ -39,8 +39,8 @@ pub const DEFAULT_FETCH_LIMIT: u64 = 100;
 pub const DEFAULT_WRITE_BATCH: usize = 100;
 /// Bounds for `max_tokens`: at least the two special tokens plus one word; at most the 512
 /// positions BERT-style encoders have.
-const MIN_MAX_TOKENS: usize = 3;
-const MAX_MAX_TOKENS: usize = 512;
+pub const MIN_MAX_TOKENS: usize = 3;
+pub const MAX_MAX_TOKENS: usize = 512;
 /// Write attempts per ticket before it is marked failed.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 /// Seconds before the first retry of a failed write; doubled after each further failure.

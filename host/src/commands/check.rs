@@ -53,13 +53,7 @@ pub async fn check(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> anyh
             .unwrap_or_else(|_| crate::config::resolve_plugins_dir(None, None)),
     };
     let registry = PluginRegistry::load(&dir);
-    writeln!(
-        out,
-        "Plugins directory {}: {} loaded, {} failed.",
-        dir.display(),
-        registry.plugins().len(),
-        registry.failures().len()
-    )?;
+    writeln!(out, "Plugins directory {registry}.")?;
     for plugin in registry.plugins() {
         let services: Vec<&str> = plugin.services.iter().map(|s| s.name.as_str()).collect();
         writeln!(

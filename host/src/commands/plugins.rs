@@ -12,13 +12,7 @@ use crate::plugins::PluginRegistry;
 pub fn list(ctx: &Context, out: &mut dyn Write) -> anyhow::Result<()> {
     let dir = ctx.plugins_dir_without_config()?;
     let registry = PluginRegistry::load(&dir);
-    writeln!(
-        out,
-        "Plugins directory {}: {} loaded, {} failed.",
-        dir.display(),
-        registry.plugins().len(),
-        registry.failures().len()
-    )?;
+    writeln!(out, "Plugins directory {registry}.")?;
     for plugin in registry.plugins() {
         writeln!(
             out,

@@ -112,10 +112,6 @@ impl PluginRegistry {
         }
     }
 
-    pub fn from_report(report: LoadReport) -> PluginRegistry {
-        PluginRegistry { report }
-    }
-
     pub fn dir(&self) -> &Path {
         &self.report.dir
     }
@@ -252,6 +248,7 @@ impl PluginRegistry {
     }
 }
 
+/// `<dir>: N loaded, M failed`, the summary line of `plugins list` and `check`.
 impl fmt::Display for PluginRegistry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

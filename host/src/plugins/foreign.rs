@@ -81,16 +81,6 @@ impl ForeignTicketSystem {
         }
     }
 
-    /// The plugin that provides this system.
-    pub fn plugin(&self) -> &str {
-        &self.plugin
-    }
-
-    /// The plugin's service name.
-    pub fn service(&self) -> &str {
-        &self.service
-    }
-
     /// Awaits a plugin future under the call timeout and converts its answer.
     async fn call<R, T>(
         &self,

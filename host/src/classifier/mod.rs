@@ -30,7 +30,7 @@ pub mod model;
 pub mod runtime;
 pub mod train;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -158,7 +158,6 @@ pub struct Classifier {
     encoder: Encoder,
     fields: std::sync::Arc<Vec<Field>>,
     top_k: usize,
-    dir: PathBuf,
 }
 
 impl Classifier {
@@ -191,7 +190,6 @@ impl Classifier {
                     encoder,
                     heads.into_iter().map(Field::Head).collect(),
                     options,
-                    dir,
                 ))
             }
             model::FolderKind::HuggingFace => Self::load_hf(dir, &options.hf_field, options),
@@ -216,37 +214,14 @@ impl Classifier {
             field: field.to_string(),
             labels: hf.labels,
         }];
-        Ok(Self::new(encoder, fields, options, dir))
+        Ok(Self::new(encoder, fields, options))
     }
 
-    /// A classifier from an already loaded encoder and heads (e.g. fresh from training).
-    pub fn from_parts(
-        encoder: Encoder,
-        heads: Vec<LinearHead>,
-        options: &ClassifierOptions,
-    ) -> Result<Self> {
-        if let Some(h) = heads.iter().find(|h| h.dim != encoder.dim()) {
-            return Err(ClassifierError::InvalidInput(format!(
-                "head `{}` expects {}-d embeddings, the encoder gives {}",
-                h.field,
-                h.dim,
-                encoder.dim()
-            )));
-        }
-        Ok(Self::new(
-            encoder,
-            heads.into_iter().map(Field::Head).collect(),
-            options,
-            Path::new(""),
-        ))
-    }
-
-    fn new(encoder: Encoder, fields: Vec<Field>, options: &ClassifierOptions, dir: &Path) -> Self {
+    fn new(encoder: Encoder, fields: Vec<Field>, options: &ClassifierOptions) -> Self {
         Self {
             encoder,
             fields: std::sync::Arc::new(fields),
             top_k: options.top_k.max(1),
-            dir: dir.to_path_buf(),
         }
     }
 
@@ -255,28 +230,12 @@ impl Classifier {
         self.fields.iter().map(Field::name).collect()
     }
 
-    /// The model folder it was loaded from (empty for [`Classifier::from_parts`]).
-    pub fn model_dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// The encoder (shared with this classifier).
-    pub fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
     /// Classifies tickets without blocking the async runtime. One [`Prediction`] per ticket, in order.
     pub async fn classify_batch(&self, tickets: &[TicketText]) -> Result<Vec<Prediction>> {
         let rows = self
             .encoder
             .embed(tickets.iter().map(TicketText::text).collect())
             .await?;
-        Ok(self.predict_rows(&rows))
-    }
-
-    /// Classifies raw texts (already combined) without blocking the async runtime.
-    pub async fn classify_texts(&self, texts: Vec<String>) -> Result<Vec<Prediction>> {
-        let rows = self.encoder.embed(texts).await?;
         Ok(self.predict_rows(&rows))
     }
 

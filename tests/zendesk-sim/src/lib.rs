@@ -1,0 +1,68 @@
+//! # otai-zendesk-sim: a Zendesk Support API simulator
+//!
+//! A small HTTP server on 127.0.0.1 that serves the Zendesk Support API endpoints otai uses,
+//! with Zendesk's semantics and response shapes (ids as 64-bit integers, `url`, nulls, `fields`
+//! beside `custom_fields`, `via`, ...), rate limiting, fault injection and a record of every
+//! write. It serves otai's demo, a sandbox for operators and fault drills.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), otai_zendesk_sim::SimError> {
+//! use std::time::Duration;
+//! use otai_zendesk_sim::{Simulator, Faults, FaultRule, Fault};
+//! let sim = Simulator::builder()
+//!     .seed_file("tickets.jsonl")
+//!     .groups(&["Support", "Billing"])
+//!     .credentials("agent@example.com", "secret")
+//!     .rate_limit_per_minute(700)
+//!     .job_delays(Duration::from_millis(50), Duration::from_millis(50))
+//!     .faults(Faults::none().rule(FaultRule::always(Fault::Drop).method("PUT").next(1)))
+//!     .start()
+//!     .await?;
+//! println!("{}", sim.base_url());
+//! # sim.shutdown().await; Ok(()) }
+//! ```
+//!
+//! Endpoints (each also with the `.json` suffix): `GET /api/v2/tickets` (cursor or offset),
+//! `GET/PUT/DELETE /api/v2/tickets/{id}`, `GET /api/v2/tickets/show_many?ids=`,
+//! `GET /api/v2/tickets/{id}/comments`, `GET/PUT/POST/DELETE /api/v2/tickets/{id}/tags`,
+//! `PUT /api/v2/tickets/update_many`, `GET /api/v2/job_statuses[/{id}|/show_many]`,
+//! `GET /api/v2/search`, `/search/count`, `/search/export`, `GET /api/v2/groups[/assignable|/{id}]`,
+//! `GET /api/v2/ticket_fields[/{id}]`, `GET /api/v2/users/me`,
+//! `GET /api/v2/incremental/tickets/cursor`; the admin API under `/__sim/` ([`routes::admin`]).
+//!
+//! # Layout
+//! - [`server`]: builder, handles, accept loop and the per-request pipeline.
+//! - [`store`]: tickets, groups, users, comments, revisions, write history; update semantics.
+//! - [`seed`]: seed files (JSON / JSONL) and the default account.
+//! - [`search`]: the search query subset, matching and sorting.
+//! - `routes`: one module per resource, plus `admin`.
+//! - [`jobs`]: the asynchronous `update_many` job runner.
+//! - [`auth`]: API-token and bearer authentication.
+//! - [`rate`]: account and endpoint rate limits and their headers.
+//! - [`faults`]: fault configuration and the seeded RNG that applies it.
+//! - [`error`]: Zendesk-shaped error answers and the library's error type.
+
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod error;
+pub mod faults;
+pub mod jobs;
+pub mod rate;
+pub(crate) mod routes;
+pub mod search;
+pub mod seed;
+pub mod server;
+pub mod store;
+
+pub use auth::Credential;
+pub use error::{ApiError, SimError};
+pub use faults::{Fault, FaultRule, Faults, JobFaults, Latency};
+pub use jobs::JobDelays;
+pub use rate::RateLimits;
+pub use seed::SeedData;
+pub use server::{
+    BlockingSim, SimBuilder, SimHandle, Simulator, Stats, API_USER_ID, DEFAULT_BEARER,
+    DEFAULT_EMAIL, DEFAULT_TOKEN,
+};
+pub use store::{Comment, FieldChange, Group, Ticket, WriteRecord};

@@ -8,8 +8,8 @@
 //!    [`template`]), collecting every template problem;
 //! 3. the rendered tree is deserialized into [`RawConfig`] again and validated into [`Config`].
 //!
-//! A later section (`models:`, `pipelines:`) is a new field of [`RawConfig`] and [`Config`]: it is
-//! checked for unknown keys and rendered like the others without touching this pipeline.
+//! A later section (such as `pipelines:`) is a new field of [`RawConfig`] and [`Config`]: it is
+//! checked for unknown keys and rendered like the others without touching these steps.
 //!
 //! ## Layout
 //! - [`template`]: the `{{ get_env(...) }}` renderer and the tree walk that tracks key paths.

@@ -5,7 +5,8 @@
 //!
 //! ## Layout
 //! - [`cli`]: the command line as clap types.
-//! - [`commands`]: one module per subcommand (`plugins list`, `check`, `tickets ...`).
+//! - [`commands`]: one module per subcommand (`plugins list`, `check`, `tickets ...`, `run`,
+//!   `classify`, `train`).
 //! - [`logging`]: the `tracing` subscriber on stderr.
 //! - [`config`]: the YAML configuration, raw (serde) to validated, with `{{ get_env('X') }}` templates.
 //! - [`plugins`]: finds and loads adapter `.so` files and wraps their services in native types.

@@ -40,7 +40,7 @@ pub struct EncoderOptions {
     /// Texts per ONNX run. Default 1: with a dynamically quantised (int8) encoder, one activation scale is
     /// computed over the whole batch, so a text's embedding would shift slightly (cosine ~0.99) with its
     /// batch companions; batch 1 makes every ticket's result independent of what it arrived with, and on
-    /// CPU it was measured as fast as batching (see `examples/bench_classifier.rs`).
+    /// CPU batching gains only for very short texts (see `make bench`, `host/benches/classifier.rs`).
     pub batch_size: usize,
     /// Path of `libonnxruntime.so`; `None` = `ORT_DYLIB_PATH` or the search described in [`runtime`].
     pub ort_library: Option<PathBuf>,

@@ -2,7 +2,8 @@
 //!
 //! otai links ONNX Runtime dynamically (ort's `load-dynamic`): the library comes from the `onnxruntime` PyPI
 //! wheel, copied by `models/setup.sh` to `models/onnxruntime/`. Search order:
-//! 1. an explicit path (from the configuration),
+//! 1. an explicit path ([`EncoderOptions::ort_library`](super::EncoderOptions::ort_library); no
+//!    configuration key sets it),
 //! 2. the `ORT_DYLIB_PATH` environment variable,
 //! 3. `models/onnxruntime/libonnxruntime.so*` in the working directory, the executable's directory, and up to
 //!    four of their parent directories (so `target/release/otai` and `cargo test` find the repository's copy),
@@ -46,7 +47,8 @@ static INIT_LOCK: Mutex<()> = Mutex::new(());
 /// Loads ONNX Runtime (once per process) and returns it. Later calls return the first runtime, whatever
 /// `explicit` says: a process can hold only one ONNX Runtime library.
 ///
-/// `explicit` is a library path from the configuration; it wins over `ORT_DYLIB_PATH` and the search.
+/// `explicit` is [`EncoderOptions::ort_library`](super::EncoderOptions::ort_library); it wins over
+/// `ORT_DYLIB_PATH` and the search.
 pub fn init(explicit: Option<&Path>) -> Result<&'static OrtRuntime> {
     if let Some(rt) = RUNTIME.get() {
         return Ok(rt);

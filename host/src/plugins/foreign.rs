@@ -12,8 +12,8 @@
 //! (unknown whether applied). A plugin that answers `unsupported` (the trait's default body: a
 //! plugin that does not implement batch writes, and every plugin built against API 1.0, whose
 //! adapter in `plugins::legacy` keeps the default) is written one ticket at a time with
-//! `update_ticket`, each call under `call_timeout`. The plugin's outcomes are checked: exactly one per ticket asked about; a
-//! ticket with no outcome or several gets `invalid_response`.
+//! `update_ticket`, each call under `call_timeout`. The plugin's outcomes are checked: exactly one
+//! per ticket asked about; a ticket with no outcome or several gets `invalid_response`.
 
 use std::{
     collections::{HashMap, VecDeque},

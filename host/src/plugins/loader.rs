@@ -142,7 +142,7 @@ pub enum LoadError {
     Duplicate { name: String, first: PathBuf },
 }
 
-/// The interface version this host was built against, e.g. `1.0.0`.
+/// The interface version this host was built against, e.g. `1.1.0`.
 pub fn interface_version() -> &'static str {
     <PluginModuleRef as abi_stable::library::RootModule>::VERSION_STRINGS
         .version

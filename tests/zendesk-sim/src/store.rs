@@ -167,6 +167,11 @@ impl Ticket {
             "description": self.description,
             "priority": self.priority,
             "status": if self.deleted { "deleted" } else { self.status.as_str() },
+            // One custom status per standard status category; none for other statuses.
+            "custom_status_id": STATUSES
+                .iter()
+                .position(|s| *s == self.status)
+                .map(|i| 360_000_000_401u64 + i as u64),
             "recipient": null,
             "requester_id": self.requester_id,
             "submitter_id": self.requester_id,

@@ -11,10 +11,10 @@
 //!   [`TicketSystem::update_tickets`] in batches of `write_batch`.
 //! - Each ticket's outcome is handled on its own: one failure never stops the others.
 
-use std::{collections::HashMap, fmt, path::PathBuf, sync::Arc, time::SystemTime};
+use std::{collections::HashSet, fmt, path::PathBuf, sync::Arc, time::SystemTime};
 
 use tokio::time::Instant;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use super::{
     decide::{self, Decision},
@@ -28,8 +28,7 @@ use crate::{
     classifier::{ClassifierError, TicketText},
     config::PipelineConfig,
     ticket::{
-        BatchOutcome, BatchUpdate, ErrorKind, SearchQuery, Ticket, TicketSystem, TicketSystemError,
-        TicketUpdate,
+        BatchUpdate, ErrorKind, SearchQuery, Ticket, TicketSystem, TicketSystemError, TicketUpdate,
     },
 };
 
@@ -314,7 +313,7 @@ impl Pipeline {
 
     async fn run_pass(&mut self, dry_run: bool, stop: &Stop, report: &mut PassReport) {
         let tickets = match self.system.find_tickets(self.query()).await {
-            Ok(tickets) => tickets,
+            Ok(tickets) => dedup_by_id(&self.config.name, tickets),
             Err(e) => {
                 report.failure = Some(PassFailure::Fetch(e));
                 return;
@@ -449,11 +448,21 @@ impl Pipeline {
                     return;
                 }
             };
-            let mut by_id: HashMap<String, BatchOutcome> =
-                outcomes.into_iter().map(|o| (o.id.clone(), o)).collect();
+            // Outcomes come in the order asked (the trait's promise, enforced for plugins by
+            // `ForeignTicketSystem`); pairing by position never credits one ticket's outcome to
+            // another, and the id at each position is still checked.
+            let mut outcomes = outcomes.into_iter();
             for p in batch {
-                let result = match by_id.remove(&p.item.id) {
-                    Some(outcome) => outcome.result,
+                let result = match outcomes.next() {
+                    Some(outcome) if outcome.id == p.item.id => outcome.result,
+                    Some(outcome) => Err(TicketSystemError::new(
+                        self.system.name(),
+                        ErrorKind::InvalidResponse,
+                        format!(
+                            "the batch write reported the outcome of ticket {} where this ticket's was due",
+                            outcome.id
+                        ),
+                    )),
                     None => Err(TicketSystemError::new(
                         self.system.name(),
                         ErrorKind::InvalidResponse,
@@ -559,6 +568,25 @@ impl Pipeline {
             }
         }
     }
+}
+
+/// `tickets` with every repeated id dropped (the first stays): a fetch that returns a ticket
+/// twice would otherwise decide and write it twice in one pass.
+fn dedup_by_id(pipeline: &str, tickets: Vec<Ticket>) -> Vec<Ticket> {
+    let fetched = tickets.len();
+    let mut seen = HashSet::with_capacity(fetched);
+    let unique: Vec<Ticket> = tickets
+        .into_iter()
+        .filter(|t| seen.insert(t.id.clone()))
+        .collect();
+    if unique.len() < fetched {
+        debug!(
+            pipeline = %pipeline,
+            dropped = fetched - unique.len(),
+            "The fetch returned some tickets more than once; dropped the repeats."
+        );
+    }
+    unique
 }
 
 fn batch_item(ticket: &Ticket, update: TicketUpdate) -> BatchUpdate {

@@ -31,6 +31,10 @@ struct FakeDesk {
     calls: Mutex<Vec<Vec<BatchUpdate>>>,
     /// Answer every `update_tickets` call with this whole-batch error.
     batch_error: Mutex<Option<ErrorKind>>,
+    /// Return every found ticket twice (as a search whose pages overlap may).
+    fetch_twice: Mutex<bool>,
+    /// Answer the outcomes of each `update_tickets` call in reverse order.
+    reverse_outcomes: Mutex<bool>,
 }
 
 impl FakeDesk {
@@ -103,7 +107,7 @@ impl TicketSystem for FakeDesk {
         "fake"
     }
     fn find_tickets(&self, query: SearchQuery) -> BoxFuture<'_, TicketResult<Vec<Ticket>>> {
-        let found = self
+        let mut found: Vec<Ticket> = self
             .tickets
             .lock()
             .unwrap()
@@ -112,6 +116,9 @@ impl TicketSystem for FakeDesk {
             .take(query.limit.map_or(usize::MAX, |l| l as usize))
             .cloned()
             .collect();
+        if *self.fetch_twice.lock().unwrap() {
+            found.extend(found.clone());
+        }
         Box::pin(async move { Ok(found) })
     }
     fn find_first_ticket(&self, _: SearchQuery) -> BoxFuture<'_, TicketResult<Option<Ticket>>> {
@@ -140,13 +147,19 @@ impl TicketSystem for FakeDesk {
                 kind,
                 "the whole batch failed",
             )),
-            None => Ok(updates
-                .iter()
-                .map(|item| BatchOutcome {
-                    id: item.id.clone(),
-                    result: self.apply(item),
-                })
-                .collect()),
+            None => {
+                let mut outcomes: Vec<BatchOutcome> = updates
+                    .iter()
+                    .map(|item| BatchOutcome {
+                        id: item.id.clone(),
+                        result: self.apply(item),
+                    })
+                    .collect();
+                if *self.reverse_outcomes.lock().unwrap() {
+                    outcomes.reverse();
+                }
+                Ok(outcomes)
+            }
         };
         Box::pin(async move { result })
     }
@@ -344,6 +357,63 @@ async fn one_failing_ticket_does_not_stop_the_others_and_is_tagged_failed_after_
         fourth.summary.fetched, 0,
         "failed tickets are not fetched again"
     );
+}
+
+#[tokio::test]
+async fn a_ticket_fetched_twice_is_decided_and_written_once() {
+    let desk = FakeDesk::with(vec![
+        ticket("1", "cards urgent 0.95"),
+        ticket("2", "cards urgent 0.95"),
+    ]);
+    *desk.fetch_twice.lock().unwrap() = true;
+    // One batch holds everything: without deduplication ticket 1 went out twice in it, its
+    // second write conflicted, and outcomes matched by id credited that conflict to both.
+    let text = CONFIG.replace("write_batch: 2", "write_batch: 10");
+    let mut p = Pipeline::new(pipeline_config(&text), desk.clone(), Arc::new(Scripted));
+
+    let report = p.pass(false, &Stop::never()).await;
+
+    assert!(report.failure.is_none(), "{report}");
+    assert_eq!(report.summary.fetched, 2, "{report}");
+    assert_eq!(
+        (report.summary.written, report.summary.conflicts),
+        (2, 0),
+        "{report}"
+    );
+    let ids: Vec<&str> = report.tickets.iter().map(TicketReport::id).collect();
+    assert_eq!(ids, ["1", "2"]);
+    let sent: Vec<String> = desk.calls().concat().into_iter().map(|u| u.id).collect();
+    assert_eq!(sent, ["1", "2"], "each ticket written once");
+}
+
+#[tokio::test]
+async fn outcomes_are_paired_by_position_and_a_mismatched_id_is_an_invalid_response() {
+    let desk = FakeDesk::with(vec![
+        ticket("1", "cards urgent 0.95"),
+        ticket("2", "cards urgent 0.95"),
+        ticket("3", "cards urgent 0.95"),
+    ]);
+    *desk.reverse_outcomes.lock().unwrap() = true;
+    let text = CONFIG.replace("write_batch: 2", "write_batch: 10");
+    let mut p = Pipeline::new(pipeline_config(&text), desk.clone(), Arc::new(Scripted));
+
+    let report = p.pass(false, &Stop::never()).await;
+
+    // Answered 3, 2, 1: only the middle one is where it belongs.
+    assert_eq!((report.summary.written, report.summary.failed), (1, 2));
+    for (i, entry) in report.tickets.iter().enumerate() {
+        let TicketReport::Decided { decision, result } = entry else {
+            panic!("{entry:?}")
+        };
+        if decision.ticket_id == "2" {
+            assert_eq!(*result, WriteResult::Written);
+        } else {
+            let WriteResult::Failed { error, .. } = result else {
+                panic!("ticket {i}: {result:?}")
+            };
+            assert!(error.contains("invalid_response error"), "{error}");
+        }
+    }
 }
 
 #[tokio::test]

@@ -247,6 +247,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn latency_stays_within_fixed_plus_jitter() {
+        let mut s = FaultState::new(Faults {
+            latency: Latency {
+                fixed_ms: 10,
+                jitter_ms: 5,
+            },
+            ..Faults::none()
+        });
+        for _ in 0..50 {
+            let d = s.delay().as_millis();
+            assert!((10..=15).contains(&d), "{d}");
+        }
+    }
+
+    #[test]
     fn globs() {
         assert!(glob("/api/v2/tickets/*", "/api/v2/tickets/5"));
         assert!(glob("/api/v2/search*", "/api/v2/search/export"));

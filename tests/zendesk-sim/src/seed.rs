@@ -47,7 +47,7 @@ impl SeedData {
             path: path.display().to_string(),
             source,
         })?;
-        Self::from_str(&text).map_err(|e| match e {
+        Self::parse(&text).map_err(|e| match e {
             SimError::Seed { where_, message } => SimError::Seed {
                 where_: format!(" in {}{where_}", path.display()),
                 message,
@@ -57,7 +57,7 @@ impl SeedData {
     }
 
     /// Parses seed text (JSON or JSONL).
-    pub fn from_str(text: &str) -> Result<SeedData, SimError> {
+    pub fn parse(text: &str) -> Result<SeedData, SimError> {
         let err = |where_: String, message: String| SimError::Seed { where_, message };
         if let Ok(v) = serde_json::from_str::<Value>(text) {
             return match v {
@@ -65,6 +65,17 @@ impl SeedData {
                     tickets,
                     ..Default::default()
                 }),
+                // A one-line JSONL file is a single ticket object.
+                Value::Object(o)
+                    if !["tickets", "groups", "ticket_fields"]
+                        .iter()
+                        .any(|k| o.contains_key(*k)) =>
+                {
+                    Ok(SeedData {
+                        tickets: vec![Value::Object(o)],
+                        ..Default::default()
+                    })
+                }
                 Value::Object(mut o) => {
                     let mut list = |k: &str| match o.remove(k) {
                         Some(Value::Array(a)) => Ok(a),
@@ -310,7 +321,7 @@ mod tests {
     #[test]
     fn jsonl_with_big_ids_names_and_missing_subject() {
         let text = "{\"id\": 9007199254740993, \"group\": \"Billing\", \"status\": \"weird\", \"tags\": \"A b\"}\n\n# c\n{\"id\": 2, \"subject\": \"s\", \"requester\": \"x@y.z\", \"group\": \"billing\"}\n";
-        let seed = SeedData::from_str(text).unwrap();
+        let seed = SeedData::parse(text).unwrap();
         let mut store = Store::new("http://x");
         let user = User {
             id: 1,
@@ -329,8 +340,16 @@ mod tests {
     }
 
     #[test]
+    fn a_single_line_jsonl_is_one_ticket() {
+        let seed = SeedData::parse("{\"id\": 7, \"status\": \"open\"}\n").unwrap();
+        assert_eq!(seed.tickets.len(), 1);
+        let seed = SeedData::parse("{\"groups\": [\"A\"]}").unwrap();
+        assert_eq!((seed.tickets.len(), seed.groups.len()), (0, 1));
+    }
+
+    #[test]
     fn a_ticket_without_id_names_its_position() {
-        let e = SeedData::from_str("[{\"subject\": \"x\"}]")
+        let e = SeedData::parse("[{\"subject\": \"x\"}]")
             .unwrap()
             .load(
                 &mut Store::new("x"),

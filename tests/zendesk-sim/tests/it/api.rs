@@ -444,3 +444,56 @@ async fn admin_api_shows_state_and_resets() {
     assert_eq!(sim.comments(3).len(), 1);
     assert_eq!(sim.stats().requests, 0);
 }
+
+#[tokio::test]
+async fn binary_prints_its_base_url_first_and_serves_the_seed() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = std::env::temp_dir().join(format!("zendesk-sim-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let seed = dir.join("seed.jsonl");
+    let mut f = std::fs::File::create(&seed).unwrap();
+    writeln!(
+        f,
+        r#"{{"id": {BIG}, "subject": "From the file", "status": "new", "group": "Billing"}}"#
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_otai-zendesk-sim"))
+        .args([
+            "--seed",
+            seed.to_str().unwrap(),
+            "--email",
+            "e@x.y",
+            "--token",
+            "tk",
+            "--rate-limit",
+            "50",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let res = reqwest::Client::new()
+        .get(format!("{base}/api/v2/tickets/{BIG}.json"))
+        .basic_auth("e@x.y/token", Some("tk"))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let limit = res
+        .headers()
+        .get("x-rate-limit")
+        .map(|v| v.to_str().unwrap().to_string());
+    let body: Value = res.json().await.unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(status, 200);
+    assert_eq!(limit.as_deref(), Some("50"));
+    assert_eq!(body["ticket"]["subject"], "From the file");
+}

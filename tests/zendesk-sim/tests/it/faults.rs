@@ -171,6 +171,13 @@ async fn job_faults_fail_items_and_stall() {
     )
     .await;
     let id = a.body["job_status"]["id"].as_str().unwrap().to_string();
+    // Wait until it is working, then give it ample time to (not) complete.
+    for _ in 0..250 {
+        if sim.job(&id).unwrap()["status"] == "working" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(sim.job(&id).unwrap()["status"], "working");
     assert_eq!(sim.write_count(6), 0);
@@ -223,4 +230,39 @@ fn blocking_helper_serves_a_synchronous_test() {
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     assert!(text.contains("\"id\":2"));
     assert_eq!(sim.stats().requests, 1);
+}
+
+#[tokio::test]
+async fn conflict_fault_on_update_many_fails_the_guarded_items() {
+    let sim = sim().await;
+    let stamp2 = sim.ticket_json(2).unwrap()["updated_at"].clone();
+    let stamp3 = sim.ticket_json(3).unwrap()["updated_at"].clone();
+    sim.set_faults(
+        Faults::none().rule(
+            FaultRule::always(Fault::Conflict { tag: None })
+                .path("/api/v2/tickets/update_many")
+                .next(1),
+        ),
+    );
+    let a = call(
+        &sim,
+        "PUT",
+        "/api/v2/tickets/update_many",
+        Some(json!({"tickets": [
+            {"id": 2, "tags": ["ai"], "safe_update": true, "updated_stamp": stamp2},
+            {"id": 3, "priority": "low"}
+        ]})),
+    )
+    .await;
+    let done = wait_job(&sim, a.body["job_status"]["id"].as_str().unwrap()).await;
+    let r = done["results"].as_array().unwrap();
+    let of = |id: u64| r.iter().find(|x| x["id"] == id).unwrap();
+    assert_eq!(of(2)["error"], "UpdateConflict");
+    assert_eq!(of(3)["success"], true, "an unguarded item still applies");
+    assert!(sim
+        .ticket(2)
+        .unwrap()
+        .tags
+        .contains(&"sim_agent_edit".to_string()));
+    assert_ne!(sim.ticket_json(3).unwrap()["updated_at"], stamp3);
 }

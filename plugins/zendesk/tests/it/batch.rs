@@ -447,11 +447,10 @@ async fn a_job_that_never_finishes_times_out_and_later_chunks_are_not_sent() {
         .await
         .unwrap();
 
+    // The job_timeout error is the proof it gave up; only the lower bound of the time taken is
+    // asserted (an upper one would depend on the machine's load).
     let elapsed = started.elapsed();
-    assert!(
-        elapsed >= Duration::from_millis(950) && elapsed < Duration::from_secs(5),
-        "{elapsed:?}"
-    );
+    assert!(elapsed >= Duration::from_millis(950), "{elapsed:?}");
     let first = err(&outcomes[0]);
     assert_eq!(first.kind, ErrorKind::TIMEOUT);
     assert!(first.message.contains("job_timeout"), "{}", first.message);

@@ -78,19 +78,115 @@ fn emit(level: LogLevel, plugin_target: &str, message: &str) {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::{field::Field, Event, Level, Subscriber};
+    use tracing_subscriber::{layer::Context, prelude::*, Layer};
+
     use super::*;
 
+    /// One event as the host's subscriber saw it.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Seen {
+        level: Level,
+        target: String,
+        plugin_target: Option<String>,
+        message: Option<String>,
+    }
+
+    /// A layer that keeps every event.
+    #[derive(Clone, Default)]
+    struct Collect(Arc<Mutex<Vec<Seen>>>);
+
+    impl<S: Subscriber> Layer<S> for Collect {
+        fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+            #[derive(Default)]
+            struct Fields {
+                plugin_target: Option<String>,
+                message: Option<String>,
+            }
+            impl tracing::field::Visit for Fields {
+                fn record_str(&mut self, field: &Field, value: &str) {
+                    if field.name() == "plugin_target" {
+                        self.plugin_target = Some(value.to_string());
+                    }
+                }
+                fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+                    match field.name() {
+                        "message" => self.message = Some(format!("{value:?}")),
+                        "plugin_target" => self.plugin_target = Some(format!("{value:?}")),
+                        _ => {}
+                    }
+                }
+            }
+            let mut fields = Fields::default();
+            event.record(&mut fields);
+            self.0.lock().unwrap().push(Seen {
+                level: *event.metadata().level(),
+                target: event.metadata().target().to_string(),
+                plugin_target: fields.plugin_target,
+                message: fields.message,
+            });
+        }
+    }
+
+    /// The events `f` emitted under a subscriber that keeps them all.
+    fn collect(f: impl FnOnce()) -> Vec<Seen> {
+        let layer = Collect::default();
+        let subscriber = tracing_subscriber::registry().with(layer.clone());
+        tracing::subscriber::with_default(subscriber, f);
+        let seen = layer.0.lock().unwrap().clone();
+        seen
+    }
+
+    fn seen(level: Level, plugin_target: &str, message: &str) -> Seen {
+        Seen {
+            level,
+            target: "otai::plugin".into(),
+            plugin_target: Some(plugin_target.into()),
+            message: Some(message.into()),
+        }
+    }
+
     #[test]
-    fn context_callbacks_are_callable_without_a_subscriber() {
-        let ctx = host_context();
-        let _ = (ctx.max_level())();
-        ctx.emit(LogLevel::Error, "plugin::test", "A message nobody sees.");
-        let ctx = host_context_v1_0();
-        let _ = (ctx.max_level())();
-        ctx.emit(
-            v1_0::LogLevel::Error,
-            "plugin::test",
-            "A message nobody sees.",
+    fn plugin_log_lines_reach_the_host_under_otai_plugin_with_their_target() {
+        let events = collect(|| {
+            let ctx = host_context();
+            for (level, message) in [
+                (LogLevel::Error, "e"),
+                (LogLevel::Warn, "w"),
+                (LogLevel::Info, "i"),
+                (LogLevel::Debug, "d"),
+                (LogLevel::Trace, "t"),
+            ] {
+                ctx.emit(level, "otai_zendesk::http", message);
+            }
+        });
+        assert_eq!(
+            events,
+            [
+                seen(Level::ERROR, "otai_zendesk::http", "e"),
+                seen(Level::WARN, "otai_zendesk::http", "w"),
+                seen(Level::INFO, "otai_zendesk::http", "i"),
+                seen(Level::DEBUG, "otai_zendesk::http", "d"),
+                seen(Level::TRACE, "otai_zendesk::http", "t"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_1_0_plugin_log_line_reaches_the_host_the_same_way() {
+        let events = collect(|| {
+            let ctx = host_context_v1_0();
+            ctx.emit(v1_0::LogLevel::Warn, "legacy::sync", "Slow answer.");
+            ctx.emit(v1_0::LogLevel::Debug, "legacy::sync", "Details.");
+        });
+        assert_eq!(
+            events,
+            [
+                seen(Level::WARN, "legacy::sync", "Slow answer."),
+                seen(Level::DEBUG, "legacy::sync", "Details."),
+            ]
         );
     }
 

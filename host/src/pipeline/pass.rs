@@ -265,7 +265,7 @@ impl Pipeline {
         };
         self.retry.prune(Instant::now());
         if !dry_run {
-            if let Err(e) = self.save_state() {
+            if let Err(e) = self.save_state().await {
                 report.failure.get_or_insert(PassFailure::SaveState(e));
             }
         }
@@ -297,15 +297,27 @@ impl Pipeline {
     }
 
     /// Saves the retry state if there is a state file and the state changed since the last save.
-    fn save_state(&mut self) -> Result<(), StateError> {
-        let Some(path) = &self.state_file else {
+    /// The write, fsync and rename run on tokio's blocking pool, off the async runtime.
+    async fn save_state(&mut self) -> Result<(), StateError> {
+        let Some(path) = self.state_file.clone() else {
             return Ok(());
         };
         if !self.retry.take_changed() {
             return Ok(());
         }
         let records = self.retry.records(Instant::now(), SystemTime::now());
-        state::save(path, &self.config.name, &records).inspect_err(|_| {
+        let name = self.config.name.clone();
+        let saved = tokio::task::spawn_blocking(move || state::save(&path, &name, &records)).await;
+        let result = match saved {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only when the runtime shuts down under the pass.
+            Err(e) => Err(StateError::Write {
+                path: self.state_file.clone().unwrap_or_default(),
+                source: std::io::Error::other(e),
+            }),
+        };
+        result.inspect_err(|_| {
             // Tried again after the next pass.
             self.retry.mark_changed();
         })

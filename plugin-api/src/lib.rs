@@ -16,7 +16,9 @@
 //! - a panic must never unwind across the boundary: every entry point catches it and returns
 //!   [`PluginError`] of kind [`ErrorKind::PANICKED`];
 //! - logs reach the host through [`HostContext::log`], because the plugin's `tracing` is a private
-//!   copy with no subscriber.
+//!   copy with no subscriber;
+//! - synchronous entry points (`info`, `new_ticket_system`, `request_stats`) must return
+//!   immediately.
 //!
 //! ## Versioning rules
 //! This crate is versioned by hand, starting at 1.0.0. When the host loads a plugin, `abi_stable`

@@ -32,7 +32,8 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
     if !(args.grace.is_finite() && args.grace >= 0.0) {
         bail!("--grace must be a number of seconds, 0 or more");
     }
-    let config = ctx.load_config()?;
+    // Shared with the blocking tasks that construct ticket systems.
+    let config = Arc::new(ctx.load_config()?);
     let selected = select(&config, args.pipeline.as_deref())?;
 
     let classifier_options = ClassifierOptions::default();
@@ -51,10 +52,11 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
         );
     }
 
-    // Loading plugins (dlopen and each plugin's `info`) and reading state files block: they run
-    // on the blocking pool.
+    // Loading plugins (dlopen and each plugin's `info`), constructing ticket systems (a
+    // synchronous plugin call) and reading state files block: they run on the blocking pool.
     let plugins_dir = ctx.plugins_dir(&config);
-    let registry = tokio::task::spawn_blocking(move || PluginRegistry::load(&plugins_dir)).await?;
+    let registry =
+        Arc::new(tokio::task::spawn_blocking(move || PluginRegistry::load(&plugins_dir)).await?);
     registry.warn_about_failures();
     let mut systems: HashMap<String, Arc<dyn TicketSystem>> = HashMap::new();
     // One classifier (one encoder thread) per model folder and truncation, shared by its pipelines.
@@ -64,7 +66,11 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
         let system = match systems.get(&p.ticket_system) {
             Some(system) => system.clone(),
             None => {
-                let system = registry.ticket_system(&config, &p.ticket_system)?;
+                let (registry, config, name) =
+                    (registry.clone(), config.clone(), p.ticket_system.clone());
+                let system =
+                    tokio::task::spawn_blocking(move || registry.ticket_system(&config, &name))
+                        .await??;
                 systems.insert(p.ticket_system.clone(), system.clone());
                 system
             }

@@ -14,6 +14,12 @@
 //! adapter in `plugins::legacy` keeps the default) is written one ticket at a time with
 //! `update_ticket`, each call under `call_timeout`. The plugin's outcomes are checked: exactly one
 //! per ticket asked about; a ticket with no outcome or several gets `invalid_response`.
+//!
+//! Synchronous calls: [`TicketSystem::request_stats`] (made twice per pipeline pass, on the async
+//! runtime) calls the plugin's `request_stats` directly, with no timeout: the interface requires
+//! it to return immediately (the Zendesk plugin reads atomics). The other synchronous entry
+//! points, the module's `info` and `new_ticket_system`, are called by the loader and the
+//! registry (see there).
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -364,6 +370,8 @@ impl TicketSystem for ForeignTicketSystem {
         })
     }
 
+    /// A synchronous plugin call, not bounded by `call_timeout`: plugins must answer it at once
+    /// (counters only, no I/O, no locks held across I/O).
     fn request_stats(&self) -> Option<RequestStats> {
         self.inner
             .request_stats()

@@ -70,7 +70,8 @@ pub enum LoadedModule {
 impl LoadedModule {
     /// The plugin's name, version and services. An `extern "C"` call: a plugin that panics in it
     /// aborts the process; the interface requires plugins to catch panics, and nothing here can
-    /// do better.
+    /// do better. Synchronous and unbounded: plugins must return at once (no I/O); loading runs
+    /// off the async runtime anyway (`otai run` loads in `spawn_blocking`).
     fn info(self) -> PluginInfo {
         match self {
             LoadedModule::Current(module) => (module.info())(),
@@ -79,7 +80,9 @@ impl LoadedModule {
     }
 
     /// Asks the plugin to construct the ticket-system service `service` from its params (a JSON
-    /// object), handing it the host's logging callbacks.
+    /// object), handing it the host's logging callbacks. Synchronous and unbounded: plugins must
+    /// return at once and touch no network here (the Zendesk plugin only validates its params and
+    /// builds its HTTP client); async callers should still call it from `spawn_blocking`.
     pub fn new_ticket_system(
         self,
         service: &str,

@@ -106,6 +106,8 @@ fn library_stem(path: &Path) -> Option<&str> {
 
 impl PluginRegistry {
     /// Loads every plugin of `dir` (see [`loader::load_dir`]). Never fails: failures are kept.
+    /// Blocks (dlopen, each plugin's synchronous `info`): async code calls it from
+    /// `spawn_blocking`.
     pub fn load(dir: &Path) -> PluginRegistry {
         PluginRegistry {
             report: loader::load_dir(dir),
@@ -178,7 +180,9 @@ impl PluginRegistry {
         (systems, errors)
     }
 
-    /// Constructs one ticket system. Touches no network: plugins must not connect here.
+    /// Constructs one ticket system. Touches no network: plugins must not connect here. A
+    /// synchronous plugin call the host cannot time out: the interface requires it to return
+    /// immediately, and async code (`otai run`) calls it from `spawn_blocking` all the same.
     pub fn new_ticket_system(
         &self,
         system: &TicketSystemConfig,

@@ -44,6 +44,19 @@ ticket_systems:
     (dir, registry.ticket_system(&config, "zendesk").unwrap())
 }
 
+#[test]
+fn the_zendesk_default_job_timeout_is_below_the_host_default_call_timeout() {
+    // The host gives a batch call_timeout per started 100 tickets (one Zendesk job): with both
+    // defaults the plugin must give up on a slow job, and report its tickets, before the host
+    // abandons the call and every outcome with it.
+    assert!(
+        otai_zendesk::config::DEFAULT_JOB_TIMEOUT < otai::config::DEFAULT_CALL_TIMEOUT,
+        "job_timeout {:?} >= call_timeout {:?}",
+        otai_zendesk::config::DEFAULT_JOB_TIMEOUT,
+        otai::config::DEFAULT_CALL_TIMEOUT
+    );
+}
+
 fn priority(id: &str, p: &str) -> BatchUpdate {
     BatchUpdate {
         id: id.into(),

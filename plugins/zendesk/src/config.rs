@@ -11,7 +11,7 @@
 //! | `verify` | bool or string | `true` | `true` = system roots, `false` = no TLS verification, a path = PEM CA bundle added to the system roots |
 //! | `max_attempts` | integer | 4 | attempts per request, including the first (1 = never retry) |
 //! | `max_retry_wait` | number (s) | 60 | longest `Retry-After` we wait for; a longer one fails with `rate_limited` |
-//! | `job_timeout` | number (s) | 300 | how long a batch write (`update_many` job) is polled before its tickets are reported as `timeout` (unknown whether applied) |
+//! | `job_timeout` | number (s) | 90 | how long a batch write (`update_many` job) is polled before its tickets are reported as `timeout` (unknown whether applied); keep it below the host's `call_timeout` (default 120 s per 100 tickets), or the host abandons the call first |
 //!
 //! Exactly one of `domain` / `base_url` (two places to say where Zendesk is would let one silently
 //! win over the other), and exactly one auth method: `email` + `api_token`, or `oauth_token`.
@@ -32,8 +32,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 4;
 /// Default longest `Retry-After` the client is willing to wait for.
 pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
-/// Default time a batch job may take, from its submission to a finished job status.
-pub const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default time a batch job may take, from its submission to a finished job status. Below the
+/// host's default `call_timeout` (120 s per started 100 tickets, one job's worth), so that with
+/// both defaults the plugin reports a slow job's tickets itself before the host abandons the call.
+pub const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(90);
 
 const KNOWN_KEYS: &[&str] = &[
     "domain",

@@ -10,6 +10,7 @@
 //!  "rules": [
 //!    {"fault": {"kind": "error", "status": 503, "retry_after": 2}, "method": "GET", "path": "/api/v2/search*", "probability": 0.2},
 //!    {"fault": {"kind": "drop"}, "path": "/api/v2/tickets/update_many", "next": 1},
+//!    {"fault": {"kind": "delay", "ms": 5000}, "path": "/api/v2/job_statuses/*", "next": 1},
 //!    {"fault": {"kind": "conflict"}, "method": "PUT", "path": "/api/v2/tickets/*", "next": 1}
 //!  ],
 //!  "jobs": {"fail_ids": [42], "fail_share": 0.0, "stall": false}}
@@ -38,6 +39,12 @@ pub enum Fault {
     },
     /// Close the connection without answering (the request is not processed).
     Drop,
+    /// Wait `ms` milliseconds (on top of `latency`), then process the request and answer
+    /// normally: latency for the requests a rule targets, e.g. longer than a client's timeout.
+    Delay {
+        /// Milliseconds.
+        ms: u64,
+    },
     /// Process the request, then send only the first half of the JSON body (valid HTTP framing).
     Truncate,
     /// Process the request, then send a body that is not JSON.

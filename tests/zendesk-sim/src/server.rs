@@ -603,6 +603,9 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full
                 (Reply::from(e), None)
             }
             other => {
+                if let Some(Fault::Delay { ms }) = &other {
+                    tokio::time::sleep(Duration::from_millis(*ms)).await;
+                }
                 if let Some(Fault::Conflict { tag }) = &other {
                     r.conflict_tag = Some(tag.clone().unwrap_or_else(|| "sim_agent_edit".into()));
                 }

@@ -12,9 +12,11 @@
 //! - [`zendesk`]: the real Zendesk plugin through the loader against a wiremock Zendesk.
 //! - [`pipeline`]: `otai run` passes through the real Zendesk plugin and the BANKING77 model.
 //! - [`batch`]: batch writes through the real Zendesk plugin, and the one-by-one fallback.
+//! - [`drill`]: the fault drill: the pipeline against the Zendesk simulator with faults injected.
 
 mod batch;
 mod cli;
+mod drill;
 mod loader;
 mod pipeline;
 mod services;

@@ -12,15 +12,16 @@ OTAI         := $(RELEASE_DIR)/otai
 # Stamp files: present once the model setup (ONNX Runtime + encoder + default heads) is complete.
 MODEL_STAMP  := models/.setup-complete
 
-.PHONY: help setup build plugins test run check bench lint fmt clean-models
+.PHONY: help setup build plugins sim test run check bench lint fmt clean-models
 
 help:
 	@echo "make setup    install everything a fresh machine needs (crates, ONNX Runtime, default model), build otai and the plugins"
-	@echo "make run      the main job on the built-in default (see README)"
+	@echo "make run      the demo: one pass of otai over a simulated Zendesk help desk, printed as a table"
 	@echo "make test     run the whole test suite (sets up what is missing first)"
 	@echo "make build    build otai (release)"
 	@echo "make plugins  build every adapter and put its .so into $(PLUGINS_DIR)/"
-	@echo "make bench    print benchmark figures"
+	@echo "make sim      build the Zendesk simulator (demo and sandbox)"
+	@echo "make bench    print benchmark figures (classifier; end to end against the simulator)"
 	@echo "make lint     rustfmt check + clippy"
 
 setup: $(MODEL_STAMP) build plugins
@@ -39,12 +40,17 @@ plugins:
 test: $(MODEL_STAMP)
 	$(CARGO) test --workspace
 
-# The main job on the built-in default: the plugins, the example configuration, and the demo tickets
-# routed by the default model. (`check` does not touch the network, so the token is a placeholder.)
-run: setup
-	$(OTAI) --plugins-dir $(PLUGINS_DIR) plugins list
-	ZENDESK_API_TOKEN=not-used-by-check $(OTAI) --config config/config.example.yml --plugins-dir $(PLUGINS_DIR) check
-	$(OTAI) classify --file data/demo/tickets.jsonl
+# The main job on the built-in default: the Zendesk simulator seeded with the demo help desk
+# (data/demo/helpdesk.json), one pass of the real pipeline through the real plugin and the default
+# model (config/demo.yml), printed as a table; scripts/demo.sh always stops the simulator.
+SIM          := $(RELEASE_DIR)/otai-zendesk-sim
+
+run: setup sim
+	OTAI=$(OTAI) SIM=$(SIM) PLUGINS_DIR=$(PLUGINS_DIR) bash scripts/demo.sh
+
+# The Zendesk simulator (demo and sandbox; see README "Sandbox").
+sim:
+	$(CARGO) build --release -p otai-zendesk-sim
 
 bench: setup
 	$(CARGO) bench -p otai

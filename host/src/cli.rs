@@ -99,6 +99,10 @@ pub struct RunArgs {
     /// abandoned.
     #[arg(long, value_name = "SECS", default_value_t = crate::pipeline::run::DEFAULT_GRACE.as_secs_f64())]
     pub grace: f64,
+    /// Print each pass as a table (ticket, subject, queue, priority, confidence, what was
+    /// written) and its summary; while a pass runs, show progress on stderr if it is a terminal.
+    #[arg(long)]
+    pub table: bool,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub mod check;
 pub mod classify;
 pub mod plugins;
 pub mod run;
+pub mod run_table;
 pub mod tickets;
 pub mod train;
 

@@ -15,14 +15,14 @@ use std::{
 use anyhow::{anyhow, bail, Context as _};
 use tracing::info;
 
-use super::Context;
+use super::{run_table::TableView, Context};
 use crate::{
     classifier::{Classifier, ClassifierOptions},
     cli::RunArgs,
     config::{Config, PipelineConfig},
     pipeline::{
-        self, check_against_model, model_labels, PassReport, Pipeline, RunOptions, TicketReport,
-        WriteResult,
+        self, check_against_model, model_labels, Classify, PassReport, Pipeline, RunOptions,
+        TicketReport, WriteResult,
     },
     plugins::PluginRegistry,
     ticket::TicketSystem,
@@ -61,6 +61,9 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
     let mut systems: HashMap<String, Arc<dyn TicketSystem>> = HashMap::new();
     // One classifier (one encoder thread) per model folder and truncation, shared by its pipelines.
     let mut classifiers: HashMap<(PathBuf, Option<usize>), Arc<Classifier>> = HashMap::new();
+    let mut table = args
+        .table
+        .then(|| TableView::new(std::io::IsTerminal::is_terminal(&std::io::stderr())));
     let mut pipelines = Vec::new();
     for p in selected {
         let system = match systems.get(&p.ticket_system) {
@@ -97,6 +100,10 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
                 c
             }
         };
+        let (system, classifier): (Arc<dyn TicketSystem>, Arc<dyn Classify>) = match &mut table {
+            Some(table) => table.watch(p, system, classifier),
+            None => (system, classifier),
+        };
         let pipeline_config = p.clone();
         let pipeline = tokio::task::spawn_blocking(move || {
             Pipeline::open(pipeline_config, system, classifier)
@@ -114,7 +121,10 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let runner = tokio::spawn(pipeline::run(pipelines, options, shutdown_signal(), tx));
     while let Some(report) = rx.recv().await {
-        print_report(out, &report)?;
+        match &table {
+            Some(table) => table.print(out, &report)?,
+            None => print_report(out, &report)?,
+        }
     }
     let outcome = runner
         .await

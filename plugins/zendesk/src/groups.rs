@@ -1,9 +1,18 @@
 //! Group (queue) names to ids, cached per service.
 //!
-//! The cache is loaded on first use from `GET /api/v2/groups` (cursor pagination), ignores deleted
-//! groups, and is refreshed once when a name is not found (a group created since the last load).
+//! The cache is loaded on first use from `GET /api/v2/groups` (cursor pagination) and ignores
+//! deleted groups. A name it does not know makes it reload the list (a group created since the
+//! last load), but at most once per [`RELOAD_ON_MISS_AFTER`]: a name still unknown after a load is
+//! remembered as unknown until the next one, and a miss while the list is younger than that is
+//! answered at once with the same validation error. So a misspelled queue mapping costs one
+//! reload a minute, not one per ticket.
 
-use std::sync::{Arc, RwLock};
+use std::{
+    collections::HashSet,
+    fmt,
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
 
 use otai_plugin_api::{ErrorKind, LogLevel, PluginError};
 
@@ -14,6 +23,9 @@ const TARGET: &str = "otai_zendesk::groups";
 const MAX_PAGES: usize = 1000;
 /// How many known names an "unknown group" error lists.
 const NAMES_IN_ERROR: usize = 10;
+/// A name the group list does not know reloads the list only if it was loaded at least this long
+/// ago.
+pub(crate) const RELOAD_ON_MISS_AFTER: Duration = Duration::from_secs(60);
 
 /// One live group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,20 +36,55 @@ pub struct Group {
     pub name: String,
 }
 
+/// The list as last loaded.
+#[derive(Debug)]
+struct Loaded {
+    groups: Arc<Vec<Group>>,
+    at: Instant,
+    /// Names looked up and not found in `groups`: unknown until the next load.
+    unknown: HashSet<String>,
+}
+
+/// The clock the reload interval is measured with (replaced in tests).
+type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
+
 /// The per-service name→id cache.
-#[derive(Debug, Default)]
 pub(crate) struct GroupCache {
-    groups: RwLock<Option<Arc<Vec<Group>>>>,
-    /// Serializes loads so that concurrent first uses fetch the list once.
+    loaded: RwLock<Option<Loaded>>,
+    /// Serializes loads so that concurrent first uses (and misses) fetch the list once.
     loading: tokio::sync::Mutex<()>,
+    now: Clock,
+}
+
+impl Default for GroupCache {
+    fn default() -> Self {
+        GroupCache::with_clock(Arc::new(Instant::now))
+    }
+}
+
+impl fmt::Debug for GroupCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupCache")
+            .field("loaded", &self.loaded)
+            .finish_non_exhaustive()
+    }
 }
 
 impl GroupCache {
+    fn with_clock(now: Clock) -> Self {
+        GroupCache {
+            loaded: RwLock::new(None),
+            loading: tokio::sync::Mutex::new(()),
+            now,
+        }
+    }
+
     /// The name of group `id` if the cache is loaded and knows it; never fetches.
     pub(crate) fn cached_name(&self, id: u64) -> Option<String> {
-        let guard = self.groups.read().unwrap_or_else(|p| p.into_inner());
+        let guard = self.loaded.read().unwrap_or_else(|p| p.into_inner());
         guard
             .as_ref()?
+            .groups
             .iter()
             .find(|g| g.id == id)
             .map(|g| g.name.clone())
@@ -56,27 +103,64 @@ impl GroupCache {
     }
 
     /// Resolves a group name to its id: exact match first, then a case-insensitive match if it
-    /// is unambiguous. An unknown name is a [`ErrorKind::VALIDATION`] error listing known names.
+    /// is unambiguous. An unknown name is a [`ErrorKind::VALIDATION`] error listing known names;
+    /// it reloads the list first only if the list is [`RELOAD_ON_MISS_AFTER`] old or older.
     pub(crate) async fn resolve(&self, http: &Http, name: &str) -> Result<u64, PluginError> {
-        let had_cache = self.snapshot().is_some();
         let groups = self.all(http).await?;
         if let Some(id) = find(&groups, name) {
             return Ok(id);
         }
-        let groups = if had_cache {
+        if !self.due_for_reload() {
+            return Err(self.unknown(http, name, &groups));
+        }
+        let groups = {
             let _guard = self.loading.lock().await;
-            self.reload(http).await?
-        } else {
-            groups
+            // Another miss may have reloaded the list while this one waited.
+            match self.snapshot() {
+                Some(groups) if !self.due_for_reload() => groups,
+                _ => self.reload(http).await?,
+            }
         };
-        find(&groups, name).ok_or_else(|| unknown_group(name, &groups))
+        match find(&groups, name) {
+            Some(id) => Ok(id),
+            None => Err(self.unknown(http, name, &groups)),
+        }
     }
 
     fn snapshot(&self) -> Option<Arc<Vec<Group>>> {
-        self.groups
+        self.loaded
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .as_ref()
+            .map(|l| l.groups.clone())
+    }
+
+    /// Whether a miss may reload the list: it is not loaded, or was loaded long enough ago.
+    fn due_for_reload(&self) -> bool {
+        let guard = self.loaded.read().unwrap_or_else(|p| p.into_inner());
+        guard
+            .as_ref()
+            .is_none_or(|l| (self.now)().saturating_duration_since(l.at) >= RELOAD_ON_MISS_AFTER)
+    }
+
+    /// The error for `name`, which `groups` (the current list) does not know; remembers the name
+    /// as unknown until the next load, and says so in the log the first time.
+    fn unknown(&self, http: &Http, name: &str, groups: &[Group]) -> PluginError {
+        let first_miss = {
+            let mut guard = self.loaded.write().unwrap_or_else(|p| p.into_inner());
+            guard
+                .as_mut()
+                .is_some_and(|l| l.unknown.insert(name.to_string()))
+        };
+        if first_miss {
+            http.log().log(LogLevel::Debug, TARGET, || {
+                format!(
+                    "Zendesk group \"{name}\" is not in the group list; it stays unknown until the list is reloaded (at most once every {} s, on a miss).",
+                    RELOAD_ON_MISS_AFTER.as_secs()
+                )
+            });
+        }
+        unknown_group(name, groups)
     }
 
     async fn reload(&self, http: &Http) -> Result<Arc<Vec<Group>>, PluginError> {
@@ -84,7 +168,11 @@ impl GroupCache {
         http.log().log(LogLevel::Debug, TARGET, || {
             format!("Loaded {} Zendesk groups.", groups.len())
         });
-        *self.groups.write().unwrap_or_else(|p| p.into_inner()) = Some(groups.clone());
+        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = Some(Loaded {
+            groups: groups.clone(),
+            at: (self.now)(),
+            unknown: HashSet::new(),
+        });
         Ok(groups)
     }
 }
@@ -172,7 +260,131 @@ async fn fetch_all(http: &Http) -> Result<Vec<Group>, PluginError> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
+    use serde_json::json;
+    use wiremock::{
+        matchers::{method, path},
+        Mock, MockServer, ResponseTemplate,
+    };
+
     use super::*;
+    use crate::{config::Config, log::Logger};
+
+    /// A clock the test moves by hand.
+    #[derive(Clone)]
+    struct TestClock(Arc<Mutex<Instant>>);
+
+    impl TestClock {
+        fn new() -> Self {
+            TestClock(Arc::new(Mutex::new(Instant::now())))
+        }
+        fn advance(&self, by: Duration) {
+            *self.0.lock().unwrap() += by;
+        }
+        fn cache(&self) -> GroupCache {
+            let clock = self.clone();
+            GroupCache::with_clock(Arc::new(move || *clock.0.lock().unwrap()))
+        }
+    }
+
+    fn http(server: &MockServer) -> Http {
+        let params = json!({"base_url": server.uri(), "oauth_token": "t"}).to_string();
+        Http::new(&Config::from_json(&params).unwrap(), Logger::silent()).unwrap()
+    }
+
+    fn page(names: &[(u64, &str)]) -> ResponseTemplate {
+        let groups: Vec<_> = names
+            .iter()
+            .map(|(id, name)| json!({"id": id, "name": name, "deleted": false}))
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({
+            "groups": groups,
+            "meta": {"has_more": false, "after_cursor": null, "before_cursor": null}
+        }))
+    }
+
+    #[tokio::test]
+    async fn an_unknown_name_reloads_the_list_at_most_once_a_minute() {
+        let server = MockServer::start().await;
+        // The first load, then one reload per minute in which a miss happened.
+        Mock::given(method("GET"))
+            .and(path("/api/v2/groups"))
+            .respond_with(page(&[(1, "Support")]))
+            .expect(3)
+            .mount(&server)
+            .await;
+        let http = http(&server);
+        let clock = TestClock::new();
+        let cache = clock.cache();
+        assert_eq!(cache.resolve(&http, "Support").await.unwrap(), 1);
+
+        let mut errors = Vec::new();
+        for _ in 0..100 {
+            errors.push(cache.resolve(&http, "Suport").await.unwrap_err());
+        }
+        clock.advance(RELOAD_ON_MISS_AFTER - Duration::from_secs(1));
+        errors.push(cache.resolve(&http, "Sales").await.unwrap_err());
+        clock.advance(Duration::from_secs(1));
+        for _ in 0..100 {
+            // The first reloads (a minute has passed); the rest are answered at once.
+            errors.push(cache.resolve(&http, "Suport").await.unwrap_err());
+        }
+        assert_eq!(cache.resolve(&http, "Support").await.unwrap(), 1);
+        clock.advance(RELOAD_ON_MISS_AFTER);
+        errors.push(cache.resolve(&http, "Sales").await.unwrap_err());
+
+        for e in &errors {
+            assert_eq!(e.kind, ErrorKind::VALIDATION);
+            assert!(
+                e.message.contains("known groups: \"Support\""),
+                "{}",
+                e.message
+            );
+        }
+        assert_eq!(
+            errors[0].message, errors[99].message,
+            "the same error each time"
+        );
+        assert!(
+            errors[100].message.contains("\"Sales\""),
+            "{}",
+            errors[100].message
+        );
+        // `expect(3)` is verified when the server drops.
+    }
+
+    #[tokio::test]
+    async fn a_group_created_since_the_last_load_is_found_once_a_minute_has_passed() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v2/groups"))
+            .respond_with(page(&[(1, "Support")]))
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v2/groups"))
+            .respond_with(page(&[(1, "Support"), (2, "Sales")]))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let http = http(&server);
+        let clock = TestClock::new();
+        let cache = clock.cache();
+
+        let e = cache.resolve(&http, "Sales").await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::VALIDATION);
+        assert!(
+            cache.resolve(&http, "Sales").await.is_err(),
+            "within the minute"
+        );
+        clock.advance(RELOAD_ON_MISS_AFTER);
+
+        assert_eq!(cache.resolve(&http, "Sales").await.unwrap(), 2);
+        assert_eq!(cache.cached_name(2).as_deref(), Some("Sales"));
+    }
 
     fn groups() -> Vec<Group> {
         vec![

@@ -263,8 +263,9 @@ impl Pipeline {
             (Some(before), Some(after)) => Some(after.since(before)),
             _ => None,
         };
-        self.retry.prune(Instant::now());
         if !dry_run {
+            // A dry run does not touch the retry state, not even to forget stale records.
+            self.retry.prune(Instant::now());
             if let Err(e) = self.save_state().await {
                 report.failure.get_or_insert(PassFailure::SaveState(e));
             }

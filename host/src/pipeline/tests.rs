@@ -1072,6 +1072,36 @@ async fn a_dry_run_never_writes_the_state_file() {
     assert_eq!(ids, ["1"], "a real pass saves: the stale record is gone");
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_dry_run_does_not_forget_stale_retry_records() {
+    let desk = FakeDesk::with(vec![ticket("1", "cards urgent 0.95")]);
+    desk.fail("1", &[ErrorKind::Validation, ErrorKind::Validation]);
+    let mut p = pipeline(&desk);
+    let first = p.pass(false, &Stop::never()).await;
+    assert_eq!(first.summary.failed, 1);
+
+    // Long enough for the record to count as stale; a dry run must leave it all the same.
+    tokio::time::advance(retry::FORGET_AFTER + Duration::from_secs(1)).await;
+    p.pass(true, &Stop::never()).await;
+
+    let real = p.pass(false, &Stop::never()).await;
+    assert!(
+        matches!(
+            real.tickets[0],
+            TicketReport::Decided {
+                result: WriteResult::Failed {
+                    attempts: 2,
+                    gave_up: true,
+                    ..
+                },
+                ..
+            }
+        ),
+        "the first attempt was still on record: {:?}",
+        real.tickets
+    );
+}
+
 #[tokio::test]
 async fn a_corrupt_state_file_stops_the_pipeline_from_opening() {
     let dir = tempfile::tempdir().unwrap();

@@ -229,6 +229,8 @@ pub(crate) struct Core {
     max_tokens: usize,
     batch_size: usize,
     dim: Option<usize>,
+    /// The model file, for errors about what it produces.
+    onnx: PathBuf,
 }
 
 impl Core {
@@ -346,6 +348,7 @@ impl Core {
             max_tokens,
             batch_size: options.batch_size.max(1),
             dim: None,
+            onnx: spec.onnx.clone(),
         })
     }
 
@@ -441,7 +444,18 @@ impl Core {
                 self.output, &**out_shape
             )));
         }
-        let width = out_shape[1] as usize;
+        let width = usize::try_from(out_shape[1])
+            .ok()
+            .filter(|&w| w > 0)
+            .ok_or_else(|| {
+                ClassifierError::model(
+                    &self.onnx,
+                    format!(
+                        "output `{}` has width {}; otai needs at least one value per text",
+                        self.output, out_shape[1]
+                    ),
+                )
+            })?;
         if let Some(dim) = self.dim {
             if dim != width {
                 return Err(ClassifierError::Inference(format!(
@@ -474,6 +488,130 @@ mod tests {
         ]
         .map(String::from)
         .to_vec()
+    }
+
+    /// Protobuf wire format, just enough to write a tiny ONNX model by hand.
+    mod pb {
+        pub fn varint(out: &mut Vec<u8>, mut v: u64) {
+            while v >= 0x80 {
+                out.push((v as u8) | 0x80);
+                v >>= 7;
+            }
+            out.push(v as u8);
+        }
+        pub fn int(out: &mut Vec<u8>, field: u64, v: u64) {
+            varint(out, field << 3);
+            varint(out, v);
+        }
+        pub fn bytes(out: &mut Vec<u8>, field: u64, v: &[u8]) {
+            varint(out, (field << 3) | 2);
+            varint(out, v.len() as u64);
+            out.extend_from_slice(v);
+        }
+        pub fn msg(f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+            let mut out = Vec::new();
+            f(&mut out);
+            out
+        }
+    }
+
+    /// An ONNX model taking `input_ids` and `attention_mask` (`[batch, seq]`, int64) whose only
+    /// output `out` is `attention_mask` as float, sliced to `[batch, 0]`: zero values per text.
+    fn zero_width_onnx() -> Vec<u8> {
+        use pb::*;
+        const INT64: u64 = 7;
+        const FLOAT: u64 = 1;
+        let value_info = |name: &str, elem: u64, dims: &[&str]| {
+            msg(|m| {
+                bytes(m, 1, name.as_bytes());
+                let shape = msg(|s| {
+                    for d in dims {
+                        bytes(s, 1, &msg(|dim| bytes(dim, 2, d.as_bytes())));
+                    }
+                });
+                let tensor = msg(|t| {
+                    int(t, 1, elem);
+                    bytes(t, 2, &shape);
+                });
+                bytes(m, 2, &msg(|ty| bytes(ty, 1, &tensor)));
+            })
+        };
+        let int64_tensor = |name: &str, v: u64| {
+            msg(|t| {
+                int(t, 1, 1); // dims: [1]
+                int(t, 2, INT64);
+                int(t, 7, v); // int64_data
+                bytes(t, 8, name.as_bytes());
+            })
+        };
+        let node = |inputs: &[&str], output: &str, op: &str, attr: Option<Vec<u8>>| {
+            msg(|n| {
+                for i in inputs {
+                    bytes(n, 1, i.as_bytes());
+                }
+                bytes(n, 2, output.as_bytes());
+                bytes(n, 4, op.as_bytes());
+                if let Some(a) = &attr {
+                    bytes(n, 5, a);
+                }
+            })
+        };
+        let to_float = msg(|a| {
+            bytes(a, 1, b"to");
+            int(a, 3, FLOAT);
+            int(a, 20, 2); // AttributeType INT
+        });
+        let graph = msg(|g| {
+            bytes(
+                g,
+                1,
+                &node(&["attention_mask"], "mask_f", "Cast", Some(to_float)),
+            );
+            bytes(
+                g,
+                1,
+                &node(&["mask_f", "starts", "ends", "axes"], "out", "Slice", None),
+            );
+            bytes(g, 2, b"zero_width");
+            bytes(g, 5, &int64_tensor("starts", 0));
+            bytes(g, 5, &int64_tensor("ends", 0));
+            bytes(g, 5, &int64_tensor("axes", 1));
+            bytes(g, 11, &value_info("input_ids", INT64, &["batch", "seq"]));
+            bytes(
+                g,
+                11,
+                &value_info("attention_mask", INT64, &["batch", "seq"]),
+            );
+            bytes(g, 12, &value_info("out", FLOAT, &["batch", "width"]));
+        });
+        msg(|m| {
+            int(m, 1, 8); // ir_version
+            bytes(m, 7, &graph);
+            bytes(m, 8, &msg(|o| int(o, 2, 13))); // opset 13 of the default domain
+        })
+    }
+
+    #[test]
+    fn a_model_with_zero_output_width_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let onnx = dir.path().join("encoder.onnx");
+        std::fs::write(&onnx, zero_width_onnx()).unwrap();
+        let spec = EncoderSpec {
+            onnx: onnx.clone(),
+            tokenizer: model_dir("minilm-l6-int8").join("tokenizer.json"),
+            max_tokens: 16,
+            max_positions: None,
+            output: None,
+        };
+
+        // Used to panic in `chunks(0)` on the caller's thread (the load probes the width).
+        let err = Encoder::spawn(&spec, &EncoderOptions::default())
+            .err()
+            .expect("a zero-width model must not load")
+            .to_string();
+
+        assert!(err.contains(&onnx.display().to_string()), "{err}");
+        assert!(err.contains("has width 0"), "{err}");
     }
 
     #[test]

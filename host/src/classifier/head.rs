@@ -53,9 +53,17 @@ impl LinearHead {
     /// Checks that the shapes agree; `origin` names the file for the error message.
     pub fn validate(&self, origin: &Path) -> Result<()> {
         let n = self.labels.len();
+        let expected = n.checked_mul(self.dim);
         let problem = if n == 0 {
             Some("it has no labels".to_string())
-        } else if self.weights.len() != n * self.dim {
+        } else if self.dim == 0 {
+            Some("dim is 0; it must be the length of the encoder's embedding".to_string())
+        } else if expected.is_none() {
+            Some(format!(
+                "labels ({n}) x dim ({}) is too large to be the size of weights",
+                self.dim
+            ))
+        } else if Some(self.weights.len()) != expected {
             Some(format!(
                 "weights has {} values, expected labels ({n}) x dim ({}) = {}",
                 self.weights.len(),
@@ -203,5 +211,37 @@ mod tests {
         let err = LinearHead::load(&path).unwrap_err().to_string();
 
         assert!(err.contains("bad.json") && err.contains("bias"), "{err}");
+    }
+
+    #[test]
+    fn a_head_with_dim_0_or_an_overflowing_size_is_rejected_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // Written as text: a bring-your-own head file, not one otai saved.
+        let zero = dir.path().join("zero.json");
+        std::fs::write(
+            &zero,
+            r#"{"field": "queue", "labels": ["a", "b"], "dim": 0, "weights": [], "bias": [0, 0]}"#,
+        )
+        .unwrap();
+        let huge = dir.path().join("huge.json");
+        std::fs::write(
+            &huge,
+            format!(
+                r#"{{"field": "queue", "labels": ["a", "b"], "dim": {}, "weights": [], "bias": [0, 0]}}"#,
+                usize::MAX
+            ),
+        )
+        .unwrap();
+
+        let err = LinearHead::load(&zero).unwrap_err().to_string();
+        assert!(
+            err.contains("zero.json") && err.contains("dim is 0"),
+            "{err}"
+        );
+        let err = LinearHead::load(&huge).unwrap_err().to_string();
+        assert!(
+            err.contains("huge.json") && err.contains("too large"),
+            "{err}"
+        );
     }
 }

@@ -25,7 +25,8 @@
 //!    that did not finish, the remaining chunks are not submitted (`transport`, nothing written).
 //!
 //! A chunk whose PUT fails gets that error for every ticket in it (429/503 were already retried by
-//! the transport; a timeout is `timeout`). The outer error is only returned when nothing was
+//! the transport; a timeout is `timeout`); a 2xx answer that cannot be read is `timeout` too
+//! (Zendesk took the batch, so whether it is applied is unknown). The outer error is only returned when nothing was
 //! written and the failure concerns every item: 401 or 403 on the reads or on the first chunk.
 
 use std::{
@@ -236,9 +237,24 @@ impl ZendeskClient {
                 .http
                 .put::<Value>(UPDATE_MANY, &json!({ "tickets": tickets }))
                 .await;
-            let job = match answer {
-                Ok(value) => value,
+            let end = match answer {
+                Ok(job) => {
+                    self.http.log().log(LogLevel::Debug, TARGET, || {
+                        format!(
+                            "Submitted a batch of {} ticket updates ({} of {}).",
+                            chunk.len(),
+                            chunk_no + 1,
+                            writes.len().div_ceil(MAX_BATCH)
+                        )
+                    });
+                    self.await_job(job).await
+                }
                 Err(e) if chunk_no == 0 && is_auth(&e) => return Err(context(e, "update_tickets")),
+                // Only a 2xx answer is parsed, so Zendesk took the batch and a job may be running:
+                // as with an answer without a job status, the outcome is unknown, not failed.
+                Err(e) if e.kind == ErrorKind::INVALID_RESPONSE => JobEnd::Unknown {
+                    reason: e.message.to_string(),
+                },
                 Err(e) => {
                     for (index, id, _) in chunk {
                         results[*index] = Some(Err(item_error(e.clone(), *id)));
@@ -246,15 +262,7 @@ impl ZendeskClient {
                     continue;
                 }
             };
-            self.http.log().log(LogLevel::Debug, TARGET, || {
-                format!(
-                    "Submitted a batch of {} ticket updates ({} of {}).",
-                    chunk.len(),
-                    chunk_no + 1,
-                    writes.len().div_ceil(MAX_BATCH)
-                )
-            });
-            match self.await_job(job).await {
+            match end {
                 JobEnd::Finished {
                     job_id,
                     status,

@@ -28,6 +28,7 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
+    process::{Command, Stdio},
     sync::Arc,
     time::Duration,
 };
@@ -39,7 +40,7 @@ use otai::{
     plugins::PluginRegistry,
 };
 use otai_zendesk_sim::{
-    Fault, FaultRule, Faults, JobFaults, SimBuilder, SimHandle, Simulator, WriteRecord,
+    Fault, FaultRule, Faults, JobFaults, Latency, SimBuilder, SimHandle, Simulator, WriteRecord,
     API_USER_ID, DEFAULT_EMAIL, DEFAULT_TOKEN,
 };
 use serde_json::{json, Value};
@@ -891,5 +892,373 @@ async fn drill_failed_bulk_job_items_are_retried_then_tagged_failed() {
         (1, 1, 1),
         "c, reported: {last}"
     );
+    d.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timeouts, broken bodies, stalled jobs, dropped connections
+
+/// The ids a pass decided or set aside (every ticket it fetched).
+fn fetched_ids(r: &PassReport) -> BTreeSet<String> {
+    r.tickets.iter().map(|t| t.id().to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_timeouts_are_never_blindly_retried() {
+    let delay = |path: &str, method: &str| Faults {
+        seed: 408,
+        ..Faults::none().rule(
+            rule(Fault::Delay { ms: 1500 })
+                .method(method)
+                .path(path)
+                .next(1),
+        )
+    };
+    let mut d = Drill::start(
+        sim_builder(standard_tickets()).faults(delay(JOB_STATUS, "GET")),
+        Knobs {
+            timeout: 0.5,
+            limit: 6,
+            max_attempts: 2,
+            ..Knobs::default()
+        },
+    )
+    .await;
+
+    // Pass 1: the job is applied, but polling it times out: unknown.
+    let first = d.pass().await;
+    assert_eq!(first.summary.unknown, 6, "{first}");
+    let first_ids = fetched_ids(first);
+    // Pass 2: the update_many itself times out: unknown whether Zendesk got it.
+    d.sim.set_faults(delay(UPDATE_MANY, "PUT"));
+    let second = d.pass().await;
+    assert_eq!(second.summary.unknown, 6, "{second}");
+    // Pass 3: the search times out: the pass fails as a whole, and says so.
+    d.sim.set_faults(delay(SEARCH, "GET"));
+    let third = d.pass().await;
+    assert!(
+        matches!(third.failure, Some(PassFailure::Fetch(_))),
+        "{third}"
+    );
+    d.sim.set_faults(Faults::none());
+    assert!(d.passes_until_quiet(4).await, "the run settles");
+
+    let fates = d.check();
+    assert_all_done(&fates);
+    // Nothing of pass 1 was sent again: its writes were applied, so no later fetch returned them.
+    for r in &d.reports[1..] {
+        let again: Vec<_> = fetched_ids(r).intersection(&first_ids).cloned().collect();
+        assert!(again.is_empty(), "sent again after a timeout: {again:?}");
+    }
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_malformed_and_truncated_bodies() {
+    let broken = |fault: Fault, path: &str, method: &str| Faults {
+        seed: 400,
+        ..Faults::none().rule(rule(fault).method(method).path(path).next(1))
+    };
+    let mut d = Drill::start(
+        sim_builder(standard_tickets()).faults(broken(Fault::Truncate, SEARCH, "GET")),
+        Knobs {
+            limit: 6,
+            ..Knobs::default()
+        },
+    )
+    .await;
+
+    // A truncated search answer: the pass fails as a whole and says so.
+    let first = d.pass().await;
+    assert!(
+        matches!(first.failure, Some(PassFailure::Fetch(_))),
+        "{first}"
+    );
+    // A job status that is not JSON: the job's outcome is unknown (it was applied).
+    d.sim
+        .set_faults(broken(Fault::Malformed, JOB_STATUS, "GET"));
+    let second = d.pass().await;
+    assert_eq!(second.summary.unknown, 6, "{second}");
+    // The update_many answer cut in half: the job was created (and is applied), so the outcome
+    // is unknown, never "failed".
+    d.sim
+        .set_faults(broken(Fault::Truncate, UPDATE_MANY, "PUT"));
+    let third = d.pass().await;
+    assert_eq!(third.summary.unknown, 6, "{third}");
+    d.sim.set_faults(Faults::none());
+    assert!(d.passes_until_quiet(4).await, "the run settles");
+
+    let fates = d.check();
+    assert_all_done(&fates);
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_stalled_jobs_never_lead_to_a_second_write() {
+    let stalled = Faults {
+        seed: 1,
+        jobs: JobFaults {
+            stall: true,
+            ..JobFaults::default()
+        },
+        ..Faults::none()
+    };
+    let mut d = Drill::start(
+        sim_builder(standard_tickets()).faults(stalled),
+        Knobs {
+            job_timeout: 2.0,
+            max_attempts: 2,
+            ..Knobs::default()
+        },
+    )
+    .await;
+
+    // Jobs never finish: every write's outcome is unknown; the next pass decides afresh from
+    // what it reads (nothing applied), and after two attempts the failed tag is tried, which
+    // stalls too.
+    d.passes(3).await;
+    let all = TEXTS.len() + ROUTED_IDS.len();
+    assert_eq!(d.reports[0].summary.unknown, all, "{}", d.reports[0]);
+    assert_eq!(d.reports[1].summary.unknown, all, "{}", d.reports[1]);
+    assert_eq!(d.reports[2].summary.to_mark_failed, TEXTS.len());
+    assert!(d.sim.all_writes().is_empty(), "stalled jobs apply nothing");
+    d.check();
+
+    // The jobs wake up, all three queued for the same tickets with the same stamps: the first
+    // applied wins each ticket, the others conflict.
+    d.sim.set_faults(Faults::none());
+    for _ in 0..500 {
+        let s = d.sim.stats();
+        if s.jobs_completed == s.jobs_submitted {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let s = d.sim.stats();
+    assert_eq!(s.jobs_completed, s.jobs_submitted, "{s:?}");
+    assert!(d.passes_until_quiet(3).await, "the run settles");
+
+    let fates = d.check();
+    assert_eq!(
+        count(&fates, Fate::Written) + count(&fates, Fate::MarkedFailed),
+        TEXTS.len(),
+        "{fates:?}"
+    );
+    assert_eq!(count(&fates, Fate::Routed), ROUTED_IDS.len(), "{fates:?}");
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_dropped_connections() {
+    let faults = Faults {
+        seed: 0xd20b,
+        ..Faults::none()
+            .rule(rule(Fault::Drop).method("GET").path(SEARCH).next(1))
+            .rule(rule(Fault::Drop).method("GET").path(JOB_STATUS).next(1))
+            .rule(rule(Fault::Drop).method("PUT").path(UPDATE_MANY).next(1))
+    };
+    let mut d = Drill::start(
+        sim_builder(standard_tickets()).faults(faults),
+        Knobs::default(),
+    )
+    .await;
+
+    assert!(d.passes_until_quiet(5).await, "the run settles");
+
+    // The dropped update_many is never re-sent blindly: the ticket's attempt fails and the next
+    // pass decides from a fresh read.
+    let first = &d.reports[0];
+    assert_eq!(
+        first.summary.failed,
+        TEXTS.len() + ROUTED_IDS.len(),
+        "{first}"
+    );
+    let fates = d.check();
+    assert_all_done(&fates);
+    assert_eq!(d.sim.stats().dropped_connections, 3);
+    d.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Killed mid-pass and restarted
+
+/// `otai run --once` in `cwd` with the drill's config and plugins, output to `log`.
+fn otai_once(cwd: &Path, config: &Path, plugins: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_otai"));
+    cmd.args(["run", "--once", "--config"])
+        .arg(config)
+        .arg("--plugins-dir")
+        .arg(plugins)
+        .current_dir(cwd)
+        .env_remove("RUST_LOG")
+        .env_remove("OTAI_CONFIG");
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_killed_mid_pass_and_restarted() {
+    // Slow enough that a pass is in flight for seconds: three batches of four, each job taking
+    // 600 ms, every request 30-50 ms.
+    let faults = Faults {
+        seed: 9,
+        latency: Latency {
+            fixed_ms: 30,
+            jitter_ms: 20,
+        },
+        ..Faults::none()
+    };
+    let sim = sim_builder(standard_tickets())
+        .job_delays(Duration::from_millis(300), Duration::from_millis(300))
+        .faults(faults)
+        .start()
+        .await
+        .unwrap();
+    let plugins = support::plugins_dir(&[support::ZENDESK]);
+    let cwd = tempfile::tempdir().unwrap();
+    let config = cwd.path().join("drill.yml");
+    let knobs = Knobs {
+        write_batch: 4,
+        state_file: Some(cwd.path().join("state/drill.json")),
+        ..Knobs::default()
+    };
+    std::fs::write(&config, config_yaml(sim.base_url(), &knobs)).unwrap();
+
+    // Run 1 is killed (SIGKILL) once the first update_many reached Zendesk, run 2 once the
+    // second did: each time a batch is in flight and the rest of the pass not sent.
+    for (run, jobs) in [(1, 1), (2, 2)] {
+        let mut child = otai_once(cwd.path(), &config, plugins.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start otai");
+        let mut in_flight = false;
+        for _ in 0..6000 {
+            if sim.stats().jobs_submitted >= jobs {
+                in_flight = true;
+                break;
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("run {run} ended before it could be killed: {status}");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(in_flight, "run {run} never sent a batch");
+        child.kill().expect("SIGKILL otai");
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "run {run} was killed: {status}");
+        println!(
+            "run {run} killed after {jobs} batch(es); {} writes so far",
+            sim.all_writes().len()
+        );
+    }
+    let partial = sim.all_writes().len();
+    assert!(partial < TEXTS.len() + ROUTED_IDS.len(), "{partial} writes");
+
+    // Restarted from cron until a run finds nothing left.
+    let mut quiet = false;
+    for run in 3..=6 {
+        let mut cmd = otai_once(cwd.path(), &config, plugins.path());
+        let output = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .unwrap()
+            .expect("run otai");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "run {run}:\n{stdout}\n{stderr}");
+        println!("run {run}: {}", stdout.trim());
+        if stdout.contains("pipeline drill: fetched 0,") {
+            quiet = true;
+            break;
+        }
+    }
+    assert!(quiet, "the restarted runs settle");
+
+    let fates = Check::standard(&sim, &[], knobs.max_attempts).run();
+    assert_all_done(&fates);
+    sim.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input to otai itself
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_bad_input_is_written_or_reported_never_a_crashed_pass() {
+    const ABOVE_2_53: u64 = 9_007_199_254_740_993;
+    const DELETED: u64 = 3009;
+    // About 3 MB, far beyond any token limit.
+    let huge = "My card was stolen yesterday, please block it. ".repeat(64 * 1024);
+    assert!(huge.len() > 3_000_000);
+    let tickets = vec![
+        // Empty body and no subject at all.
+        json!({"id": 3001, "description": "", "status": "new"}),
+        json!({"id": 3002, "subject": "Stolen card", "description": huge, "status": "new"}),
+        json!({"id": 3003, "subject": "<b>Card</b> &amp; fees",
+               "description": "<html><body><p>Why was I <b>charged a fee</b> for my transfer?</p>\
+                               <script>alert(1)</script></body></html>\u{0}\u{202e}", "status": "new"}),
+        json!({"id": 3004, "subject": "💳😱", "description": "My card 💳 was stolen 😱🔥 please help 🙏🏽 👨‍👩‍👧",
+               "status": "new"}),
+        // A null subject.
+        json!({"id": 3005, "subject": null, "description": "How do I activate my card?", "status": "new"}),
+        // Statuses otai does not know.
+        json!({"id": 3006, "subject": "Archived", "description": "Why was I charged a fee?",
+               "status": "archived"}),
+        json!({"id": 3007, "subject": "Custom", "description": "My top-up failed",
+               "status": "Waiting on Vendor"}),
+        // Ids beyond 32 bits, beyond 2^53 (not exact as a double), and u64::MAX.
+        json!({"id": ABOVE_2_53, "subject": "Big id", "description": "My transfer has not arrived",
+               "status": "new"}),
+        json!({"id": u64::MAX, "subject": "Max id",
+               "description": "How long does it take for my new card to arrive?", "status": "new"}),
+        // Deleted: never found, never written.
+        json!({"id": DELETED, "subject": "Gone", "description": "x", "status": "deleted"}),
+    ];
+    let ids: Vec<u64> = tickets.iter().map(|t| t["id"].as_u64().unwrap()).collect();
+    let mut d = Drill::start(
+        sim_builder(tickets),
+        Knobs {
+            // Every status, so the unknown ones are fetched too.
+            statuses: "[]",
+            ..Knobs::default()
+        },
+    )
+    .await;
+
+    assert!(d.passes_until_quiet(3).await, "the run settles");
+
+    let first = &d.reports[0];
+    assert!(first.failure.is_none(), "{first}");
+    assert_eq!(first.summary.fetched, ids.len() - 1, "{first}");
+    let check = Check {
+        sim: &d.sim,
+        tickets: ids.iter().map(|id| (*id, false, Vec::new())).collect(),
+        outside: BTreeSet::from([DELETED]),
+        reports: &d.reports,
+        max_attempts: d.knobs.max_attempts,
+    };
+    let fates = check.run();
+    for (id, fate) in &fates {
+        let expected = if *id == DELETED {
+            Fate::Untouched
+        } else {
+            Fate::Written
+        };
+        assert_eq!(*fate, expected, "ticket {id}");
+    }
+    // The big ids went through exactly (no rounding through a double).
+    assert!(d
+        .sim
+        .ticket(ABOVE_2_53)
+        .unwrap()
+        .tags
+        .iter()
+        .any(|t| t == PROCESSED));
+    assert!(d
+        .sim
+        .ticket(u64::MAX)
+        .unwrap()
+        .tags
+        .iter()
+        .any(|t| t == PROCESSED));
+    assert!(d.sim.ticket(ABOVE_2_53 - 1).is_none());
     d.shutdown().await;
 }

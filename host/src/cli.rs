@@ -201,7 +201,8 @@ pub struct GetArgs {
     pub id: String,
 }
 
-/// otai's priority vocabulary, which plugins map to their help desk's.
+/// otai's priority vocabulary, which plugins map to their help desk's. The variants are in the
+/// order of [`PRIORITIES`](crate::config::pipeline::PRIORITIES), which names them.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Priority {
     Low,
@@ -211,13 +212,9 @@ pub enum Priority {
 }
 
 impl Priority {
+    /// The name in [`PRIORITIES`](crate::config::pipeline::PRIORITIES), the one list of them.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Low => "low",
-            Priority::Normal => "normal",
-            Priority::High => "high",
-            Priority::Urgent => "urgent",
-        }
+        crate::config::pipeline::PRIORITIES[self as usize]
     }
 }
 
@@ -287,6 +284,23 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn priority_flags_are_exactly_the_configured_priorities() {
+        let names: Vec<&str> = Priority::value_variants()
+            .iter()
+            .map(|p| p.as_str())
+            .collect();
+        assert_eq!(names, crate::config::pipeline::PRIORITIES);
+        for p in Priority::value_variants() {
+            let flag = p.to_possible_value().unwrap();
+            assert_eq!(
+                flag.get_name(),
+                p.as_str(),
+                "the --priority value is the name"
+            );
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::Problem;
+use crate::plugins::registry::list_or_none;
 
 /// The model folder a pipeline uses unless `model:` says otherwise.
 pub const DEFAULT_MODEL_DIR: &str = "models/banking77";
@@ -357,11 +358,7 @@ impl RawPipeline {
                 format!(
                     "no ticket system named `{}` under ticket_systems:; configured: {}",
                     self.ticket_system,
-                    if known_systems.is_empty() {
-                        "none".to_string()
-                    } else {
-                        known_systems.join(", ")
-                    }
+                    list_or_none(known_systems)
                 ),
             );
         }

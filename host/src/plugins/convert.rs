@@ -41,10 +41,20 @@ pub(crate) fn search_query_to_ffi(q: SearchQuery) -> ffi::SearchQuery {
     }
 }
 
-fn queue_to_ffi(q: Queue) -> ffi::QueueRef {
+/// `s` copied into an `ROption<RString>`.
+fn ropt_of(s: &Option<String>) -> ROption<RString> {
+    s.as_deref().map(RString::from).into()
+}
+
+/// `v` copied into an `RVec<RString>`.
+fn rvec_of(v: &[String]) -> RVec<RString> {
+    v.iter().map(|s| RString::from(s.as_str())).collect()
+}
+
+fn queue_to_ffi(q: &Queue) -> ffi::QueueRef {
     ffi::QueueRef {
-        id: ropt(q.id),
-        name: ropt(q.name),
+        id: ropt_of(&q.id),
+        name: ropt_of(&q.name),
     }
 }
 
@@ -56,38 +66,46 @@ pub(crate) fn note_to_ffi(n: Note) -> ffi::Note {
     }
 }
 
-fn custom_field_to_ffi(f: CustomField) -> ffi::CustomFieldValue {
+fn custom_field_to_ffi(f: &CustomField) -> ffi::CustomFieldValue {
     ffi::CustomFieldValue {
-        id: rstr(f.id),
+        id: RString::from(f.id.as_str()),
         value_json: rstr(f.value.to_string()),
     }
 }
 
-pub(crate) fn update_to_ffi(u: TicketUpdate) -> ffi::TicketUpdate {
+/// Copies `u` into the interface's types (by reference: a batch keeps its updates for the
+/// one-by-one fallback).
+pub(crate) fn update_to_ffi(u: &TicketUpdate) -> ffi::TicketUpdate {
     ffi::TicketUpdate {
-        queue: u.queue.map(queue_to_ffi).into(),
-        priority: ropt(u.priority),
-        status: ropt(u.status),
-        add_tags: rvec(u.add_tags),
-        remove_tags: rvec(u.remove_tags),
-        custom_fields: u
-            .custom_fields
-            .into_iter()
-            .map(custom_field_to_ffi)
-            .collect(),
-        note: u.note.map(note_to_ffi).into(),
-        if_unchanged_since: ropt(u.if_unchanged_since),
-        system_fields_json: ropt(u.system_fields.map(|v| v.to_string())),
+        queue: u.queue.as_ref().map(queue_to_ffi).into(),
+        priority: ropt_of(&u.priority),
+        status: ropt_of(&u.status),
+        add_tags: rvec_of(&u.add_tags),
+        remove_tags: rvec_of(&u.remove_tags),
+        custom_fields: u.custom_fields.iter().map(custom_field_to_ffi).collect(),
+        note: u
+            .note
+            .as_ref()
+            .map(|n| ffi::Note {
+                body: RString::from(n.body.as_str()),
+                html: n.html,
+                public: n.public,
+            })
+            .into(),
+        if_unchanged_since: ropt_of(&u.if_unchanged_since),
+        system_fields_json: u.system_fields.as_ref().map(|v| rstr(v.to_string())).into(),
     }
 }
 
-pub(crate) fn batch_to_ffi(items: Vec<BatchUpdate>) -> RVec<ffi::BatchUpdate> {
+/// Copies `items` into the interface's types; the caller keeps them (for the one-by-one
+/// fallback when the plugin has no batch writes).
+pub(crate) fn batch_to_ffi(items: &[BatchUpdate]) -> RVec<ffi::BatchUpdate> {
     items
-        .into_iter()
+        .iter()
         .map(|item| ffi::BatchUpdate {
-            id: rstr(item.id),
-            update: update_to_ffi(item.update),
-            current_tags: item.current_tags.map(rvec).into(),
+            id: RString::from(item.id.as_str()),
+            update: update_to_ffi(&item.update),
+            current_tags: item.current_tags.as_deref().map(rvec_of).into(),
         })
         .collect()
 }
@@ -236,7 +254,7 @@ mod tests {
             system_fields: Some(serde_json::json!({"type": "incident"})),
             ..Default::default()
         };
-        let ffi = update_to_ffi(update);
+        let ffi = update_to_ffi(&update);
         assert_eq!(ffi.custom_fields[0].value_json.as_str(), "\"x\"");
         assert_eq!(
             ffi.system_fields_json.unwrap().as_str(),
@@ -246,7 +264,7 @@ mod tests {
 
     #[test]
     fn batch_items_keep_ids_tags_and_stamps() {
-        let items = batch_to_ffi(vec![BatchUpdate {
+        let items = batch_to_ffi(&[BatchUpdate {
             id: "7".into(),
             update: TicketUpdate {
                 if_unchanged_since: Some("2024-05-02T10:00:00Z".into()),

@@ -307,7 +307,7 @@ impl TicketSystem for ForeignTicketSystem {
         let asked = id.to_string();
         let future = self
             .inner
-            .update_ticket(RString::from(id), convert::update_to_ffi(update));
+            .update_ticket(RString::from(id), convert::update_to_ffi(&update));
         Box::pin(
             self.call("update_ticket", Effect::Write, future, move |ticket| {
                 convert::ticket_from_ffi(ticket).and_then(|t| expect_id(&asked, t))
@@ -339,28 +339,28 @@ impl TicketSystem for ForeignTicketSystem {
             if updates.is_empty() {
                 return Ok(Vec::new());
             }
-            let asked: Vec<String> = updates.iter().map(|u| u.id.clone()).collect();
             let limit = self.batch_timeout(updates.len());
-            // Kept for the one-by-one fallback; the plugin gets its own copy.
-            let future = self
-                .inner
-                .update_tickets(convert::batch_to_ffi(updates.clone()));
+            // The plugin gets a converted copy; `updates` stays here for the one-by-one fallback.
+            let future = self.inner.update_tickets(convert::batch_to_ffi(&updates));
             let answer = match tokio::time::timeout(limit, future).await {
                 Ok(answer) => answer,
                 Err(_) => {
-                    tracing::debug!(system = %self.name, plugin = %self.plugin, tickets = asked.len(), timeout_secs = limit.as_secs_f64(), "A batch call timed out and was abandoned.");
-                    let err = self.batch_timeout_error(asked.len(), limit);
-                    return Ok(asked
+                    tracing::debug!(system = %self.name, plugin = %self.plugin, tickets = updates.len(), timeout_secs = limit.as_secs_f64(), "A batch call timed out and was abandoned.");
+                    let err = self.batch_timeout_error(updates.len(), limit);
+                    return Ok(updates
                         .into_iter()
-                        .map(|id| BatchOutcome {
-                            id,
+                        .map(|u| BatchOutcome {
+                            id: u.id,
                             result: Err(err.clone()),
                         })
                         .collect());
                 }
             };
             match answer {
-                RResult::ROk(outcomes) => Ok(self.check_outcomes(&asked, outcomes)),
+                RResult::ROk(outcomes) => {
+                    let asked: Vec<String> = updates.into_iter().map(|u| u.id).collect();
+                    Ok(self.check_outcomes(&asked, outcomes))
+                }
                 RResult::RErr(e) if e.kind == ffi::ErrorKind::UNSUPPORTED => {
                     tracing::debug!(system = %self.name, plugin = %self.plugin, "The plugin has no batch writes; writing the tickets one by one.");
                     update_one_by_one(self, updates).await

@@ -606,8 +606,7 @@ mod tests {
 
         // Used to panic in `chunks(0)` on the caller's thread (the load probes the width).
         let err = Encoder::spawn(&spec, &EncoderOptions::default())
-            .err()
-            .expect("a zero-width model must not load")
+            .expect_err("a zero-width model must not load")
             .to_string();
 
         assert!(err.contains(&onnx.display().to_string()), "{err}");

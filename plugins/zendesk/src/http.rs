@@ -412,7 +412,16 @@ fn parse<T: DeserializeOwned>(
     path: &str,
     answer: &Answer,
 ) -> Result<T, PluginError> {
-    serde_json::from_slice(&answer.body).map_err(|e| {
+    let strict = serde_json::from_slice(&answer.body);
+    // One ticket with a broken character must not make a whole page unreadable.
+    let parsed = match strict {
+        Err(e) => match crate::lenient_json::repair(&answer.body) {
+            Some(fixed) => serde_json::from_slice(&fixed).map_err(|_| e),
+            None => Err(e),
+        },
+        ok => ok,
+    };
+    parsed.map_err(|e| {
         let mut err = PluginError::new(
             ErrorKind::INVALID_RESPONSE,
             format!(

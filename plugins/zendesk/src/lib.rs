@@ -15,6 +15,7 @@
 //! - [`client`]: [`ZendeskClient`], the operations (find, get, update, note, check) in async Rust.
 //! - [`batch`]: batch writes (`update_many` jobs, job polling, per-ticket outcomes).
 //! - `http`: transport: pooled reqwest client, auth header, retries, error mapping.
+//! - `lenient_json`: repairs invalid UTF-8 and lone surrogate escapes in an answer that fails to parse.
 //! - [`search`]: the unified query in Zendesk search syntax, paging, search export past 1,000.
 //! - `groups`: group name → id cache.
 //! - [`convert`]: Zendesk ticket → unified ticket; unified update → Zendesk ticket body.
@@ -31,6 +32,7 @@ pub mod convert;
 pub mod ffi;
 mod groups;
 mod http;
+mod lenient_json;
 pub mod log;
 pub mod search;
 pub mod secret;

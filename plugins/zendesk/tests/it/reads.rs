@@ -456,3 +456,34 @@ async fn search_continues_with_export_when_the_cap_is_exhausted_before_the_limit
     let ids: Vec<&str> = found.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(ids, ["2000"]);
 }
+
+#[tokio::test]
+async fn one_ticket_with_broken_characters_does_not_make_the_page_unreadable() {
+    let server = MockServer::start().await;
+    // A lone surrogate escape (an emoji cut in half) in one subject and a Latin-1 byte in another
+    // body: strict JSON parsing would reject the whole page.
+    let mut page = br#"{"results": [
+        {"id": 1, "subject": "cut emoji \ud83d", "description": "fine", "status": "new", "tags": [], "result_type": "ticket"},
+        {"id": 2, "subject": "ok", "description": "caf"#
+        .to_vec();
+    page.push(0xE9);
+    page.extend_from_slice(
+        br#"", "status": "new", "tags": [], "result_type": "ticket"}
+    ], "next_page": null, "count": 2}"#,
+    );
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(page, "application/json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let found = client(&server)
+        .find_tickets(&SearchQuery::default())
+        .await
+        .expect("the page is read despite the broken characters");
+
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0].subject.as_str(), "cut emoji \u{FFFD}");
+    assert_eq!(found[1].body.as_str(), "caf\u{FFFD}");
+}

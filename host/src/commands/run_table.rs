@@ -401,6 +401,9 @@ fn counts(watched: Option<&Watched>, report: &PassReport) -> String {
             _ => other += 1,
         }
     }
+    if report.tickets.is_empty() {
+        return "No tickets to route this pass.".into();
+    }
     by_queue.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let mut text = format!(
         "{} ticket(s): {confident} routed by the model",
@@ -551,12 +554,143 @@ impl Classify for ChunkedClassifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::decide::Decision;
 
     #[test]
     fn truncate_counts_characters_and_marks_the_cut() {
         assert_eq!(truncate("short", 10), "short");
         assert_eq!(truncate("a  b\nc", 10), "a b c");
         assert_eq!(truncate("ééééééééééééé", 8), "ééééé...");
+    }
+
+    #[test]
+    fn an_empty_pass_prints_one_line_and_the_summary() {
+        let report = PassReport {
+            pipeline: "demo".into(),
+            dry_run: false,
+            summary: Default::default(),
+            tickets: Vec::new(),
+            failure: None,
+        };
+        let mut out = Vec::new();
+        TableView::new(false).print(&mut out, &report).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "No tickets to route this pass.");
+        assert!(lines[1].starts_with("pipeline demo: fetched 0"), "{text}");
+        assert_eq!(lines.len(), 2, "{text}");
+    }
+
+    #[test]
+    fn a_row_per_ticket_by_id_with_queue_priority_confidence_and_the_write() {
+        use crate::{classifier::LabelScore, ticket::Queue};
+        let book = Arc::new(Book::default());
+        book.subjects.lock().unwrap().insert(
+            "9000000002".into(),
+            "I lost my card and need it blocked now".into(),
+        );
+        let view = TableView {
+            progress: false,
+            pipelines: HashMap::from([(
+                "demo".to_string(),
+                Watched {
+                    book,
+                    queue_field: Some("queue".into()),
+                    priority_field: Some("priority".into()),
+                    processed_tag: "otai_processed".into(),
+                },
+            )]),
+        };
+        let outcome = |field: &str, label: &str, p: f32, basis, write| FieldOutcome {
+            field: field.into(),
+            best: Some(LabelScore {
+                label: label.into(),
+                probability: p,
+            }),
+            runner_up: None,
+            threshold: 0.8,
+            basis,
+            write: Some(write),
+        };
+        let decision = Decision {
+            ticket_id: "9000000002".into(),
+            outcomes: vec![
+                outcome(
+                    "queue",
+                    "cards",
+                    0.964,
+                    Basis::Confident,
+                    FieldWrite::Queue("Cards".into()),
+                ),
+                outcome(
+                    "priority",
+                    "urgent",
+                    0.41,
+                    Basis::Fallback,
+                    FieldWrite::Priority("normal".into()),
+                ),
+            ],
+            update: TicketUpdate {
+                queue: Some(Queue {
+                    id: None,
+                    name: Some("Cards".into()),
+                }),
+                priority: Some("normal".into()),
+                add_tags: vec!["otai_intent__lost".into(), "otai_processed".into()],
+                note: Some(Note::default()),
+                ..Default::default()
+            },
+        };
+        let report = PassReport {
+            pipeline: "demo".into(),
+            dry_run: false,
+            summary: Default::default(),
+            tickets: vec![
+                TicketReport::Routed {
+                    id: "9000000010".into(),
+                    queue: "id 7".into(),
+                    tag: "otai_routed".into(),
+                    result: WriteResult::Written,
+                },
+                TicketReport::Decided {
+                    decision: Box::new(decision),
+                    result: WriteResult::Written,
+                },
+            ],
+            failure: None,
+        };
+        let mut out = Vec::new();
+        view.print(&mut out, &report).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("ticket      subject"), "{text}");
+        let cells: Vec<&str> = lines[1]
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                "9000000002",
+                "I lost my card and need it blocked now",
+                "Cards",
+                "normal (fallback)",
+                "0.96",
+                "queue Cards, priority normal, +otai_intent__lost, note"
+            ],
+            "{text}"
+        );
+        assert!(lines[2].starts_with("9000000010"), "{text}");
+        assert!(lines[2].contains("left alone"), "{text}");
+        assert!(
+            lines[2].ends_with("+otai_routed (already in queue id 7)"),
+            "{text}"
+        );
+        assert!(
+            lines[4].starts_with("2 ticket(s): 1 routed by the model (Cards 1), 0 to the fallback queue, 1 left alone"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -254,6 +254,42 @@ pub trait TicketSystem: Send + Sync + fmt::Debug {
     fn request_stats(&self) -> Option<RequestStats> {
         None
     }
+
+    /// One page of the help desk's ticket history (see [`ExportRequest`] and [`ExportPage`]):
+    /// the first page from a start time, every later one from the cursor of the page before.
+    /// Duplicates across pages are possible (the later copy wins); deleted tickets are included
+    /// with their status.
+    ///
+    /// The default answers [`ErrorKind::Unsupported`]: a help desk without a history export.
+    fn export_tickets(&self, request: ExportRequest) -> BoxFuture<'_, TicketResult<ExportPage>> {
+        drop(request);
+        Box::pin(async move {
+            Err(TicketSystemError::new(
+                self.name(),
+                ErrorKind::Unsupported,
+                "this ticket system cannot export its ticket history",
+            ))
+        })
+    }
+}
+
+/// Where an export page starts: `start_time` (RFC 3339) for the first page, or `cursor`, the
+/// cursor of the page before (it wins if both are set).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportRequest {
+    pub start_time: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// One page of a ticket export.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExportPage {
+    /// This page's tickets, deleted ones included.
+    pub tickets: Vec<Ticket>,
+    /// Where the next page (or a resumed export) starts.
+    pub cursor: Option<String>,
+    /// Whether this is the last page for now.
+    pub end_of_stream: bool,
 }
 
 /// Writes `updates` one by one with [`TicketSystem::update_ticket`], in order: the default of

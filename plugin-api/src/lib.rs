@@ -30,7 +30,7 @@
 //!   the host expects; the host never sees the additions. A 1.0 host loads a 1.1 plugin.
 //! - **A newer host does not load an older plugin by itself.** `abi_stable` refuses a prefix type
 //!   with *fewer* fields than the host's, so a 1.0 plugin (8 vtable entries) checked against the
-//!   1.1 types (10 entries) fails with "too many fields (expected 10, found 8)". Default method
+//!   1.1 types (11 entries) fails with "too many fields (expected 11, found 8)". Default method
 //!   bodies do not change that. The host therefore keeps a **frozen copy of every released 1.x
 //!   interface** (`plugin-api-frozen/v1_0`, a dependency of the host under another name), reads
 //!   the version a plugin declares before initialising it, checks it against the types of that
@@ -71,6 +71,9 @@
 //!   [`BatchOutcome`], and `TicketSystemService::request_stats` ([`RequestStats`]). A 1.0 plugin
 //!   loads through the host's frozen 1.0 copy and adapter, and answers their defaults:
 //!   "unsupported" (the host writes one ticket at a time) and "not counted".
+//!   Also `TicketSystemService::export_tickets` ([`ExportRequest`], [`ExportPage`]: the ticket
+//!   history page by page with a resumable cursor, for `otai train --system`); a 1.0 plugin
+//!   answers "unsupported".
 //!
 //! ## Layout
 //! - [`module`]: the root module a plugin exports, [`PluginInfo`] and the service constructor.
@@ -95,8 +98,8 @@ pub use service::{
     TicketSystemService_TO,
 };
 pub use ticket::{
-    BatchOutcome, BatchUpdate, CustomFieldValue, Note, Person, QueueRef, SearchQuery, Ticket,
-    TicketUpdate,
+    BatchOutcome, BatchUpdate, CustomFieldValue, ExportPage, ExportRequest, Note, Person, QueueRef,
+    SearchQuery, Ticket, TicketUpdate,
 };
 
 /// Re-exported so plugins and host use the exact same versions as this crate.

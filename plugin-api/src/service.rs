@@ -8,7 +8,10 @@ use async_ffi::{FfiFuture, FutureExt};
 
 use crate::{
     error::PluginError,
-    ticket::{BatchOutcome, BatchUpdate, Note, SearchQuery, Ticket, TicketUpdate},
+    ticket::{
+        BatchOutcome, BatchUpdate, ExportPage, ExportRequest, Note, SearchQuery, Ticket,
+        TicketUpdate,
+    },
 };
 
 /// The result of every service call.
@@ -77,6 +80,22 @@ pub trait TicketSystemService: Send + Sync {
     /// does not count (the default, and what a 1.0 plugin answers).
     fn request_stats(&self) -> ROption<RequestStats> {
         ROption::RNone
+    }
+
+    /// Since 1.1. One page of the help desk's full ticket history, for learning its queues from
+    /// what agents finally set (`otai train --system`). The first call names a start time
+    /// ([`ExportRequest::start_time`]); every later call passes back the [`ExportPage::cursor`]
+    /// of the page before, until a page says [`ExportPage::end_of_stream`]. Resumable: a cursor
+    /// kept from an earlier run continues where that run stopped. Tickets changed since the
+    /// start time come in the order of their last change; the same ticket may appear on several
+    /// pages (keep the latest), and deleted tickets are included with their status (Zendesk:
+    /// `deleted`). Pacing the help desk's export rate limit is the plugin's job.
+    ///
+    /// The default answers [`ErrorKind::UNSUPPORTED`](crate::ErrorKind::UNSUPPORTED); so does a
+    /// plugin built against 1.0.
+    fn export_tickets(&self, request: ExportRequest) -> ServiceFuture<ExportPage> {
+        drop(request);
+        async { RResult::RErr(PluginError::unsupported("export_tickets")) }.into_ffi()
     }
 }
 

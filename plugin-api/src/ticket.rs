@@ -172,3 +172,29 @@ pub struct BatchOutcome {
     /// means the plugin cannot tell whether it was applied.
     pub result: abi_stable::std_types::RResult<(), crate::PluginError>,
 }
+
+/// Where an export page starts (since 1.1): a start time for the first page, or the cursor of
+/// the page before. With both set the cursor wins; with neither the plugin answers
+/// [`ErrorKind::VALIDATION`](crate::ErrorKind::VALIDATION).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportRequest {
+    /// The first page: tickets changed at or after this RFC 3339 time (`2024-05-01T00:00:00Z`).
+    pub start_time: ROption<RString>,
+    /// A later page, or a resumed export: the [`ExportPage::cursor`] of the page before.
+    pub cursor: ROption<RString>,
+}
+
+/// One page of a ticket export (since 1.1).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportPage {
+    /// The tickets of this page, deleted ones included (with their status). A ticket may appear
+    /// again on a later page if it changed in between: the later copy is the newer one.
+    pub tickets: RVec<Ticket>,
+    /// Where the next page starts; keep it to resume later, even after the end of the stream
+    /// (tickets changed since then come from it).
+    pub cursor: ROption<RString>,
+    /// Whether this is the last page for now.
+    pub end_of_stream: bool,
+}

@@ -9,8 +9,8 @@ use otai_plugin_api as ffi;
 use serde_json::Value;
 
 use crate::ticket::{
-    BatchUpdate, CustomField, ErrorKind, Note, Person, Queue, RequestStats, SearchQuery, Ticket,
-    TicketSystemError, TicketUpdate,
+    BatchUpdate, CustomField, ErrorKind, ExportPage, ExportRequest, Note, Person, Queue,
+    RequestStats, SearchQuery, Ticket, TicketSystemError, TicketUpdate,
 };
 
 fn rstr(s: String) -> RString {
@@ -108,6 +108,26 @@ pub(crate) fn batch_to_ffi(items: &[BatchUpdate]) -> RVec<ffi::BatchUpdate> {
             current_tags: item.current_tags.as_deref().map(rvec_of).into(),
         })
         .collect()
+}
+
+pub(crate) fn export_request_to_ffi(r: ExportRequest) -> ffi::ExportRequest {
+    ffi::ExportRequest {
+        start_time: ropt(r.start_time),
+        cursor: ropt(r.cursor),
+    }
+}
+
+/// Checks and converts an export page: every ticket as [`ticket_from_ffi`] checks it.
+pub(crate) fn export_page_from_ffi(p: ffi::ExportPage) -> Result<ExportPage, String> {
+    Ok(ExportPage {
+        tickets: p
+            .tickets
+            .into_iter()
+            .map(ticket_from_ffi)
+            .collect::<Result<Vec<_>, _>>()?,
+        cursor: opt(p.cursor),
+        end_of_stream: p.end_of_stream,
+    })
 }
 
 pub(crate) fn request_stats_from_ffi(s: ffi::RequestStats) -> RequestStats {
@@ -275,6 +295,30 @@ mod tests {
         assert_eq!(items[0].id.as_str(), "7");
         assert_eq!(items[0].current_tags.as_ref().unwrap()[0].as_str(), "a");
         assert!(items[0].update.if_unchanged_since.is_some());
+    }
+
+    #[test]
+    fn export_pages_convert_both_ways() {
+        let req = export_request_to_ffi(ExportRequest {
+            start_time: None,
+            cursor: Some("c1".into()),
+        });
+        assert_eq!(req.cursor.unwrap().as_str(), "c1");
+        assert!(req.start_time.is_none());
+        let page = export_page_from_ffi(ffi::ExportPage {
+            tickets: vec![ffi_ticket("1"), ffi_ticket("2")].into(),
+            cursor: ROption::RSome("c2".into()),
+            end_of_stream: true,
+        })
+        .unwrap();
+        assert_eq!(page.tickets.len(), 2);
+        assert_eq!(page.cursor.as_deref(), Some("c2"));
+        assert!(page.end_of_stream);
+        let bad = ffi::ExportPage {
+            tickets: vec![ffi_ticket("")].into(),
+            ..Default::default()
+        };
+        assert!(export_page_from_ffi(bad).unwrap_err().contains("empty id"));
     }
 
     #[test]

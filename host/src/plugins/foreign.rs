@@ -34,8 +34,9 @@ use otai_plugin_api::{PluginError, TicketSystemBox};
 
 use super::convert;
 use crate::ticket::{
-    update_one_by_one, BatchOutcome, BatchUpdate, BoxFuture, ErrorKind, Note, RequestStats,
-    SearchQuery, Ticket, TicketResult, TicketSystem, TicketSystemError, TicketUpdate,
+    update_one_by_one, BatchOutcome, BatchUpdate, BoxFuture, ErrorKind, ExportPage, ExportRequest,
+    Note, RequestStats, SearchQuery, Ticket, TicketResult, TicketSystem, TicketSystemError,
+    TicketUpdate,
 };
 
 /// A batch call may take `call_timeout` per started chunk of this many tickets: the size of a
@@ -370,6 +371,21 @@ impl TicketSystem for ForeignTicketSystem {
         })
     }
 
+    /// One export page under `call_timeout` (a plugin paces its help desk's export limit inside
+    /// the call, so the timeout must exceed that pause). A plugin without an export (and every
+    /// 1.0 plugin) answers `unsupported`.
+    fn export_tickets(&self, request: ExportRequest) -> BoxFuture<'_, TicketResult<ExportPage>> {
+        let future = self
+            .inner
+            .export_tickets(convert::export_request_to_ffi(request));
+        Box::pin(self.call(
+            "export_tickets",
+            Effect::Read,
+            future,
+            convert::export_page_from_ffi,
+        ))
+    }
+
     /// A synchronous plugin call, not bounded by `call_timeout`: plugins must answer it at once
     /// (counters only, no I/O, no locks held across I/O).
     fn request_stats(&self) -> Option<RequestStats> {
@@ -484,6 +500,20 @@ mod tests {
             assert!(e.message.contains("plugin `fake`"), "{}", e.message);
             assert!(e.message.contains(&format!("ticket {}", garbage.id)));
         }
+    }
+
+    #[tokio::test]
+    async fn a_plugin_without_an_export_answers_unsupported() {
+        let desk = system(Batch(Some(Vec::new())));
+        let err = desk
+            .export_tickets(ExportRequest {
+                start_time: Some("2024-01-01T00:00:00Z".into()),
+                cursor: None,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Unsupported);
+        assert_eq!(err.system, "desk");
     }
 
     // On tokio's paused clock: the never-answering call is abandoned when the clock reaches the

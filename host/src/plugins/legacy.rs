@@ -3,7 +3,7 @@
 //!
 //! abi_stable lets an older host load a newer plugin of the same major version, but not the other
 //! way round: it refuses a plugin whose `TicketSystemService` vtable has fewer methods than the
-//! host's ("too many fields (expected 10, found 8)" for a 1.0 plugin in a 1.1 host). So the host
+//! host's ("too many fields (expected 11, found 8)" for a 1.0 plugin in a 1.1 host). So the host
 //! keeps a frozen copy of the 1.0 interface (`otai-plugin-api-v1-0`, `plugin-api-frozen/v1_0`),
 //! checks a plugin that declares 1.0 against those types instead, and wraps what it returns:
 //!
@@ -11,8 +11,9 @@
 //!   [`HostContextRef`](v1_0::HostContextRef), [`host_context_v1_0`]) and convert the answers;
 //! - the 1.0 service is wrapped in a host-side type implementing the *current*
 //!   [`TicketSystemService`](current::TicketSystemService): each 1.0 method is delegated with its
-//!   arguments and answers converted; `update_tickets` and `request_stats` keep the trait's default
-//!   bodies (unsupported, so the host writes one ticket at a time; no counters).
+//!   arguments and answers converted; `update_tickets`, `request_stats` and `export_tickets` keep
+//!   the trait's default bodies (unsupported, so the host writes one ticket at a time; no
+//!   counters; no history export for `otai train --system`).
 //!
 //! The result is an ordinary current [`TicketSystemBox`](current::TicketSystemBox), which
 //! [`ForeignTicketSystem`](super::ForeignTicketSystem) wraps as usual.

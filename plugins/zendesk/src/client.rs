@@ -32,6 +32,9 @@ pub struct ZendeskClient {
     pub(crate) groups: GroupCache,
     auth: String,
     pub(crate) jobs: JobPolling,
+    /// Least time between two export pages, and when the last one was asked for.
+    pub(crate) export_min_interval: std::time::Duration,
+    pub(crate) export_last: tokio::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 impl ZendeskClient {
@@ -43,6 +46,8 @@ impl ZendeskClient {
             groups: GroupCache::default(),
             auth: config.auth.describe(),
             jobs: JobPolling::new(config.job_timeout),
+            export_min_interval: config.export_min_interval,
+            export_last: tokio::sync::Mutex::new(None),
         })
     }
 

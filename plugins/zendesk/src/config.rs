@@ -12,6 +12,7 @@
 //! | `max_attempts` | integer | 4 | attempts per request, including the first (1 = never retry) |
 //! | `max_retry_wait` | number (s) | 60 | longest `Retry-After` we wait for; a longer one fails with `rate_limited` |
 //! | `job_timeout` | number (s) | 90 | how long a batch write (`update_many` job) is polled before its tickets are reported as `timeout` (unknown whether applied); keep it below the host's `call_timeout` (default 120 s per 100 tickets), or the host abandons the call first |
+//! | `export_min_interval` | number (s) | 6 | least time between two pages of the incremental ticket export (`export_tickets`, used by `otai train --system`); Zendesk allows 10 export requests a minute |
 //!
 //! Exactly one of `domain` / `base_url` (two places to say where Zendesk is would let one silently
 //! win over the other), and exactly one auth method: `email` + `api_token`, or `oauth_token`.
@@ -36,6 +37,8 @@ pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 /// host's default `call_timeout` (120 s per started 100 tickets, one job's worth), so that with
 /// both defaults the plugin reports a slow job's tickets itself before the host abandons the call.
 pub const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(90);
+/// Default least time between two incremental-export pages: Zendesk allows 10 a minute.
+pub const DEFAULT_EXPORT_MIN_INTERVAL: Duration = Duration::from_secs(6);
 
 const KNOWN_KEYS: &[&str] = &[
     "domain",
@@ -48,6 +51,7 @@ const KNOWN_KEYS: &[&str] = &[
     "max_attempts",
     "max_retry_wait",
     "job_timeout",
+    "export_min_interval",
 ];
 
 /// The raw params as they arrive. Every value is kept as JSON so that a wrong type is reported by
@@ -65,6 +69,7 @@ struct RawParams {
     max_attempts: Option<Value>,
     max_retry_wait: Option<Value>,
     job_timeout: Option<Value>,
+    export_min_interval: Option<Value>,
 }
 
 /// How requests authenticate.
@@ -124,6 +129,8 @@ pub struct Config {
     /// How long a batch job is polled, from its submission, before its tickets are reported as
     /// timed out (unknown whether applied).
     pub job_timeout: Duration,
+    /// Least time between two incremental-export requests (the endpoint allows 10 a minute).
+    pub export_min_interval: Duration,
 }
 
 impl Config {
@@ -137,6 +144,7 @@ impl Config {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
             job_timeout: DEFAULT_JOB_TIMEOUT,
+            export_min_interval: DEFAULT_EXPORT_MIN_INTERVAL,
         }
     }
 
@@ -235,6 +243,11 @@ impl Config {
             // Fractions below a second are for tests; Zendesk's jobs take seconds at least.
             Some(v) => seconds("job_timeout", v, 0.1, 86_400.0)?,
         };
+        let export_min_interval = match raw.export_min_interval {
+            None | Some(Value::Null) => DEFAULT_EXPORT_MIN_INTERVAL,
+            // 0 is for tests against a mock; a real account needs 6 s (10 requests a minute).
+            Some(v) => seconds("export_min_interval", v, 0.0, 600.0)?,
+        };
         let max_attempts = match raw.max_attempts {
             None | Some(Value::Null) => DEFAULT_MAX_ATTEMPTS,
             Some(v) => integer("max_attempts", v, 1, 10)?,
@@ -267,6 +280,7 @@ impl Config {
             max_attempts,
             max_retry_wait,
             job_timeout,
+            export_min_interval,
         })
     }
 }

@@ -17,9 +17,10 @@ use abi_stable::{
     std_types::{ROption, RResult, RStr, RString, RVec},
 };
 use otai_plugin_api::{
-    guard, BatchOutcome, BatchUpdate, ErrorKind, HostContextRef, LogLevel, Note, PluginError,
-    PluginInfo, RequestStats, SearchQuery, ServiceFuture, ServiceInfo, ServiceKind, Ticket,
-    TicketSystemBox, TicketSystemService, TicketSystemService_TO, TicketUpdate,
+    guard, BatchOutcome, BatchUpdate, ErrorKind, ExportPage, ExportRequest, HostContextRef,
+    LogLevel, Note, PluginError, PluginInfo, RequestStats, SearchQuery, ServiceFuture, ServiceInfo,
+    ServiceKind, Ticket, TicketSystemBox, TicketSystemService, TicketSystemService_TO,
+    TicketUpdate,
 };
 use tokio::{runtime::Runtime, task::JoinHandle};
 
@@ -49,7 +50,7 @@ fn plugin_info() -> PluginInfo {
         services: vec![ServiceInfo {
             name: SERVICE_NAME.into(),
             kind: ServiceKind::TICKET_SYSTEM,
-            description: "Zendesk Support: search, read and update tickets, add internal notes"
+            description: "Zendesk Support: search, read and update tickets, add internal notes, export the ticket history"
                 .into(),
         }]
         .into(),
@@ -213,6 +214,12 @@ impl TicketSystemService for ZendeskTicketsystemService {
     fn update_tickets(&self, updates: RVec<BatchUpdate>) -> ServiceFuture<RVec<BatchOutcome>> {
         self.spawn("update_tickets", move |c| async move {
             c.update_tickets(&updates).await.map(RVec::from)
+        })
+    }
+
+    fn export_tickets(&self, request: ExportRequest) -> ServiceFuture<ExportPage> {
+        self.spawn("export_tickets", move |c| async move {
+            c.export_tickets(&request).await
         })
     }
 

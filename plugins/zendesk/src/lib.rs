@@ -5,7 +5,8 @@
 //! [`ZendeskClient`] can be used from Rust directly.
 //!
 //! Params (a JSON object, see [`config`]): `domain` or `base_url`; `email` + `api_token` or
-//! `oauth_token`; optional `timeout`, `verify`, `max_attempts`, `max_retry_wait`, `job_timeout`.
+//! `oauth_token`; optional `timeout`, `verify`, `max_attempts`, `max_retry_wait`, `job_timeout`,
+//! `export_min_interval`.
 //!
 //! # Layout
 //! - `lib.rs`: the exported root module, nothing else.
@@ -13,6 +14,7 @@
 //! - [`config`]: params parsed and validated into [`Config`]; errors name keys, never values.
 //! - [`secret`]: [`Secret`], a string whose `Debug`/`Display` print `[redacted]`.
 //! - [`client`]: [`ZendeskClient`], the operations (find, get, update, note, check) in async Rust.
+//! - [`export`]: the incremental ticket export (history pages with a cursor, paced to 10/min).
 //! - [`batch`]: batch writes (`update_many` jobs, job polling, per-ticket outcomes).
 //! - `http`: transport: pooled reqwest client, auth header, retries, error mapping.
 //! - `lenient_json`: repairs invalid UTF-8 and lone surrogate escapes in an answer that fails to parse.
@@ -29,6 +31,7 @@ pub mod batch;
 pub mod client;
 pub mod config;
 pub mod convert;
+pub mod export;
 pub mod ffi;
 mod groups;
 mod http;

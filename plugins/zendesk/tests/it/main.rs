@@ -7,6 +7,7 @@
 mod batch;
 mod common;
 mod errors;
+mod export;
 mod ffi;
 mod params;
 mod reads;

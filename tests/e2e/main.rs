@@ -13,10 +13,13 @@
 //! - [`pipeline`]: `otai run` passes through the real Zendesk plugin and the BANKING77 model.
 //! - [`batch`]: batch writes through the real Zendesk plugin, and the one-by-one fallback.
 //! - [`drill`]: the fault drill: the pipeline against the Zendesk simulator with faults injected.
+//! - [`history`]: history on the Zendesk simulator: routing learned from solved tickets against
+//!   zero-history routing by label descriptions.
 
 mod batch;
 mod cli;
 mod drill;
+mod history;
 mod loader;
 mod pipeline;
 mod services;

@@ -13,6 +13,7 @@
 //! - [`runtime`]: finds `libonnxruntime.so` and initialises ONNX Runtime once per process.
 //! - [`encoder`]: tokenizer + ONNX session on its own thread, batching by length; sync and async facades.
 //! - [`head`]: a linear softmax head per field; probabilities and top-k; JSON files.
+//! - [`describe`]: zero-history heads from plain-word label descriptions (similarity to them).
 //! - [`model`]: model folder formats (otai's manifest, Hugging Face folders) and writing new folders.
 //! - [`data`]: labelled CSV / JSONL training data.
 //! - [`train`]: multinomial logistic regression with L-BFGS in pure Rust; `train_from_file`.
@@ -22,6 +23,7 @@
 
 pub mod data;
 pub mod demo;
+pub mod describe;
 pub mod encoder;
 pub mod error;
 pub mod head;
@@ -121,7 +123,7 @@ impl Default for ClassifierOptions {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Field {
     /// A linear head on the encoder's embedding.
     Head(LinearHead),
@@ -165,11 +167,21 @@ impl Classifier {
     /// sequence-classification folder (`model.onnx`, `tokenizer.json`, `config.json` with `id2label`), which
     /// classifies the single field `options.hf_field`.
     pub fn load(dir: &Path, options: &ClassifierOptions) -> Result<Self> {
+        Self::load_folder(dir, options, true)
+    }
+
+    /// As [`Classifier::load`], but an otai folder may have no heads (an encoder alone): its fields
+    /// then come from [`Classifier::with_extra_heads`], e.g. heads built from label descriptions.
+    pub fn load_allowing_no_heads(dir: &Path, options: &ClassifierOptions) -> Result<Self> {
+        Self::load_folder(dir, options, false)
+    }
+
+    fn load_folder(dir: &Path, options: &ClassifierOptions, require_heads: bool) -> Result<Self> {
         match model::detect(dir)? {
             model::FolderKind::Otai => {
                 let manifest = model::Manifest::read(dir)?;
                 let heads = manifest.load_heads(dir)?;
-                if heads.is_empty() {
+                if require_heads && heads.is_empty() {
                     return Err(ClassifierError::model(
                         dir,
                         "this model folder has an encoder but no heads; train some with `otai train`",
@@ -228,6 +240,65 @@ impl Classifier {
     /// The fields this classifier predicts, in output order.
     pub fn fields(&self) -> Vec<&str> {
         self.fields.iter().map(Field::name).collect()
+    }
+
+    /// A head for `field` scored by similarity to plain-word label descriptions, embedded with this
+    /// classifier's encoder (see [`describe::description_head`]). Blocks; not for async code.
+    pub fn description_head(
+        &self,
+        field: &str,
+        descriptions: &[(String, Vec<String>)],
+        scale: f32,
+    ) -> Result<LinearHead> {
+        self.require_embeddings()?;
+        describe::description_head(&self.encoder, field, descriptions, scale)
+    }
+
+    /// This classifier with `heads` added on the same encoder (one encoder pass still serves every
+    /// field): a head for a field the model already has replaces that field's head in place,
+    /// others are appended in order. The encoder thread is shared, not copied.
+    pub fn with_extra_heads(&self, heads: Vec<LinearHead>) -> Result<Self> {
+        if heads.is_empty() {
+            return Ok(self.clone());
+        }
+        self.require_embeddings()?;
+        let mut fields: Vec<Field> = self.fields.as_ref().clone();
+        for head in heads {
+            head.validate(Path::new(&format!("extra head `{}`", head.field)))?;
+            if head.dim != self.encoder.dim() {
+                return Err(ClassifierError::InvalidInput(format!(
+                    "the head for field `{}` expects {}-d embeddings, the encoder gives {}",
+                    head.field,
+                    head.dim,
+                    self.encoder.dim()
+                )));
+            }
+            match fields.iter_mut().find(|f| f.name() == head.field) {
+                Some(slot) => *slot = Field::Head(head),
+                None => fields.push(Field::Head(head)),
+            }
+        }
+        Ok(Self {
+            encoder: self.encoder.clone(),
+            fields: std::sync::Arc::new(fields),
+            top_k: self.top_k,
+        })
+    }
+
+    /// Extra heads need sentence embeddings; a Hugging Face classifier's rows are its own logits.
+    fn require_embeddings(&self) -> Result<()> {
+        if self
+            .fields
+            .iter()
+            .any(|f| matches!(f, Field::Logits { .. }))
+        {
+            return Err(ClassifierError::InvalidInput(
+                "a Hugging Face classifier outputs its own labels' logits, not sentence \
+                 embeddings: label descriptions need an otai model folder (an encoder)"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Classifies tickets without blocking the async runtime. One [`Prediction`] per ticket, in order.
@@ -424,6 +495,60 @@ mod tests {
         .unwrap();
 
         assert_eq!(classifier.fields(), ["category"]);
+    }
+
+    #[test]
+    fn extra_heads_replace_or_join_the_model_fields_on_one_encoder() {
+        let base = banking77();
+        let described = |pairs: &[(&str, &str)]| -> Vec<(String, Vec<String>)> {
+            pairs
+                .iter()
+                .map(|(l, d)| (l.to_string(), vec![d.to_string()]))
+                .collect()
+        };
+        let queue = base
+            .description_head(
+                "queue",
+                &described(&[
+                    ("Plastic", "lost or stolen cards"),
+                    ("Money", "exchange rates"),
+                ]),
+                20.0,
+            )
+            .unwrap();
+        let mood = base
+            .description_head(
+                "mood",
+                &described(&[
+                    ("angry", "furious, outraged"),
+                    ("calm", "a polite question"),
+                ]),
+                20.0,
+            )
+            .unwrap();
+
+        let extended = base.with_extra_heads(vec![queue, mood]).unwrap();
+        let p = extended
+            .classify_texts_blocking(vec!["Someone stole my card".into()])
+            .unwrap();
+
+        assert_eq!(extended.fields(), ["intent", "queue", "priority", "mood"]);
+        assert_eq!(base.fields(), ["intent", "queue", "priority"]);
+        assert_eq!(best(&p[0], "queue"), "Plastic");
+        assert_eq!(best(&p[0], "intent"), "lost_or_stolen_card");
+        let encoder_only = Classifier::load_allowing_no_heads(
+            &model_dir("minilm-l6-int8"),
+            &ClassifierOptions::default(),
+        )
+        .unwrap();
+        assert!(encoder_only.fields().is_empty());
+        let hf = Classifier::load(
+            &model_dir("test-hf-classifier"),
+            &ClassifierOptions::default(),
+        )
+        .unwrap();
+        let err = hf.description_head("queue", &described(&[("a", "b")]), 20.0);
+        assert!(err.unwrap_err().to_string().contains("Hugging Face"));
     }
 
     #[test]

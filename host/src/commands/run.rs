@@ -85,20 +85,35 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
                 let dir = p.model.clone();
                 let mut options = classifier_options.clone();
                 options.encoder.max_tokens = p.max_tokens;
-                let c = tokio::task::spawn_blocking(move || Classifier::load(&dir, &options))
-                    .await?
-                    .with_context(|| {
-                        format!(
-                            "{}: cannot load the model of {}",
-                            config.file.display(),
-                            p.key_path()
-                        )
-                    })?;
+                // Fields without a head are described (checked above by fit_model).
+                let c = tokio::task::spawn_blocking(move || {
+                    Classifier::load_allowing_no_heads(&dir, &options)
+                })
+                .await?
+                .with_context(|| {
+                    format!(
+                        "{}: cannot load the model of {}",
+                        config.file.display(),
+                        p.key_path()
+                    )
+                })?;
                 info!(pipeline = %p.name, model = %p.model.display(), fields = ?c.fields(), "Loaded a model.");
                 let c = Arc::new(c);
                 classifiers.insert(classifier_key, c.clone());
                 c
             }
+        };
+        // Heads from label descriptions (zero history), on the shared encoder.
+        let classifier = if p.fields.iter().any(|r| r.descriptions.is_some()) {
+            let (base, pc) = (classifier.clone(), p.clone());
+            let c =
+                tokio::task::spawn_blocking(move || pipeline::with_description_heads(&base, &pc))
+                    .await?
+                    .with_context(|| format!("{}: {}", config.file.display(), p.key_path()))?;
+            info!(pipeline = %p.name, fields = ?c.fields(), "Built the heads from label descriptions.");
+            Arc::new(c)
+        } else {
+            classifier
         };
         let (system, classifier): (Arc<dyn TicketSystem>, Arc<dyn Classify>) = match &mut table {
             Some(table) => table.watch(p, system, classifier),
@@ -372,7 +387,7 @@ fn fit_model(
         .map_err(|e| vec![format!("{file}: {}.model: {e}", p.key_path())])?;
     let problems = check_against_model(p, &labels);
     if problems.is_empty() {
-        Ok(labels)
+        Ok(pipeline::pipeline_labels(p, &labels))
     } else {
         Err(problems
             .iter()

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::Problem;
+pub use crate::classifier::describe::DEFAULT_SIMILARITY_SCALE;
 use crate::plugins::registry::list_or_none;
 
 /// The model folder a pipeline uses unless `model:` says otherwise.
@@ -174,6 +175,29 @@ pub struct RawField {
     pub tag_format: Option<String>,
     #[serde(default)]
     pub field_id: Option<String>,
+    /// Label to description(s), in file order: zero-history routing by similarity.
+    #[serde(default, deserialize_with = "some_ordered_map")]
+    pub descriptions: Option<Vec<(String, RawDescription)>>,
+    #[serde(default)]
+    pub similarity_scale: Option<f64>,
+    #[serde(default)]
+    pub use_descriptions: Option<bool>,
+}
+
+/// One label's description: a string, or a list of strings (their embeddings are averaged).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawDescription {
+    One(String),
+    Many(Vec<String>),
+}
+
+fn some_ordered_map<'de, D, V>(deserializer: D) -> Result<Option<Vec<(String, V)>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    ordered_map(deserializer).map(Some)
 }
 
 /// A validated pipeline.
@@ -250,6 +274,34 @@ pub struct FieldRule {
     pub map: BTreeMap<String, Value>,
     /// Applied below the threshold; `None` leaves the ticket's value unchanged.
     pub fallback: Option<Value>,
+    /// Plain-word label descriptions: without a trained head for this field (or with
+    /// `use_descriptions: true`), the field is predicted by similarity to them.
+    pub descriptions: Option<Descriptions>,
+}
+
+/// A field's labels described in plain words (`descriptions:`), for routing without history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Descriptions {
+    /// Label and its description(s), in file order; at least two labels, no empty text.
+    pub labels: Vec<(String, Vec<String>)>,
+    /// `similarity_scale`: logits are this times the cosine similarity.
+    pub scale: f32,
+    /// `use_descriptions: true`: used even when the model has a trained head for the field.
+    pub override_trained: bool,
+}
+
+impl Descriptions {
+    /// Whether these descriptions, rather than the model, give the field's labels: the model has
+    /// no head for it, or `use_descriptions: true` says to prefer them. Descriptions are used
+    /// until you train a model with history.
+    pub fn in_use(&self, model_has_field: bool) -> bool {
+        self.override_trained || !model_has_field
+    }
+
+    /// The described labels, in file order.
+    pub fn label_names(&self) -> Vec<String> {
+        self.labels.iter().map(|(l, _)| l.clone()).collect()
+    }
 }
 
 /// Where a field's value goes.
@@ -625,6 +677,7 @@ impl RawField {
                 "`action: none` writes nothing, so a fallback has no effect; remove it".into(),
             );
         }
+        let descriptions = self.validate_descriptions(key, &mut bad);
         let values = self
             .map
             .iter()
@@ -641,6 +694,85 @@ impl RawField {
             action,
             map: self.map,
             fallback: self.fallback,
+            descriptions,
+        })
+    }
+
+    /// `descriptions`, `similarity_scale` and `use_descriptions`.
+    fn validate_descriptions(
+        &self,
+        key: &str,
+        bad: &mut impl FnMut(String, String),
+    ) -> Option<Descriptions> {
+        let Some(raw) = &self.descriptions else {
+            for (given, what) in [
+                (self.similarity_scale.is_some(), "similarity_scale"),
+                (self.use_descriptions.is_some(), "use_descriptions"),
+            ] {
+                if given {
+                    bad(
+                        format!("{key}.{what}"),
+                        "only with `descriptions:` (label descriptions for routing without history)"
+                            .into(),
+                    );
+                }
+            }
+            return None;
+        };
+        let scale = self
+            .similarity_scale
+            .unwrap_or(f64::from(DEFAULT_SIMILARITY_SCALE));
+        if !(scale.is_finite() && scale > 0.0 && scale <= 1000.0) {
+            bad(
+                format!("{key}.similarity_scale"),
+                format!(
+                    "must be a number greater than 0 and at most 1000, e.g. {DEFAULT_SIMILARITY_SCALE}"
+                ),
+            );
+        }
+        if raw.len() < 2 {
+            bad(
+                format!("{key}.descriptions"),
+                format!(
+                    "describe at least two labels (found {}), e.g. `{{billing: \"invoices, charges, \
+                     refunds\", cards: \"lost or stolen cards, PIN\"}}`",
+                    raw.len()
+                ),
+            );
+        }
+        let mut labels = Vec::new();
+        for (label, description) in raw {
+            let path = format!("{key}.descriptions.{label}");
+            if label.trim().is_empty() {
+                bad(path.clone(), "a label must not be empty".into());
+            }
+            let texts = match description {
+                RawDescription::One(text) => vec![text.clone()],
+                RawDescription::Many(texts) => texts.clone(),
+            };
+            if texts.is_empty() {
+                bad(path.clone(), "give at least one description".into());
+            }
+            for (i, text) in texts.iter().enumerate() {
+                if text.trim().is_empty() {
+                    let at = match description {
+                        RawDescription::One(_) => path.clone(),
+                        RawDescription::Many(_) => format!("{path}[{i}]"),
+                    };
+                    bad(
+                        at,
+                        "a description must not be empty: say in plain words which tickets \
+                         belong to this label"
+                            .into(),
+                    );
+                }
+            }
+            labels.push((label.clone(), texts));
+        }
+        Some(Descriptions {
+            labels,
+            scale: scale as f32,
+            override_trained: self.use_descriptions.unwrap_or(false),
         })
     }
 }

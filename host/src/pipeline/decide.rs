@@ -289,6 +289,7 @@ mod tests {
             action,
             map: BTreeMap::new(),
             fallback: None,
+            descriptions: None,
         }
     }
 

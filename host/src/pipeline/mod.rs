@@ -49,6 +49,7 @@ use crate::{
         pipeline::{check_value, PRIORITIES},
         FieldAction, PipelineConfig, Problem,
     },
+    plugins::registry::list_or_none,
     ticket::BoxFuture,
 };
 
@@ -88,9 +89,46 @@ pub fn model_labels(
     })
 }
 
-/// What in a pipeline does not fit its model: fields it does not have, mapped labels it does not
-/// know, labels that would be written as an invalid value (e.g. a priority outside
-/// low/normal/high/urgent).
+/// The labels per field that a pipeline predicts: the model's, with the labels of every field
+/// whose `descriptions:` are in use (the model has no head for it, or `use_descriptions: true`).
+pub fn pipeline_labels(
+    pipeline: &PipelineConfig,
+    model_labels: &BTreeMap<String, Vec<String>>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut labels = model_labels.clone();
+    for rule in &pipeline.fields {
+        if let Some(d) = &rule.descriptions {
+            if d.in_use(model_labels.contains_key(&rule.field)) {
+                labels.insert(rule.field.clone(), d.label_names());
+            }
+        }
+    }
+    labels
+}
+
+/// The pipeline's classifier: `base` (the model) with a head built from the label descriptions
+/// of every field whose descriptions are in use (see [`pipeline_labels`]); `base` itself when
+/// there are none. Embeds the descriptions, so it blocks: not for async code.
+pub fn with_description_heads(
+    base: &Classifier,
+    pipeline: &PipelineConfig,
+) -> Result<Classifier, ClassifierError> {
+    let model_fields = base.fields();
+    let mut heads = Vec::new();
+    for rule in &pipeline.fields {
+        if let Some(d) = &rule.descriptions {
+            if d.in_use(model_fields.contains(&rule.field.as_str())) {
+                heads.push(base.description_head(&rule.field, &d.labels, d.scale)?);
+            }
+        }
+    }
+    base.with_extra_heads(heads)
+}
+
+/// What in a pipeline does not fit its model: fields it does not have (nor describes), mapped
+/// labels it does not know, labels that would be written as an invalid value (e.g. a priority
+/// outside low/normal/high/urgent). A field with `descriptions:` in use is checked against its
+/// described labels.
 pub fn check_against_model(
     pipeline: &PipelineConfig,
     labels: &BTreeMap<String, Vec<String>>,
@@ -98,15 +136,27 @@ pub fn check_against_model(
     let mut problems = Vec::new();
     let key = pipeline.key_path();
     let model = pipeline.model.display();
+    let model_labels = labels;
+    let labels = &pipeline_labels(pipeline, model_labels);
     for rule in &pipeline.fields {
         let field_key = format!("{key}.fields.{}", rule.field);
+        let described = rule
+            .descriptions
+            .as_ref()
+            .is_some_and(|d| d.in_use(model_labels.contains_key(&rule.field)));
+        let source = if described {
+            "its descriptions".to_string()
+        } else {
+            format!("the model {model}")
+        };
         let Some(known) = labels.get(&rule.field) else {
             problems.push(Problem::new(
                 &field_key,
                 format!(
-                    "the model {model} has no field `{}`; its fields: {}",
+                    "the model {model} has no field `{}`; its fields: {} (or describe its labels \
+                     under `descriptions:` to route without history)",
                     rule.field,
-                    labels.keys().cloned().collect::<Vec<_>>().join(", ")
+                    list_or_none(&model_labels.keys().map(String::as_str).collect::<Vec<_>>())
                 ),
             ));
             continue;
@@ -116,7 +166,7 @@ pub fn check_against_model(
                 problems.push(Problem::new(
                     format!("{field_key}.map.{label}"),
                     format!(
-                        "`{label}` is not a label of field `{}` in the model {model}; its labels: {}",
+                        "`{label}` is not a label of field `{}` in {source}; its labels: {}",
                         rule.field,
                         shorten(known)
                     ),
@@ -142,7 +192,8 @@ pub fn check_against_model(
             problems.push(Problem::new(
                 format!("{field_key}.map"),
                 format!(
-                    "the model's label(s) {} cannot be written by `action: {}` as they are; {hint}",
+                    "the {}label(s) {} cannot be written by `action: {}` as they are; {hint}",
+                    if described { "described " } else { "model's " },
                     unfit.join(", "),
                     rule.action.name()
                 ),
@@ -165,5 +216,7 @@ fn shorten(labels: &[String]) -> String {
     }
 }
 
+#[cfg(test)]
+mod describe_tests;
 #[cfg(test)]
 mod tests;

@@ -50,8 +50,9 @@ pub enum Command {
     Run(RunArgs),
     /// Classify text with a model and print the top labels per field; reads and writes no tickets.
     Classify(ClassifyArgs),
-    /// Train a model folder (one head per label column) from labelled CSV or JSONL data and print
-    /// accuracy and macro-F1 per field on a held-out split.
+    /// Train a model folder (one head per label column) from labelled CSV or JSONL data, or from a
+    /// help desk's solved tickets (--system), and print accuracy and macro-F1 per field on a
+    /// held-out split.
     Train(TrainArgs),
 }
 
@@ -129,15 +130,40 @@ pub struct ClassifyArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["data", "system"])))]
 pub struct TrainArgs {
     /// Labelled data: CSV with a `text` (or `subject`/`body`) column and one column per field,
     /// or JSON lines with the same keys.
     #[arg(long, value_name = "FILE")]
-    pub data: PathBuf,
-    /// The new model folder.
+    pub data: Option<PathBuf>,
+    /// Learn from a help desk's history instead: pull the solved and closed tickets of this
+    /// ticket system (the key under `ticket_systems:`) through its adapter's export and take what
+    /// agents finally set as labels.
+    #[arg(long, value_name = "NAME")]
+    pub system: Option<String>,
+    /// With --system: how far back, `180d`, `26w`, `48h`, or an RFC 3339 date or time. A rerun
+    /// with the same --since continues an interrupted pull from its cursor.
+    #[arg(long, value_name = "WHEN", default_value = "180d", requires = "system")]
+    pub since: String,
+    /// With --system: start the pull over instead of continuing from the cached cursor.
+    #[arg(long, requires = "system")]
+    pub fresh: bool,
+    /// With --system: where pulls are cached (`<dir>/<system>.jsonl` and `.cursor`).
+    #[arg(long, value_name = "DIR", default_value = crate::history::DEFAULT_CACHE_DIR, requires = "system")]
+    pub cache_dir: PathBuf,
+    /// With --system: classes with fewer examples are folded into --fallback-label.
+    #[arg(long, value_name = "N", default_value_t = crate::history::DEFAULT_MIN_EXAMPLES, requires = "system")]
+    pub min_examples: usize,
+    /// With --system: the label rare classes are folded into.
+    #[arg(long, value_name = "LABEL", default_value = crate::history::DEFAULT_FALLBACK_LABEL, requires = "system")]
+    pub fallback_label: String,
+    /// The new model folder. With --system the default is a new versioned folder,
+    /// `models/<system>-<UTC yyyymmddThhmmssZ>`; an existing folder is never written into.
     #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-    /// Train only these label columns (comma-separated); default: every label column.
+    pub out: Option<PathBuf>,
+    /// Train only these label columns (comma-separated); default: every label column. With
+    /// --system: `queue`, `priority`, `custom_field:<id>`, `tags:<prefix>` (default
+    /// `queue,priority`).
     #[arg(long, value_name = "F1,F2", value_delimiter = ',')]
     pub fields: Option<Vec<String>>,
     /// The model folder whose encoder embeds the texts (its heads are not used).
@@ -149,8 +175,8 @@ pub struct TrainArgs {
     /// Seed of the held-out split.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Replace an existing --out folder.
-    #[arg(long)]
+    /// Replace an existing --out folder (not with --system: a pipeline may be using it).
+    #[arg(long, conflicts_with = "system")]
     pub overwrite: bool,
 }
 

@@ -10,7 +10,7 @@
 //! - [`tickets`]: `otai tickets find|get|update|note`.
 //! - [`run`]: `otai run [--once] [--dry-run] [--pipeline NAME]`.
 //! - [`classify`]: `otai classify TEXT | --file FILE`.
-//! - [`train`]: `otai train --data FILE --out DIR`.
+//! - [`train`]: `otai train --data FILE --out DIR` or `--system NAME --since 180d`.
 
 pub mod check;
 pub mod classify;
@@ -95,7 +95,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Run(args) => runtime()?.block_on(run::run(&ctx, &args, out)),
         // Both block on the classifier's own thread; no async runtime needed.
         Command::Classify(args) => classify::classify(&args, out),
-        Command::Train(args) => train::train(&args, out),
+        Command::Train(args) => train::train(&ctx, &args, out),
     }
 }
 

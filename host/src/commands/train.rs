@@ -1,36 +1,70 @@
-//! `otai train --data FILE --out DIR`: the classifier's `train_from_file` behind the command line.
+//! `otai train`: a model folder from labelled data (`--data FILE --out DIR`, the classifier's
+//! `train_from_file`) or from a help desk's history (`--system NAME --since 180d --fields ...`).
+//!
+//! From history: the tickets are pulled through the adapter's export with progress on stderr
+//! (resumable, see [`crate::history`]), labelled, rare classes folded into the fallback label,
+//! embedded with the encoder of `--model` and one head fitted per field (held out by time: the
+//! newest tickets). The result is a new, versioned model folder (default
+//! `models/<system>-<UTC yyyymmddThhmmssZ>`); an existing folder is never written into, so a
+//! running pipeline's model is never touched. Its `training.json` summary records the system,
+//! `--since`, the counts, the skip report, the folded classes and the label maps.
 
-use std::io::Write;
+use std::{io::Write, path::PathBuf, time::Instant};
 
 use anyhow::{bail, Context as _};
+use serde_json::json;
 
+use super::Context;
 use crate::{
-    classifier::{train_from_file, TrainOptions},
+    classifier::{
+        data::Dataset, encoder::Encoder, model, train::embed_texts, train::train_heads,
+        train_from_file, EncoderOptions, TrainOptions,
+    },
     cli::TrainArgs,
+    history::{self, since, PullOptions, PullProgress},
+    plugins::PluginRegistry,
 };
 
-pub fn train(args: &TrainArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn train(ctx: &Context, args: &TrainArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     if !(0.0..1.0).contains(&args.holdout) {
         bail!("--holdout must be a fraction from 0 to below 1, e.g. 0.1");
     }
-    let options = TrainOptions {
-        fields: args.fields.clone(),
+    match (&args.data, &args.system) {
+        (Some(data), None) => train_from_data(args, data, out),
+        (None, Some(system)) => train_from_history(ctx, args, system, out),
+        _ => bail!("give exactly one of --data FILE and --system NAME"),
+    }
+}
+
+fn options(args: &TrainArgs, fields: Option<Vec<String>>) -> TrainOptions {
+    TrainOptions {
+        fields,
         holdout: args.holdout,
         seed: args.seed,
         overwrite: args.overwrite,
         ..TrainOptions::default()
+    }
+}
+
+fn train_from_data(
+    args: &TrainArgs,
+    data: &std::path::Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let Some(dir) = &args.out else {
+        bail!("--data needs --out DIR, the new model folder");
     };
-    tracing::info!(data = %args.data.display(), out = %args.out.display(), encoder = %args.model.display(), "Training a model.");
-    let report =
-        train_from_file(&args.model, &args.data, &args.out, &options).with_context(|| {
-            format!(
-                "training from {} into {} failed",
-                args.data.display(),
-                args.out.display()
-            )
-        })?;
+    let options = options(args, args.fields.clone());
+    tracing::info!(data = %data.display(), out = %dir.display(), encoder = %args.model.display(), "Training a model.");
+    let report = train_from_file(&args.model, data, dir, &options).with_context(|| {
+        format!(
+            "training from {} into {} failed",
+            data.display(),
+            dir.display()
+        )
+    })?;
     writeln!(out, "{report}")?;
-    writeln!(out, "Wrote the model folder {}.", args.out.display())?;
+    writeln!(out, "Wrote the model folder {}.", dir.display())?;
     if report.holdout_examples == 0 {
         writeln!(
             out,
@@ -39,4 +73,151 @@ pub fn train(args: &TrainArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn train_from_history(
+    ctx: &Context,
+    args: &TrainArgs,
+    system_name: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let now = since::now_unix();
+    let start = since::start_unix(&args.since, now)?;
+    let fields = history::parse_fields(
+        &args
+            .fields
+            .clone()
+            .unwrap_or_else(|| vec!["queue".into(), "priority".into()]),
+    )?;
+    if args.min_examples == 0 {
+        bail!("--min-examples must be at least 1");
+    }
+    let dir = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("models").join(format!("{system_name}-{}", since::compact_stamp(now)))
+    });
+    if dir.exists() {
+        bail!(
+            "{} already exists; training never writes into an existing model folder (a pipeline \
+             may be using it): choose another --out",
+            dir.display()
+        );
+    }
+    // Fail on a missing encoder before a long pull.
+    model::Manifest::read(&args.model)
+        .with_context(|| format!("the encoder folder {} cannot be used", args.model.display()))?;
+
+    let config = ctx.load_config()?;
+    let registry = PluginRegistry::load(&ctx.plugins_dir(&config));
+    registry.warn_about_failures();
+    let system = registry.ticket_system(&config, system_name)?;
+    let pull_options = PullOptions {
+        cache_dir: args.cache_dir.clone(),
+        since: args.since.clone(),
+        start_time: since::rfc3339(start),
+        fresh: args.fresh,
+    };
+    let started = Instant::now();
+    let mut progress = |p: PullProgress| {
+        eprintln!(
+            "pulled {} tickets (page {}{})",
+            thousands(p.tickets),
+            p.pages,
+            if p.resumed { ", resumed" } else { "" }
+        );
+    };
+    let pulled = super::runtime()?
+        .block_on(history::pull(system.as_ref(), &pull_options, &mut progress))
+        .context(
+            "the history pull stopped; run the same command again to continue where it stopped \
+             (or add --fresh to start over)",
+        )?;
+    drop(system);
+    let pull_seconds = started.elapsed().as_secs_f64();
+
+    let (mut data, skips) = history::labelled(&pulled.tickets, &fields);
+    write!(out, "{skips}")?;
+    let folded = history::fold_rare(&mut data, args.min_examples, &args.fallback_label);
+    for f in &folded {
+        writeln!(
+            out,
+            "  folded `{}` = {} ({} examples, fewer than {}) into {}",
+            f.field, f.label, f.examples, args.min_examples, args.fallback_label
+        )?;
+    }
+    if data.texts.is_empty() {
+        bail!(
+            "no ticket of `{system_name}` since {} can be learned from (see the counts above)",
+            pulled.start_time
+        );
+    }
+    let label_maps = history::label_counts(&data);
+    let dataset = Dataset {
+        path: PathBuf::from(format!("{system_name} (since {})", pulled.start_time)),
+        lines: (1..=data.texts.len()).collect(),
+        texts: data.texts,
+        fields: data.fields,
+        labels: data.labels,
+        created_at: data.created_at,
+    };
+    let options = options(args, None);
+    tracing::info!(system = system_name, examples = dataset.len(), out = %dir.display(), "Training a model from history.");
+    let encoder = Encoder::load(&args.model, &EncoderOptions::default())?;
+    let embed_started = Instant::now();
+    let x = embed_texts(&encoder, &dataset.texts)?;
+    drop(encoder);
+    let (heads, mut report) = train_heads(x.view(), &dataset, &options)?;
+    report.embed_seconds = embed_started.elapsed().as_secs_f64();
+    let mut summary = serde_json::to_value(&report)?;
+    summary["history"] = json!({
+        "system": system_name,
+        "since": args.since,
+        "start_time": pulled.start_time,
+        "pulled_at": since::rfc3339(now),
+        "pages": pulled.pages,
+        "tickets_pulled": pulled.pulled,
+        "tickets": pulled.tickets.len(),
+        "pull_seconds": pull_seconds,
+        "skipped": skips,
+        "min_examples": args.min_examples,
+        "fallback_label": args.fallback_label,
+        "folded": folded,
+        "label_maps": label_maps,
+    });
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    model::write_model_folder(&args.model, &heads, Some(&summary), &dir, false)?;
+    writeln!(out, "{report}")?;
+    writeln!(out, "Wrote the model folder {}.", dir.display())?;
+    writeln!(
+        out,
+        "To route with it, point the pipeline at it in the config:\n    model: {}",
+        dir.display()
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(super::thousands(4000), "4,000");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1234567), "1,234,567");
+    }
 }

@@ -205,3 +205,29 @@ fn the_pipeline_classifier_gets_a_head_per_described_field_in_use() {
         .iter()
         .all(|l| l.label != "billing"));
 }
+
+#[test]
+fn the_commented_zero_history_example_loads_and_fits_an_encoder_without_heads() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/config.example.yml"),
+    )
+    .unwrap();
+    let block: String = text
+        .lines()
+        .skip_while(|l| !l.contains("BEGIN zero-history example"))
+        .skip(1)
+        .take_while(|l| !l.contains("END zero-history example"))
+        .map(|l| format!("  {}\n", l.trim_start().strip_prefix("# ").unwrap_or("")))
+        .collect();
+    let config = format!("ticket_systems: {{zendesk: {{use: \"p:S\"}}}}\npipelines:\n{block}");
+    let config = Config::parse(&config, Path::new("example"), &|_| Ok(None))
+        .unwrap_or_else(|e| panic!("{e}\n{config}"));
+    let p = &config.pipelines["zero-history"];
+    let d = p.fields[0].descriptions.as_ref().unwrap();
+
+    assert_eq!(d.labels.len(), 8);
+    assert_eq!(d.labels[4].1.len(), 2, "Top-ups has two descriptions");
+    let encoder_only = model_labels(&model_dir("minilm-l6-int8"), "queue").unwrap();
+    assert!(encoder_only.is_empty());
+    assert!(check_against_model(p, &encoder_only).is_empty());
+}

@@ -54,6 +54,10 @@ pub enum Command {
     /// help desk's solved tickets (--system), and print accuracy and macro-F1 per field on a
     /// held-out split.
     Train(TrainArgs),
+    /// Say how good routing will be before it writes anything: per field accuracy, macro-F1, the
+    /// worst confusions and coverage / precision per threshold with a suggested threshold, on
+    /// labelled data (--data) or on shadow-mode decisions compared with what agents did (--shadow).
+    Evaluate(EvaluateArgs),
 }
 
 impl Command {
@@ -64,7 +68,8 @@ impl Command {
             Command::Plugins(_)
             | Command::Check(_)
             | Command::Tickets(_)
-            | Command::Classify(_) => "warn",
+            | Command::Classify(_)
+            | Command::Evaluate(_) => "warn",
             // A service and a long job: their progress is the point of their logs.
             Command::Run(_) | Command::Train(_) => "info",
         }
@@ -104,6 +109,47 @@ pub struct RunArgs {
     /// written) and its summary; while a pass runs, show progress on stderr if it is a terminal.
     #[arg(long)]
     pub table: bool,
+    /// Shadow mode: decide like --dry-run (nothing written, retry state untouched) and append one
+    /// JSON line per classified ticket to the shadow file, for `otai evaluate --shadow`. Tickets
+    /// are not tagged, so each pass fetches them again; each is recorded once.
+    #[arg(long)]
+    pub shadow: bool,
+    /// The shadow file, for every pipeline [default: .otai/shadow/<pipeline>.jsonl].
+    #[arg(long, value_name = "FILE", requires = "shadow")]
+    pub shadow_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["data", "shadow"])))]
+pub struct EvaluateArgs {
+    /// Labelled CSV or JSONL (as for `otai train`): classified with --model and scored. With a
+    /// `created_at` column only the newest --holdout share is scored.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// A shadow file of `otai run --shadow`: its decisions compared with the tickets' current
+    /// state (only tickets agents handled: solved/closed, or in a queue that is not an inbox
+    /// queue).
+    #[arg(long, value_name = "FILE")]
+    pub shadow: Option<PathBuf>,
+    /// With --shadow: the ticket system to read the tickets from [default: the records'
+    /// pipelines' ticket system].
+    #[arg(long, value_name = "NAME", requires = "shadow")]
+    pub system: Option<String>,
+    /// The model folder (with --data).
+    #[arg(long, value_name = "DIR", default_value = crate::config::pipeline::DEFAULT_MODEL_DIR)]
+    pub model: PathBuf,
+    /// Evaluate only these fields (comma-separated).
+    #[arg(long, value_name = "F1,F2", value_delimiter = ',')]
+    pub fields: Option<Vec<String>>,
+    /// With --data and a `created_at` column: the newest share of examples evaluated.
+    #[arg(long, value_name = "F", default_value_t = 0.2)]
+    pub holdout: f64,
+    /// The precision the suggested threshold must reach.
+    #[arg(long, value_name = "P", default_value_t = crate::classifier::evaluate::DEFAULT_TARGET_PRECISION)]
+    pub target_precision: f64,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

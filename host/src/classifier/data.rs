@@ -7,6 +7,10 @@
 //! - JSONL (`.jsonl`, `.ndjson`): one object per line, `{"text": ..., "queue": ..., "priority": ...}` (or
 //!   `subject` / `body` instead of `text`). Labels may be strings, numbers or booleans.
 //!
+//! A `created_at` column (key) is not a field: it is the example's time, RFC 3339 (`2024-05-01T12:00:00Z`,
+//! offsets and fractions allowed, or just a date) or Unix seconds. With it, training and evaluation hold out
+//! the newest examples (see [`Dataset::newest`]).
+//!
 //! An empty or missing label means "unknown for this field": that example is left out of that field's head
 //! only. Errors name the file and line.
 
@@ -28,6 +32,9 @@ pub struct Dataset {
     pub fields: Vec<String>,
     /// `labels[f][i]`: label of example `i` for field `fields[f]`, `None` when unknown.
     pub labels: Vec<Vec<Option<String>>>,
+    /// Per example, its creation time in Unix seconds when the data has a `created_at` column (empty when
+    /// it has none; `None` for a row without a readable time).
+    pub created_at: Vec<Option<f64>>,
 }
 
 impl Dataset {
@@ -44,6 +51,35 @@ impl Dataset {
     /// Index of a field by name.
     pub fn field_index(&self, field: &str) -> Option<usize> {
         self.fields.iter().position(|f| f == field)
+    }
+
+    /// True when the examples carry creation times (a `created_at` column with at least one value).
+    pub fn has_times(&self) -> bool {
+        self.created_at.iter().any(Option::is_some)
+    }
+
+    /// Marks the newest `fraction` of examples (by `created_at`; `round(fraction * n)`, at most `n - 1`)
+    /// as held out: train on the older, test on the newer. Examples without a time count as the oldest;
+    /// equal times keep file order. Without times, nothing is marked.
+    pub fn newest(&self, fraction: f64) -> Vec<bool> {
+        let n = self.len();
+        let mut out = vec![false; n];
+        if !self.has_times() || fraction <= 0.0 {
+            return out;
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        let time = |i: usize| self.created_at.get(i).copied().flatten();
+        order.sort_by(|&a, &b| match (time(a), time(b)) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+        let take = ((fraction * n as f64).round() as usize).min(n.saturating_sub(1));
+        for &i in &order[n - take..] {
+            out[i] = true;
+        }
+        out
     }
 
     /// Loads a CSV or JSONL file (by extension). `fields`: the label columns to use; `None` = all of them.
@@ -74,6 +110,62 @@ impl Dataset {
 
 const TEXT_COLUMNS: [&str; 3] = ["text", "subject", "body"];
 
+/// The column with each example's creation time.
+pub const TIME_COLUMN: &str = "created_at";
+
+/// Reads a time as Unix seconds: a number, or RFC 3339 / ISO 8601 (`YYYY-MM-DD`, optionally
+/// `THH:MM[:SS[.fff]]` and `Z` or `+HH:MM`; no zone = UTC).
+pub fn parse_time(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if let Ok(v) = s.parse::<f64>() {
+        return v.is_finite().then_some(v);
+    }
+    let num = |t: &str| -> Option<i64> {
+        (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok())?
+    };
+    let (date, rest) = match s.get(..10) {
+        Some(date) => (date, &s[10..]),
+        None => (s, ""),
+    };
+    let mut d = date.split('-');
+    let (y, m, day) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
+    if d.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    // Days from 1970-01-01 (Howard Hinnant's days_from_civil).
+    let yy = if m <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let mut secs = (days * 86_400) as f64;
+    let rest = rest.trim_start_matches(['T', 't', ' ']);
+    if rest.is_empty() {
+        return Some(secs);
+    }
+    let zone_at = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
+    let (clock, zone) = rest.split_at(zone_at);
+    let mut c = clock.split(':');
+    let h = num(c.next()?)?;
+    let min = num(c.next()?)?;
+    let sec: f64 = match c.next() {
+        Some(v) => v.parse().ok().filter(|v: &f64| v.is_finite())?,
+        None => 0.0,
+    };
+    secs += (h * 3600 + min * 60) as f64 + sec;
+    match zone {
+        "" | "Z" | "z" => {}
+        z => {
+            let sign = if z.starts_with('-') { 1.0 } else { -1.0 };
+            let z = &z[1..];
+            let (zh, zm) = z.split_once(':').unwrap_or((z.get(..2)?, z.get(2..)?));
+            secs += sign * (num(zh)? * 3600 + if zm.is_empty() { 0 } else { num(zm)? * 60 }) as f64;
+        }
+    }
+    Some(secs)
+}
+
 fn choose_fields(
     path: &Path,
     available: &[String],
@@ -81,7 +173,9 @@ fn choose_fields(
 ) -> Result<Vec<String>> {
     let candidates: Vec<String> = available
         .iter()
-        .filter(|c| !TEXT_COLUMNS.contains(&c.as_str()) && c.as_str() != "id")
+        .filter(|c| {
+            !TEXT_COLUMNS.contains(&c.as_str()) && c.as_str() != "id" && c.as_str() != TIME_COLUMN
+        })
         .cloned()
         .collect();
     let fields = match wanted {
@@ -135,6 +229,7 @@ fn parse_csv(path: &Path, text: &str, wanted: Option<&[String]>) -> Result<Datas
     }
     let fields = choose_fields(path, &header, wanted)?;
     let field_cols: Vec<usize> = fields.iter().map(|f| col(f).unwrap_or_default()).collect();
+    let time_col = col(TIME_COLUMN);
     let mut ds = Dataset {
         path: path.to_path_buf(),
         fields: fields.clone(),
@@ -166,6 +261,9 @@ fn parse_csv(path: &Path, text: &str, wanted: Option<&[String]>) -> Result<Datas
         };
         ds.texts.push(text);
         ds.lines.push(line);
+        if let Some(c) = time_col {
+            ds.created_at.push(parse_time(&record[c]));
+        }
         for (f, &c) in field_cols.iter().enumerate() {
             let value = record[c].trim();
             ds.labels[f].push((!value.is_empty()).then(|| value.to_string()));
@@ -287,6 +385,10 @@ fn parse_jsonl(path: &Path, text: &str, wanted: Option<&[String]>) -> Result<Dat
         };
         ds.texts.push(text);
         ds.lines.push(line);
+        if keys.iter().any(|k| k == TIME_COLUMN) {
+            ds.created_at
+                .push(string(TIME_COLUMN)?.as_deref().and_then(parse_time));
+        }
         for (f, field) in fields.iter().enumerate() {
             let label = string(field)?
                 .map(|s| s.trim().to_string())
@@ -365,6 +467,45 @@ mod tests {
         let priority = ds.field_index("priority").unwrap();
         assert_eq!(ds.labels[priority], [Some("3".to_string()), None]);
         assert_eq!(ds.lines, [1, 3]);
+    }
+
+    #[test]
+    fn times_are_read_and_not_a_field() {
+        assert_eq!(parse_time("1970-01-02"), Some(86_400.0));
+        assert_eq!(parse_time("1970-01-01T01:00:00Z"), Some(3600.0));
+        assert_eq!(parse_time("1970-01-01T01:00:00+01:00"), Some(0.0));
+        assert_eq!(parse_time("2024-05-01T12:00:00.5Z"), Some(1_714_564_800.5));
+        assert_eq!(parse_time("1714564800"), Some(1_714_564_800.0));
+        assert_eq!(parse_time("yesterday"), None);
+        let tmp = tempfile::tempdir().unwrap();
+        let path = write(
+            tmp.path(),
+            "t.csv",
+            "text,queue,created_at\na,x,2024-01-03\nb,y,2024-01-01\nc,x,\nd,y,2024-01-02\n",
+        );
+
+        let ds = Dataset::load(&path, None).unwrap();
+
+        assert_eq!(ds.fields, ["queue"]);
+        assert!(ds.has_times());
+        // Newest half: a (01-03) and d (01-02); c has no time and counts as the oldest.
+        assert_eq!(ds.newest(0.5), [true, false, false, true]);
+        assert_eq!(ds.newest(0.0), [false; 4]);
+    }
+
+    #[test]
+    fn without_times_nothing_is_newest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = write(
+            tmp.path(),
+            "t.jsonl",
+            "{\"text\": \"a\", \"queue\": \"x\"}\n",
+        );
+
+        let ds = Dataset::load(&path, None).unwrap();
+
+        assert!(!ds.has_times() && ds.created_at.is_empty());
+        assert_eq!(ds.newest(0.5), [false]);
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod demo;
 pub mod describe;
 pub mod encoder;
 pub mod error;
+pub mod evaluate;
 pub mod head;
 pub mod metrics;
 pub mod model;
@@ -39,7 +40,7 @@ use serde::{Deserialize, Serialize};
 pub use self::encoder::{Encoder, EncoderOptions};
 pub use self::error::{ClassifierError, Result};
 pub use self::head::{LabelScore, LinearHead};
-pub use self::train::{train_from_file, TrainOptions, TrainReport};
+pub use self::train::{train_from_file, Split, TrainOptions, TrainReport};
 
 /// The text of a ticket as the classifier sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

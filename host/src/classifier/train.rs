@@ -13,15 +13,30 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use super::data::Dataset;
 use super::encoder::{Encoder, EncoderOptions};
 use super::error::{ClassifierError, Result};
-use super::head::LinearHead;
+use super::evaluate::{self, Evaluation, FieldEvaluation, Scored};
+use super::head::{softmax, LinearHead};
 use super::metrics::{self, Metrics};
 use super::model;
+
+/// How examples are held out for the reported metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// By time when the data has `created_at`, else random.
+    #[default]
+    Auto,
+    /// Seeded, stratified by the first field.
+    Random,
+    /// Train on the oldest `1 - holdout`, test on the newest `holdout` (by `created_at`): how the model
+    /// will do on tickets that come after its history.
+    Time,
+}
 
 /// Training settings. `Default` gives the values used for the BANKING77 demo model.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +47,10 @@ pub struct TrainOptions {
     pub holdout: f64,
     /// Seed of the held-out split.
     pub seed: u64,
+    /// Random or by time (default: by time when the data has `created_at`).
+    pub split: Split,
+    /// Precision the suggested threshold of the held-out evaluation must reach.
+    pub target_precision: f64,
     /// L2 penalty on the weights (`lambda / 2 * |W|^2` added to the mean cross-entropy). Default 1e-5: the
     /// best held-out accuracy on BANKING77 among 1e-3 ... 3e-6 (`train_banking77 --sweep`); 1e-4 cost
     /// 1.4 points of intent accuracy there, 3e-6 gained nothing.
@@ -52,6 +71,8 @@ impl Default for TrainOptions {
             fields: None,
             holdout: 0.1,
             seed: 42,
+            split: Split::Auto,
+            target_precision: evaluate::DEFAULT_TARGET_PRECISION,
             l2: 1e-5,
             max_iterations: 500,
             refit_on_all: true,
@@ -78,6 +99,9 @@ pub struct TrainReport {
     pub l2: f64,
     /// Seed of the split.
     pub seed: u64,
+    /// The split used: `random` or `time` (newest held out).
+    #[serde(default = "random_split")]
+    pub split: Split,
     /// Per-field results.
     pub fields: Vec<FieldReport>,
     /// Seconds spent embedding the texts.
@@ -97,21 +121,46 @@ pub struct FieldReport {
     pub labelled: usize,
     /// Metrics on the held-out split (`None` without a split).
     pub holdout: Option<Metrics>,
+    /// Confusions and coverage / precision per threshold on the held-out split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<FieldEvaluation>,
     /// L-BFGS iterations of the final fit.
     pub iterations: usize,
     /// Final training loss (mean cross-entropy + penalty).
     pub loss: f64,
 }
 
+fn random_split() -> Split {
+    Split::Random
+}
+
+impl TrainReport {
+    /// The held-out evaluation of every field that has one.
+    pub fn evaluation(&self) -> Evaluation {
+        Evaluation {
+            fields: self
+                .fields
+                .iter()
+                .filter_map(|f| f.evaluation.clone())
+                .collect(),
+        }
+    }
+}
+
 impl fmt::Display for TrainReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "Trained on {} ({} examples; {} for fitting, {} held out{}).",
+            "Trained on {} ({} examples; {} for fitting, {} held out{}{}).",
             self.data.display(),
             self.examples,
             self.train_examples,
             self.holdout_examples,
+            match (self.holdout_examples, self.split) {
+                (0, _) => "",
+                (_, Split::Time) => ": the newest, by created_at",
+                _ => ": random, stratified",
+            },
             if self.refit_on_all {
                 ", then refitted on all"
             } else {
@@ -136,6 +185,13 @@ impl fmt::Display for TrainReport {
                 "{:<16} {:>7} {:>9} {:>10} {:>9}",
                 r.field, r.labels, r.labelled, acc, f1
             )?;
+        }
+        let evaluation = self.evaluation();
+        if !evaluation.fields.is_empty() {
+            writeln!(f)?;
+            writeln!(f, "On the held-out split:")?;
+            writeln!(f, "{evaluation}")?;
+            writeln!(f)?;
         }
         write!(
             f,
@@ -215,7 +271,24 @@ pub fn train_heads(
         )));
     }
     let started = Instant::now();
-    let is_holdout = stratified_split(&dataset.labels[0], options.holdout, options.seed);
+    let split = match options.split {
+        Split::Auto if dataset.has_times() => Split::Time,
+        Split::Auto => Split::Random,
+        other => other,
+    };
+    let is_holdout = match split {
+        Split::Time => {
+            if !dataset.has_times() {
+                return Err(ClassifierError::data(
+                    &dataset.path,
+                    0,
+                    "a split by time needs a `created_at` column",
+                ));
+            }
+            dataset.newest(options.holdout)
+        }
+        _ => stratified_split(&dataset.labels[0], options.holdout, options.seed),
+    };
     let holdout_examples = is_holdout.iter().filter(|&&h| h).count();
     // Fields are independent: fit them on parallel threads (each fit is single-threaded).
     let results: Vec<Result<(LinearHead, FieldReport)>> = std::thread::scope(|scope| {
@@ -253,6 +326,7 @@ pub fn train_heads(
         refit_on_all: options.refit_on_all || holdout_examples == 0,
         l2: options.l2,
         seed: options.seed,
+        split,
         fields,
         embed_seconds: 0.0,
         fit_seconds: started.elapsed().as_secs_f64(),
@@ -302,6 +376,7 @@ fn train_field(
         fit_head(field, &labels, xs.view(), &y_of(rows), options)
     };
     let mut holdout = None;
+    let mut evaluation = None;
     let mut final_fit = None;
     if holdout_examples > 0 {
         let train_rows: Vec<usize> = labelled
@@ -317,8 +392,20 @@ fn train_field(
         let (head, stats) = fit(&train_rows);
         if !test_rows.is_empty() {
             let xt = x.select(Axis(0), &test_rows);
-            let predicted = predict_indices(&head, xt.view());
-            holdout = Some(metrics::score(&y_of(&test_rows), &predicted, labels.len()));
+            let predicted = predict_scores(&head, xt.view());
+            let truth = y_of(&test_rows);
+            let indices: Vec<usize> = predicted.iter().map(|p| p.0).collect();
+            holdout = Some(metrics::score(&truth, &indices, labels.len()));
+            let scored: Vec<Scored> = truth
+                .iter()
+                .zip(&predicted)
+                .map(|(&t, &(p, c))| Scored::new(&labels[t], &labels[p], c as f64))
+                .collect();
+            evaluation = Some(evaluate::evaluate_field(
+                field,
+                &scored,
+                options.target_precision,
+            ));
         }
         if !options.refit_on_all {
             final_fit = Some((head, stats));
@@ -334,6 +421,7 @@ fn train_field(
         labels: labels.len(),
         labelled: labelled.len(),
         holdout,
+        evaluation,
         iterations: stats.iterations,
         loss: stats.loss,
     };
@@ -374,6 +462,29 @@ pub fn evaluate(
         ));
     }
     out
+}
+
+/// Most likely label index and its probability per row.
+pub fn predict_scores(head: &LinearHead, x: ArrayView2<'_, f32>) -> Vec<(usize, f32)> {
+    let w = ArrayView2::from_shape((head.num_labels(), head.dim), &head.weights)
+        .expect("validated head shape");
+    let mut z = x.dot(&w.t());
+    z += &ArrayView1::from(&head.bias[..]);
+    z.rows()
+        .into_iter()
+        .map(|row| {
+            let p = softmax(&row.to_vec());
+            p.iter()
+                .enumerate()
+                .fold((0, f32::NEG_INFINITY), |best, (j, &v)| {
+                    if v > best.1 {
+                        (j, v)
+                    } else {
+                        best
+                    }
+                })
+        })
+        .collect()
 }
 
 /// Most likely label index per row.
@@ -719,6 +830,7 @@ mod tests {
                     .map(|&c| Some(if c == 0 { "high" } else { "low" }.to_string()))
                     .collect(),
             ],
+            created_at: Vec::new(),
         };
 
         let (heads, report) = train_heads(x.view(), &ds, &TrainOptions::default()).unwrap();
@@ -756,6 +868,7 @@ mod tests {
             lines: vec![2, 3, 4],
             fields: vec!["queue".into()],
             labels: vec![vec![Some("a".into()); 3]],
+            created_at: Vec::new(),
         };
         let x = Array2::<f32>::zeros((3, 4));
 
@@ -764,5 +877,44 @@ mod tests {
             .to_string();
 
         assert!(err.contains("queue") && err.contains("at least 2"), "{err}");
+    }
+
+    #[test]
+    fn with_times_the_newest_examples_are_held_out_and_evaluated() {
+        let (x, y) = synthetic(3, 20, 8, 11);
+        let n = y.len();
+        // Times run backwards through the file: the newest are the first rows.
+        let ds = Dataset {
+            path: "timed.csv".into(),
+            texts: vec![String::new(); n],
+            lines: (2..n + 2).collect(),
+            fields: vec!["queue".into()],
+            labels: vec![y.iter().map(|c| Some(format!("q{c}"))).collect()],
+            created_at: (0..n).map(|i| Some((n - i) as f64 * 60.0)).collect(),
+        };
+        let options = TrainOptions {
+            holdout: 0.25,
+            ..TrainOptions::default()
+        };
+
+        let (_, report) = train_heads(x.view(), &ds, &options).unwrap();
+
+        assert_eq!(report.split, Split::Time);
+        assert_eq!(report.holdout_examples, 15);
+        assert_eq!(ds.newest(0.25)[..15], [true; 15]);
+        assert!(!ds.newest(0.25)[15..].contains(&true));
+        let e = report.fields[0].evaluation.as_ref().unwrap();
+        assert_eq!(e.examples, 15);
+        assert_eq!(e.coverage[0].routed, 15);
+        let text = report.to_string();
+        assert!(text.contains("the newest, by created_at"), "{text}");
+        assert!(text.contains("Coverage / precision"), "{text}");
+
+        let random = TrainOptions {
+            split: Split::Random,
+            ..options
+        };
+        let (_, report) = train_heads(x.view(), &ds, &random).unwrap();
+        assert_eq!(report.split, Split::Random);
     }
 }

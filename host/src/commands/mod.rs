@@ -11,9 +11,11 @@
 //! - [`run`]: `otai run [--once] [--dry-run] [--pipeline NAME]`.
 //! - [`classify`]: `otai classify TEXT | --file FILE`.
 //! - [`train`]: `otai train --data FILE --out DIR` or `--system NAME --since 180d`.
+//! - [`evaluate`]: `otai evaluate --data FILE | --shadow FILE`.
 
 pub mod check;
 pub mod classify;
+pub mod evaluate;
 pub mod plugins;
 pub mod run;
 pub mod run_table;
@@ -96,12 +98,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         // Both block on the classifier's own thread; no async runtime needed.
         Command::Classify(args) => classify::classify(&args, out),
         Command::Train(args) => train::train(&ctx, &args, out),
+        Command::Evaluate(args) => evaluate::evaluate(&ctx, &args, out),
     }
 }
 
 /// Plugins drive their own I/O on their own runtimes; the host only awaits and times out, so a
 /// small runtime is plenty.
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

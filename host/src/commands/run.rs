@@ -1,5 +1,8 @@
-//! `otai run [--once] [--dry-run] [--pipeline NAME] [--grace SECS]`: the configured pipelines,
-//! every interval until SIGINT/SIGTERM.
+//! `otai run [--once] [--dry-run] [--shadow [--shadow-file FILE]] [--pipeline NAME] [--grace SECS]`:
+//! the configured pipelines, every interval until SIGINT/SIGTERM.
+//!
+//! `--shadow` runs passes as `--dry-run` does and records each classified ticket once in a shadow file
+//! (see [`crate::pipeline::shadow`]); nothing is tagged, so the fetch keeps returning the same tickets.
 //!
 //! Everything that can be checked is checked before the first pass: configuration, plugins,
 //! models (fields and mapped labels), and every problem is listed at once.
@@ -128,14 +131,46 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
         pipelines.push(pipeline);
     }
 
+    // Shadow mode: one recorder per pipeline (pipelines sharing a file share a recorder).
+    let mut recorders: HashMap<PathBuf, pipeline::shadow::ShadowRecorder> = HashMap::new();
+    let mut shadow_files: HashMap<String, PathBuf> = HashMap::new();
+    if args.shadow {
+        for p in &pipelines {
+            let file = args
+                .shadow_file
+                .clone()
+                .unwrap_or_else(|| pipeline::shadow::default_file(p.name()));
+            if !recorders.contains_key(&file) {
+                recorders.insert(file.clone(), pipeline::shadow::ShadowRecorder::open(&file)?);
+            }
+            info!(pipeline = %p.name(), file = %file.display(), "Shadow mode: recording decisions, writing nothing.");
+            shadow_files.insert(p.name().to_string(), file);
+        }
+    }
     let options = RunOptions {
         once: args.once,
-        dry_run: args.dry_run,
+        dry_run: args.dry_run || args.shadow,
         grace: Duration::from_secs_f64(args.grace),
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let runner = tokio::spawn(pipeline::run(pipelines, options, shutdown_signal(), tx));
     while let Some(report) = rx.recv().await {
+        if let Some(file) = shadow_files.get(&report.pipeline) {
+            let recorder = recorders.get_mut(file).expect("a recorder per shadow file");
+            match config.pipelines.get(&report.pipeline) {
+                Some(p) => match recorder.record(p, &report) {
+                    Ok(new) => {
+                        info!(pipeline = %report.pipeline, new, file = %file.display(), "Recorded shadow decisions.")
+                    }
+                    Err(e) => {
+                        tracing::error!(pipeline = %report.pipeline, error = %format!("{e:#}"), "Cannot record shadow decisions.")
+                    }
+                },
+                None => {
+                    tracing::error!(pipeline = %report.pipeline, "No configuration for a reported pipeline.")
+                }
+            }
+        }
         match &table {
             Some(table) => table.print(out, &report)?,
             None => print_report(out, &report)?,

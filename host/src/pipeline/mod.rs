@@ -31,6 +31,7 @@ pub mod note;
 pub mod pass;
 pub mod retry;
 pub mod run;
+pub mod shadow;
 pub mod state;
 pub mod summary;
 

@@ -124,8 +124,15 @@ impl TicketSystem for FakeDesk {
     fn find_first_ticket(&self, _: SearchQuery) -> BoxFuture<'_, TicketResult<Option<Ticket>>> {
         unimplemented!()
     }
-    fn get_ticket(&self, _: &str) -> BoxFuture<'_, TicketResult<Option<Ticket>>> {
-        unimplemented!()
+    fn get_ticket(&self, id: &str) -> BoxFuture<'_, TicketResult<Option<Ticket>>> {
+        let found = self
+            .tickets
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|t| t.id == id)
+            .cloned();
+        Box::pin(async move { Ok(found) })
     }
     fn update_ticket(&self, _: &str, _: TicketUpdate) -> BoxFuture<'_, TicketResult<Ticket>> {
         unimplemented!("the pipeline writes through update_tickets")
@@ -1176,5 +1183,124 @@ fn config_state_file_default_null_empty_and_path() {
     assert_eq!(
         crate::config::pipeline::default_state_file("eu/de desk"),
         Path::new(".otai/state/eu_de_desk.json")
+    );
+}
+
+#[tokio::test]
+async fn shadow_passes_write_nothing_and_record_each_ticket_once() {
+    let desk = FakeDesk::with(vec![
+        ticket("1", "cards urgent 0.95"),
+        ticket("2", "transfers high 0.5"),
+    ]);
+    let mut p = pipeline(&desk);
+    let config = pipeline_config(CONFIG);
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("shadow").join("main.jsonl");
+    let mut recorder = shadow::ShadowRecorder::open(&file).unwrap();
+
+    let first = p.pass(true, &Stop::never()).await;
+    let second = p.pass(true, &Stop::never()).await;
+
+    assert_eq!(recorder.record(&config, &first).unwrap(), 2);
+    assert_eq!(
+        second.summary.fetched, 2,
+        "nothing is tagged, so fetched again"
+    );
+    assert_eq!(recorder.record(&config, &second).unwrap(), 0);
+    // A later run skips what the file already has.
+    let mut later = shadow::ShadowRecorder::open(&file).unwrap();
+    assert_eq!(later.record(&config, &second).unwrap(), 0);
+    assert!(desk.calls().is_empty(), "shadow mode writes nothing");
+    assert!(desk.ticket("1").tags.is_empty());
+    let records = shadow::read_records(&file).unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(
+        (records[0].pipeline.as_str(), records[0].ticket.as_str()),
+        ("main", "1")
+    );
+    let q = &records[0].fields[0];
+    assert_eq!(q.field, "queue");
+    assert_eq!(q.predicted.as_ref().unwrap().label, "cards");
+    assert_eq!(q.runner_up.as_ref().unwrap().label, "other");
+    assert_eq!(q.would_write, Some(json!("Cards")));
+    assert_eq!(q.basis, "confident");
+    let q2 = &records[1].fields[0];
+    assert_eq!(
+        (q2.basis.as_str(), &q2.would_write),
+        ("below_threshold", &None)
+    );
+    assert_eq!(q2.predicted_value, Some(json!("transfers")));
+    let p2 = &records[1].fields[1];
+    assert_eq!(
+        (p2.basis.as_str(), &p2.would_write),
+        ("fallback", &Some(json!("normal")))
+    );
+}
+
+#[tokio::test]
+async fn evaluate_shadow_compares_with_what_agents_did() {
+    let desk = FakeDesk::with(vec![
+        ticket("1", "cards urgent 0.95"),
+        ticket("2", "transfers high 0.5"),
+        ticket("3", "cards low 0.9"),
+        ticket("4", "cards low 0.9"),
+    ]);
+    let mut p = pipeline(&desk);
+    let config = Config::parse(CONFIG, Path::new("t.yml"), &|_| Ok(None)).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("main.jsonl");
+    let report = p.pass(true, &Stop::never()).await;
+    shadow::ShadowRecorder::open(&file)
+        .unwrap()
+        .record(&config.pipelines["main"], &report)
+        .unwrap();
+    // Agents: 1 as predicted; 2 to Billing with normal priority, solved; 3 still in the inbox; 4 deleted.
+    {
+        let mut tickets = desk.tickets.lock().unwrap();
+        let queue = |name: &str| {
+            Some(Queue {
+                id: None,
+                name: Some(name.into()),
+            })
+        };
+        tickets[0].queue = queue("Cards");
+        tickets[0].priority = Some("urgent".into());
+        tickets[1].queue = queue("Billing");
+        tickets[1].priority = Some("normal".into());
+        tickets[1].status = "solved".into();
+        tickets[2].queue = queue("inbox");
+        tickets.remove(3);
+    }
+
+    let records = shadow::read_records(&file).unwrap();
+    let (cmp, scored) = shadow::compare_with(records, &config.pipelines, desk.clone(), 2).await;
+
+    assert_eq!(
+        (
+            cmp.records,
+            cmp.compared,
+            cmp.unhandled,
+            cmp.gone,
+            cmp.failed
+        ),
+        (4, 2, 1, 1, 0)
+    );
+    assert_eq!(cmp.written["queue"], (1, 1));
+    assert_eq!(cmp.written["priority"], (2, 2));
+    let fields: Vec<&str> = scored.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(fields, ["queue", "priority"]);
+    let queue: Vec<(&str, &str)> = scored[0]
+        .1
+        .iter()
+        .map(|s| (s.truth.as_str(), s.predicted.as_str()))
+        .collect();
+    assert_eq!(queue, [("Cards", "Cards"), ("Billing", "transfers")]);
+    let e = crate::classifier::evaluate::evaluate_field("queue", &scored[0].1, 0.95);
+    assert_eq!(e.accuracy, 0.5);
+    assert_eq!(e.suggested.unwrap().threshold, 0.6);
+    let header = shadow::comparison_header(&file, "fake", &cmp);
+    assert!(
+        header.contains("2 handled by agents") && header.contains("1 gone"),
+        "{header}"
     );
 }

@@ -1,0 +1,163 @@
+//! `otai evaluate`: how good routing will be, before it writes anything.
+//!
+//! - `--model DIR --data FILE`: classify labelled examples and score them per field. When the file has a
+//!   `created_at` column only the newest `--holdout` share is scored (the model was presumably trained on
+//!   the older ones), else every row.
+//! - `--shadow FILE`: compare what `otai run --shadow` would have written with what agents did since
+//!   (see [`crate::pipeline::shadow`]).
+//!
+//! Both print, per field, accuracy, macro-F1, the worst confusions and the coverage / precision trade-off
+//! with a suggested threshold (`--target-precision`), as text or `--json`. A new data source is a variant
+//! of [`Source`] producing `(field, Vec<Scored>)`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _};
+
+use crate::{
+    classifier::{
+        data::Dataset,
+        evaluate::{evaluate_field, Evaluation, FieldScores, Scored},
+        Classifier, ClassifierOptions,
+    },
+    cli::EvaluateArgs,
+    commands::Context,
+};
+
+/// Where the labelled predictions come from.
+enum Source {
+    /// A labelled CSV / JSONL file classified with a model folder.
+    Data { model: PathBuf, data: PathBuf },
+    /// A shadow-mode record file, compared with the tickets' current state.
+    Shadow { file: PathBuf },
+}
+
+pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    if !(0.0..=1.0).contains(&args.target_precision) {
+        bail!("--target-precision must be a fraction from 0 to 1, e.g. 0.95");
+    }
+    if !(0.0..1.0).contains(&args.holdout) || args.holdout == 0.0 {
+        bail!("--holdout must be a fraction above 0 and below 1, e.g. 0.2");
+    }
+    let source = match (&args.data, &args.shadow) {
+        (Some(data), None) => Source::Data {
+            model: args.model.clone(),
+            data: data.clone(),
+        },
+        (None, Some(file)) => Source::Shadow { file: file.clone() },
+        _ => bail!("give --data FILE (with --model DIR) or --shadow FILE"),
+    };
+    let (header, scored) = match source {
+        Source::Data { model, data } => from_data(&model, &data, args)?,
+        Source::Shadow { file } => {
+            let runtime = super::runtime()?;
+            runtime.block_on(crate::pipeline::shadow::compare(ctx, &file, args))?
+        }
+    };
+    let evaluation = Evaluation {
+        fields: scored
+            .iter()
+            .filter(|(field, _)| {
+                args.fields
+                    .as_ref()
+                    .is_none_or(|wanted| wanted.contains(field))
+            })
+            .map(|(field, s)| evaluate_field(field, s, args.target_precision))
+            .collect(),
+    };
+    if args.json {
+        let value = serde_json::json!({ "source": header, "fields": evaluation.fields });
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+    } else {
+        writeln!(out, "{header}")?;
+        writeln!(out)?;
+        if evaluation.fields.is_empty() {
+            writeln!(out, "Nothing to evaluate.")?;
+        } else {
+            writeln!(out, "{evaluation}")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Classifies the labelled rows of `data` (the newest `--holdout` share when it has times) with `model`.
+fn from_data(
+    model: &std::path::Path,
+    data: &std::path::Path,
+    args: &EvaluateArgs,
+) -> anyhow::Result<(String, FieldScores)> {
+    let dataset = Dataset::load(data, args.fields.as_deref())
+        .with_context(|| format!("cannot read {}", data.display()))?;
+    let classifier = Classifier::load(model, &ClassifierOptions::default())
+        .with_context(|| format!("cannot load the model {}", model.display()))?;
+    let model_fields: Vec<String> = classifier
+        .fields()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let fields: Vec<(usize, String)> = dataset
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| model_fields.contains(f))
+        .map(|(i, f)| (i, f.clone()))
+        .collect();
+    if fields.is_empty() {
+        bail!(
+            "{} has none of the model's fields ({}); its label columns are: {}",
+            data.display(),
+            model_fields.join(", "),
+            dataset.fields.join(", ")
+        );
+    }
+    let rows: Vec<usize> = if dataset.has_times() {
+        let newest = dataset.newest(args.holdout);
+        (0..dataset.len()).filter(|&i| newest[i]).collect()
+    } else {
+        (0..dataset.len()).collect()
+    };
+    let rows: Vec<usize> = rows
+        .into_iter()
+        .filter(|&i| fields.iter().any(|&(f, _)| dataset.labels[f][i].is_some()))
+        .collect();
+    let texts: Vec<String> = rows.iter().map(|&i| dataset.texts[i].clone()).collect();
+    let predictions = classifier
+        .classify_texts_blocking(texts)
+        .context("classification failed")?;
+    let mut scored = Vec::new();
+    for (f, field) in fields {
+        let mut s = Vec::new();
+        for (&i, prediction) in rows.iter().zip(&predictions) {
+            let (Some(truth), Some(p)) = (&dataset.labels[f][i], prediction.field(&field)) else {
+                continue;
+            };
+            let best = p.best();
+            s.push(Scored::new(
+                truth.clone(),
+                best.label.clone(),
+                best.probability as f64,
+            ));
+        }
+        scored.push((field, s));
+    }
+    let header = if dataset.has_times() {
+        format!(
+            "Evaluated {} on {}: the newest {:.0} % by created_at ({} of {} examples).",
+            model.display(),
+            data.display(),
+            100.0 * args.holdout,
+            rows.len(),
+            dataset.len()
+        )
+    } else {
+        format!(
+            "Evaluated {} on {}: all {} labelled examples (no created_at column).",
+            model.display(),
+            data.display(),
+            rows.len()
+        )
+    };
+    Ok((header, scored))
+}

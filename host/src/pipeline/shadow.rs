@@ -1,0 +1,423 @@
+//! Shadow mode: `otai run --shadow` decides like `--dry-run` (nothing is written to the help desk, the
+//! retry state is untouched) and appends one JSON line per classified ticket to a local file; `otai
+//! evaluate --shadow FILE` later compares those decisions with what agents actually did.
+//!
+//! A shadow run tags nothing, so every pass fetches the same tickets again: each ticket is recorded once
+//! (ids already in the file when the run starts, and those recorded during the run, are skipped), with
+//! its first decision.
+//!
+//! What counts as "handled by an agent" when comparing: the ticket's status is `solved` or `closed`, or
+//! it sits in a queue that is not one of the pipeline's `inbox_queues`. Other tickets are still waiting
+//! for a person and are left out (counted). Per field, the truth is the ticket's current value: its queue
+//! (name, else id) for `action: queue`, its priority for `action: priority`, the custom field's value for
+//! `action: custom_field`; `tag` and `none` fields are not compared.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::decide::{Basis, Decision};
+use super::{PassReport, TicketReport};
+use crate::{
+    classifier::evaluate::{FieldScores, Scored},
+    cli::EvaluateArgs,
+    commands::Context,
+    config::{FieldAction, PipelineConfig},
+    plugins::PluginRegistry,
+    ticket::{Ticket, TicketSystem},
+};
+
+/// The default record file of a pipeline.
+pub fn default_file(pipeline: &str) -> PathBuf {
+    PathBuf::from(".otai/shadow").join(format!("{pipeline}.jsonl"))
+}
+
+/// One label and its probability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShadowScore {
+    pub label: String,
+    pub probability: f64,
+}
+
+/// One field of a shadow record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShadowField {
+    pub field: String,
+    /// `queue`, `priority`, `tag`, `custom_field` or `none`.
+    pub action: String,
+    /// The custom field's id for `action: custom_field`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_field: Option<String>,
+    /// The best label (absent when the model has no such field).
+    pub predicted: Option<ShadowScore>,
+    pub runner_up: Option<ShadowScore>,
+    pub threshold: f64,
+    /// The value the best label maps to (what would be written if confident).
+    pub predicted_value: Option<Value>,
+    /// What the pipeline would have written: a value, or `null` to leave it unchanged.
+    pub would_write: Option<Value>,
+    /// `confident`, `fallback` (below threshold, the fallback written), `below_threshold` (left
+    /// unchanged), `report_only` or `missing`.
+    pub basis: String,
+}
+
+/// One line of the shadow file: a classified ticket and what would have been written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShadowRecord {
+    /// Unix seconds when the ticket was decided.
+    pub time: f64,
+    pub pipeline: String,
+    pub ticket: String,
+    pub fields: Vec<ShadowField>,
+}
+
+impl ShadowRecord {
+    /// The record of one decision.
+    pub fn new(pipeline: &PipelineConfig, decision: &Decision, time: f64) -> Self {
+        let fields = pipeline
+            .fields
+            .iter()
+            .zip(&decision.outcomes)
+            .map(|(rule, o)| {
+                let (action, custom_field) = match &rule.action {
+                    FieldAction::Queue => ("queue", None),
+                    FieldAction::Priority => ("priority", None),
+                    FieldAction::Tag { .. } => ("tag", None),
+                    FieldAction::CustomField { id } => ("custom_field", Some(id.clone())),
+                    FieldAction::None => ("none", None),
+                };
+                let scored = |s: &crate::classifier::LabelScore| ShadowScore {
+                    label: s.label.clone(),
+                    probability: s.probability as f64,
+                };
+                ShadowField {
+                    field: o.field.clone(),
+                    action: action.into(),
+                    custom_field,
+                    predicted: o.best.as_ref().map(scored),
+                    runner_up: o.runner_up.as_ref().map(scored),
+                    threshold: o.threshold as f64,
+                    predicted_value: o.best.as_ref().map(|b| rule.value_for(&b.label)),
+                    would_write: o.write.as_ref().map(|w| match w {
+                        super::decide::Write::Queue(v)
+                        | super::decide::Write::Priority(v)
+                        | super::decide::Write::Tag(v) => Value::String(v.clone()),
+                        super::decide::Write::CustomField { value, .. } => value.clone(),
+                    }),
+                    basis: match o.basis {
+                        Basis::Confident => "confident",
+                        Basis::Fallback => "fallback",
+                        Basis::BelowThreshold => "below_threshold",
+                        Basis::ReportOnly => "report_only",
+                        Basis::Missing => "missing",
+                    }
+                    .into(),
+                }
+            })
+            .collect();
+        Self {
+            time,
+            pipeline: pipeline.name.clone(),
+            ticket: decision.ticket_id.clone(),
+            fields,
+        }
+    }
+}
+
+/// Reads every record of a shadow file (a missing file has none). Unreadable lines are errors naming
+/// the line.
+pub fn read_records(path: &Path) -> anyhow::Result<Vec<ShadowRecord>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("{}:{}: not a shadow record", path.display(), i + 1))
+        })
+        .collect()
+}
+
+/// Appends the decisions of shadow passes to a file, each (pipeline, ticket) once.
+#[derive(Debug)]
+pub struct ShadowRecorder {
+    path: PathBuf,
+    seen: HashSet<(String, String)>,
+}
+
+impl ShadowRecorder {
+    /// Opens (creating its folder) a record file; tickets already in it are not recorded again.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let seen = read_records(path)?
+            .into_iter()
+            .map(|r| (r.pipeline, r.ticket))
+            .collect();
+        Ok(Self {
+            path: path.to_path_buf(),
+            seen,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records the classified tickets of a pass not recorded before; returns how many were new.
+    pub fn record(
+        &mut self,
+        pipeline: &PipelineConfig,
+        report: &PassReport,
+    ) -> anyhow::Result<usize> {
+        let time = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or_default();
+        let mut lines = String::new();
+        let mut new = 0;
+        for t in &report.tickets {
+            let TicketReport::Decided { decision, .. } = t else {
+                continue;
+            };
+            if !self
+                .seen
+                .insert((pipeline.name.clone(), decision.ticket_id.clone()))
+            {
+                continue;
+            }
+            lines.push_str(&serde_json::to_string(&ShadowRecord::new(
+                pipeline, decision, time,
+            ))?);
+            lines.push('\n');
+            new += 1;
+        }
+        if new > 0 {
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .with_context(|| format!("cannot open {}", self.path.display()))?;
+            file.write_all(lines.as_bytes())
+                .with_context(|| format!("cannot write {}", self.path.display()))?;
+        }
+        Ok(new)
+    }
+}
+
+/// Whether an agent has handled the ticket (see the module docs).
+pub fn handled(pipeline: Option<&PipelineConfig>, ticket: &Ticket) -> bool {
+    let status = ticket.status.to_ascii_lowercase();
+    if status == "solved" || status == "closed" {
+        return true;
+    }
+    let Some(queue) = &ticket.queue else {
+        return false;
+    };
+    if queue.id.is_none() && queue.name.is_none() {
+        return false;
+    }
+    let inbox: &[String] = pipeline.map(|p| p.inbox_queues.as_slice()).unwrap_or(&[]);
+    !inbox.iter().any(|i| {
+        queue.id.as_deref() == Some(i.as_str())
+            || queue
+                .name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(i))
+    })
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The ticket's current value for a recorded field, as text; `None` when unset or not compared.
+fn current_value(field: &ShadowField, ticket: &Ticket) -> Option<String> {
+    match field.action.as_str() {
+        "queue" => ticket
+            .queue
+            .as_ref()
+            .and_then(|q| q.name.clone().or_else(|| q.id.clone())),
+        "priority" => ticket.priority.clone(),
+        "custom_field" => {
+            let id = field.custom_field.as_deref()?;
+            ticket
+                .custom_fields
+                .iter()
+                .find(|c| c.id == id)
+                .filter(|c| !c.value.is_null())
+                .map(|c| value_text(&c.value))
+        }
+        _ => None,
+    }
+}
+
+/// How the comparison went, beyond the per-field scores.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Comparison {
+    pub records: usize,
+    pub gone: usize,
+    pub unhandled: usize,
+    pub failed: usize,
+    pub compared: usize,
+    /// Per field: (decided confidently or with a fallback, agreed among those).
+    pub written: BTreeMap<String, (usize, usize)>,
+}
+
+/// Compares records with the tickets' current state, fetched through `system` (at most `concurrency`
+/// reads at a time). Returns per field the scored predictions (predicted value against current value).
+pub async fn compare_with(
+    records: Vec<ShadowRecord>,
+    pipelines: &BTreeMap<String, PipelineConfig>,
+    system: Arc<dyn TicketSystem>,
+    concurrency: usize,
+) -> (Comparison, FieldScores) {
+    let mut cmp = Comparison {
+        records: records.len(),
+        ..Comparison::default()
+    };
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, r) in records.iter().enumerate() {
+        let (system, semaphore, id) = (system.clone(), semaphore.clone(), r.ticket.clone());
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            (i, system.get_ticket(&id).await)
+        });
+    }
+    let mut tickets: Vec<Option<Ticket>> = vec![None; records.len()];
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((i, Ok(Some(t)))) => tickets[i] = Some(t),
+            Ok((_, Ok(None))) => cmp.gone += 1,
+            Ok((i, Err(e))) => {
+                tracing::warn!(ticket = %records[i].ticket, error = %e, "Cannot read a ticket; left out of the comparison.");
+                cmp.failed += 1;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "A ticket read task failed.");
+                cmp.failed += 1;
+            }
+        }
+    }
+    let mut scored: BTreeMap<String, Vec<Scored>> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for (r, t) in records.iter().zip(&tickets) {
+        let Some(ticket) = t else { continue };
+        if !handled(pipelines.get(&r.pipeline), ticket) {
+            cmp.unhandled += 1;
+            continue;
+        }
+        cmp.compared += 1;
+        for f in &r.fields {
+            let (Some(truth), Some(predicted), Some(p)) = (
+                current_value(f, ticket),
+                f.predicted_value.as_ref(),
+                f.predicted.as_ref(),
+            ) else {
+                continue;
+            };
+            let predicted = value_text(predicted);
+            if let Some(w) = &f.would_write {
+                let e = cmp.written.entry(f.field.clone()).or_default();
+                e.0 += 1;
+                e.1 += usize::from(value_text(w) == truth);
+            }
+            if !order.contains(&f.field) {
+                order.push(f.field.clone());
+            }
+            scored.entry(f.field.clone()).or_default().push(Scored::new(
+                truth,
+                predicted,
+                p.probability,
+            ));
+        }
+    }
+    let out = order
+        .into_iter()
+        .map(|f| {
+            let s = scored.remove(&f).unwrap_or_default();
+            (f, s)
+        })
+        .collect();
+    (cmp, out)
+}
+
+/// `otai evaluate --shadow FILE`: loads the configuration and the ticket system, compares, and returns
+/// a header and the per-field scored predictions.
+pub async fn compare(
+    ctx: &Context,
+    file: &Path,
+    args: &EvaluateArgs,
+) -> anyhow::Result<(String, FieldScores)> {
+    let records = read_records(file)?;
+    if records.is_empty() {
+        bail!(
+            "{} has no shadow records (run `otai run --shadow` first)",
+            file.display()
+        );
+    }
+    let config = Arc::new(ctx.load_config()?);
+    let system_name = match &args.system {
+        Some(name) => name.clone(),
+        None => {
+            let names: std::collections::BTreeSet<&str> = records
+                .iter()
+                .filter_map(|r| config.pipelines.get(&r.pipeline))
+                .map(|p| p.ticket_system.as_str())
+                .collect();
+            match names.into_iter().collect::<Vec<_>>().as_slice() {
+                [one] => one.to_string(),
+                [] => bail!(
+                    "the records' pipelines are not in {}: name the ticket system with --system",
+                    config.file.display()
+                ),
+                _ => bail!("the records come from pipelines on several ticket systems: pick one with --system"),
+            }
+        }
+    };
+    let plugins_dir = ctx.plugins_dir(&config);
+    let registry =
+        Arc::new(tokio::task::spawn_blocking(move || PluginRegistry::load(&plugins_dir)).await?);
+    registry.warn_about_failures();
+    let (reg, cfg, name) = (registry.clone(), config.clone(), system_name.clone());
+    let system = tokio::task::spawn_blocking(move || reg.ticket_system(&cfg, &name)).await??;
+    let (cmp, scored) = compare_with(records, &config.pipelines, system, 8).await;
+    Ok((comparison_header(file, &system_name, &cmp), scored))
+}
+
+/// The lines above the per-field tables.
+pub fn comparison_header(file: &Path, system: &str, cmp: &Comparison) -> String {
+    let mut s = format!(
+        "Shadow decisions in {} against ticket system `{system}`: {} recorded, {} handled by agents and compared, \
+         {} not handled yet (status not solved/closed and still in no queue or an inbox queue), {} gone (404), \
+         {} unreadable.",
+        file.display(),
+        cmp.records,
+        cmp.compared,
+        cmp.unhandled,
+        cmp.gone,
+        cmp.failed
+    );
+    for (field, (written, agreed)) in &cmp.written {
+        s.push_str(&format!(
+            "\nAt the configured threshold `{field}` would have been written on {written} of them, {agreed} as agents did ({:.1} %).",
+            if *written == 0 { 0.0 } else { 100.0 * *agreed as f64 / *written as f64 }
+        ));
+    }
+    s
+}

@@ -339,3 +339,6 @@ async fn learned_routing_beats_zero_history_routing_on_held_out_tickets() {
     zero.sim.shutdown().await;
     learned.sim.shutdown().await;
 }
+
+/// `otai train --system`: pull, skip, fold, resume (the history engineer's part).
+mod pull;

@@ -34,6 +34,7 @@ pub struct ZendeskClient {
     pub(crate) jobs: JobPolling,
     /// Least time between two export pages, and when the last one was asked for.
     pub(crate) export_min_interval: std::time::Duration,
+    pub(crate) export_page_size: u32,
     pub(crate) export_last: tokio::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
@@ -47,6 +48,7 @@ impl ZendeskClient {
             auth: config.auth.describe(),
             jobs: JobPolling::new(config.job_timeout),
             export_min_interval: config.export_min_interval,
+            export_page_size: config.export_page_size,
             export_last: tokio::sync::Mutex::new(None),
         })
     }

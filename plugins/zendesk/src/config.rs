@@ -13,6 +13,7 @@
 //! | `max_retry_wait` | number (s) | 60 | longest `Retry-After` we wait for; a longer one fails with `rate_limited` |
 //! | `job_timeout` | number (s) | 90 | how long a batch write (`update_many` job) is polled before its tickets are reported as `timeout` (unknown whether applied); keep it below the host's `call_timeout` (default 120 s per 100 tickets), or the host abandons the call first |
 //! | `export_min_interval` | number (s) | 6 | least time between two pages of the incremental ticket export (`export_tickets`, used by `otai train --system`); Zendesk allows 10 export requests a minute |
+//! | `export_page_size` | integer | 1000 | tickets per export page (Zendesk's maximum and default; smaller only for tests) |
 //!
 //! Exactly one of `domain` / `base_url` (two places to say where Zendesk is would let one silently
 //! win over the other), and exactly one auth method: `email` + `api_token`, or `oauth_token`.
@@ -52,6 +53,7 @@ const KNOWN_KEYS: &[&str] = &[
     "max_retry_wait",
     "job_timeout",
     "export_min_interval",
+    "export_page_size",
 ];
 
 /// The raw params as they arrive. Every value is kept as JSON so that a wrong type is reported by
@@ -70,6 +72,7 @@ struct RawParams {
     max_retry_wait: Option<Value>,
     job_timeout: Option<Value>,
     export_min_interval: Option<Value>,
+    export_page_size: Option<Value>,
 }
 
 /// How requests authenticate.
@@ -131,6 +134,8 @@ pub struct Config {
     pub job_timeout: Duration,
     /// Least time between two incremental-export requests (the endpoint allows 10 a minute).
     pub export_min_interval: Duration,
+    /// Tickets per export page (`per_page`, at most 1000).
+    pub export_page_size: u32,
 }
 
 impl Config {
@@ -145,6 +150,7 @@ impl Config {
             max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
             job_timeout: DEFAULT_JOB_TIMEOUT,
             export_min_interval: DEFAULT_EXPORT_MIN_INTERVAL,
+            export_page_size: 1000,
         }
     }
 
@@ -248,6 +254,10 @@ impl Config {
             // 0 is for tests against a mock; a real account needs 6 s (10 requests a minute).
             Some(v) => seconds("export_min_interval", v, 0.0, 600.0)?,
         };
+        let export_page_size = match raw.export_page_size {
+            None | Some(Value::Null) => 1000,
+            Some(v) => integer("export_page_size", v, 1, 1000)?,
+        };
         let max_attempts = match raw.max_attempts {
             None | Some(Value::Null) => DEFAULT_MAX_ATTEMPTS,
             Some(v) => integer("max_attempts", v, 1, 10)?,
@@ -281,6 +291,7 @@ impl Config {
             max_retry_wait,
             job_timeout,
             export_min_interval,
+            export_page_size,
         })
     }
 }

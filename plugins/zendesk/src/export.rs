@@ -3,7 +3,7 @@
 //!
 //! `GET /api/v2/incremental/tickets/cursor` with `start_time` (unix seconds, from the caller's
 //! RFC 3339 time) on the first page and `cursor` (the `after_cursor` of the page before) after
-//! it; `per_page=1000` (Zendesk's maximum). A page with `end_of_stream: true` is the last one for
+//! it; `per_page=1000` (Zendesk's maximum; the `export_page_size` param lowers it for tests). A page with `end_of_stream: true` is the last one for
 //! now; its `after_cursor` is passed on so a later run can continue from it. Duplicates across
 //! pages and deleted tickets (`status: "deleted"`) are passed through: deduplicating and skipping
 //! are the caller's job.
@@ -40,9 +40,13 @@ struct CursorPage {
     end_of_stream: Option<bool>,
 }
 
-/// The query of one export request: `cursor` if given, else `start_time` in unix seconds.
-pub fn export_query(request: &ExportRequest) -> Result<Vec<(&'static str, String)>, PluginError> {
-    let mut query = vec![("per_page", PER_PAGE.to_string())];
+/// The query of one export request: `cursor` if given, else `start_time` in unix seconds;
+/// `per_page` tickets a page.
+pub fn export_query(
+    request: &ExportRequest,
+    per_page: u32,
+) -> Result<Vec<(&'static str, String)>, PluginError> {
+    let mut query = vec![("per_page", per_page.min(PER_PAGE).to_string())];
     if let Some(cursor) = request.cursor.as_ref().into_option() {
         let cursor = cursor.trim();
         if cursor.is_empty() {
@@ -75,7 +79,7 @@ pub fn export_query(request: &ExportRequest) -> Result<Vec<(&'static str, String
 impl ZendeskClient {
     /// One page of the incremental ticket export; see the module docs.
     pub async fn export_tickets(&self, request: &ExportRequest) -> Result<ExportPage, PluginError> {
-        let query = export_query(request)?;
+        let query = export_query(request, self.export_page_size)?;
         let groups = self
             .groups
             .all(&self.http)
@@ -161,11 +165,12 @@ mod tests {
 
     #[test]
     fn the_first_page_asks_by_unix_seconds_and_later_ones_by_cursor() {
-        let q = export_query(&req(Some("2024-05-01T00:00:00Z"), None)).unwrap();
+        let q = export_query(&req(Some("2024-05-01T00:00:00Z"), None), PER_PAGE).unwrap();
         assert!(q.contains(&("start_time", "1714521600".into())));
         assert!(q.contains(&("per_page", "1000".into())));
-        let q = export_query(&req(Some("2024-05-01T00:00:00Z"), Some("abc"))).unwrap();
+        let q = export_query(&req(Some("2024-05-01T00:00:00Z"), Some("abc")), 100).unwrap();
         assert!(q.contains(&("cursor", "abc".into())));
+        assert!(q.contains(&("per_page", "100".into())));
         assert!(!q.iter().any(|(k, _)| *k == "start_time"));
     }
 
@@ -176,7 +181,10 @@ mod tests {
             req(None, None),
             req(None, Some(" ")),
         ] {
-            assert_eq!(export_query(&r).unwrap_err().kind, ErrorKind::VALIDATION);
+            assert_eq!(
+                export_query(&r, PER_PAGE).unwrap_err().kind,
+                ErrorKind::VALIDATION
+            );
         }
     }
 }

@@ -4,7 +4,8 @@
 //! group of its intent's queue per `models/banking77-routing.yml`) and new, unrouted tickets
 //! (bodies: BANKING77 test queries). On the same new tickets, `otai run --once` routes them
 //! (a) without history, by similarity to plain-word descriptions of the 8 queues, and (b) with
-//! a model trained on the solved tickets fetched from the simulator. The learned routing must
+//! a model that `otai train --system` learned from the solved tickets it pulled from the
+//! simulator. The learned routing must
 //! beat the zero-history routing, and the zero-history routing must be well above chance.
 
 use std::{
@@ -14,12 +15,7 @@ use std::{
     time::Duration,
 };
 
-use otai::{
-    classifier::{demo::Routing, train_from_file, TrainOptions},
-    config::Config,
-    plugins::PluginRegistry,
-    ticket::SearchQuery,
-};
+use otai::classifier::demo::Routing;
 use otai_zendesk_sim::{SimHandle, Simulator, DEFAULT_EMAIL, DEFAULT_TOKEN};
 use serde_json::{json, Value};
 
@@ -179,6 +175,7 @@ ticket_systems:
       base_url: {base_url}
       email: {DEFAULT_EMAIL}
       api_token: {DEFAULT_TOKEN}
+      export_min_interval: 0
 pipelines:
   routing:
     ticket_system: zendesk
@@ -206,17 +203,20 @@ fn described_queue() -> String {
     s
 }
 
-/// `otai run --once` with `config`; its stdout.
-async fn run_once(dir: &Path, config: String, plugins: &Path) -> String {
+/// `otai <args>` in `dir` with `config`; its stdout.
+async fn otai(dir: &Path, config: String, plugins: &Path, args: &[&str]) -> String {
     let file = dir.join("config.yml");
     std::fs::write(&file, config).unwrap();
     let (dir, plugins) = (dir.to_path_buf(), plugins.to_path_buf());
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let shown = args.join(" ");
     let output = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_otai"))
-            .args(["run", "--once", "--config"])
+            .arg("--config")
             .arg(&file)
             .arg("--plugins-dir")
             .arg(&plugins)
+            .args(&args)
             .current_dir(&dir)
             .env_remove("RUST_LOG")
             .env_remove("OTAI_CONFIG")
@@ -228,47 +228,10 @@ async fn run_once(dir: &Path, config: String, plugins: &Path) -> String {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "otai run --once failed:\n{stdout}\n{}",
+        "otai {shown} failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
-}
-
-/// The solved tickets, fetched through the real Zendesk plugin, as a `text,queue` CSV whose
-/// labels are the groups agents put them in.
-async fn history_csv(desk: &Desk, plugins: &Path, out: &Path) -> usize {
-    let yaml = config_yaml(
-        desk.sim.base_url(),
-        &encoder_dir(),
-        "        action: queue\n",
-    );
-    let config = Config::parse(&yaml, Path::new("history.yml"), &|_| Ok(None)).unwrap();
-    let registry = PluginRegistry::load(plugins);
-    let system = registry.ticket_system(&config, "zendesk").unwrap();
-    let solved = system
-        .find_tickets(SearchQuery {
-            statuses: vec!["solved".into()],
-            limit: Some(1000),
-            ..Default::default()
-        })
-        .await
-        .expect("the history");
-    let names: BTreeMap<String, &str> = QUEUES
-        .iter()
-        .enumerate()
-        .map(|(i, q)| ((FIRST_GROUP_ID + i as u64).to_string(), q.1))
-        .collect();
-    let mut csv = String::from("text,queue\n");
-    for t in &solved {
-        let queue = t.queue.as_ref().expect("a solved ticket has its group");
-        let group = match &queue.name {
-            Some(name) => name.clone(),
-            None => names[queue.id.as_deref().unwrap()].to_string(),
-        };
-        csv += &format!("\"{}\",{group}\n", t.body.replace('"', "\"\""));
-    }
-    std::fs::write(out, csv).unwrap();
-    solved.len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,7 +244,7 @@ async fn learned_routing_beats_zero_history_routing_on_held_out_tickets() {
     // (a) No history: routed by similarity to the queue descriptions.
     let zero = desk(&history, &new).await;
     let config = config_yaml(zero.sim.base_url(), &encoder_dir(), &described_queue());
-    let stdout = run_once(tmp.path(), config, plugins.path()).await;
+    let stdout = otai(tmp.path(), config, plugins.path(), &["run", "--once"]).await;
     println!("zero history: {}", stdout.trim());
     let zero_accuracy = zero.accuracy();
     // The writes use the described labels, mapped to their groups: every queue gets tickets.
@@ -292,30 +255,50 @@ async fn learned_routing_beats_zero_history_routing_on_held_out_tickets() {
         .collect();
     assert_eq!(used.len(), QUEUES.len(), "groups used: {used:?}");
 
-    // (b) History: a model trained on the solved tickets, fetched from the simulator.
+    // (b) History: `otai train --system` pulls the solved tickets from the simulator and learns
+    // the groups agents put them in; the new tickets (not finished) are not learned from.
     let learned = desk(&history, &new).await;
-    let data = tmp.path().join("history.csv");
-    let solved = history_csv(&learned, plugins.path(), &data).await;
-    assert_eq!(solved, history.len(), "every solved ticket is history");
     let model = tmp.path().join("learned");
-    let (d, m) = (data.clone(), model.clone());
-    let report = tokio::task::spawn_blocking(move || {
-        let options = TrainOptions {
-            holdout: 0.0,
-            ..Default::default()
-        };
-        train_from_file(&encoder_dir(), &d, &m, &options)
-    })
-    .await
-    .unwrap()
-    .expect("training on the history");
-    assert_eq!(report.examples, history.len());
+    let config = config_yaml(
+        learned.sim.base_url(),
+        &encoder_dir(),
+        "        action: queue\n",
+    );
+    let stdout = otai(
+        tmp.path(),
+        config,
+        plugins.path(),
+        &[
+            "train",
+            "--system",
+            "zendesk",
+            "--fields",
+            "queue",
+            "--holdout",
+            "0",
+            "--model",
+            encoder_dir().to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+        ],
+    )
+    .await;
+    println!("otai train --system: {}", stdout.trim());
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(model.join("training.json")).expect("training.json"),
+    )
+    .unwrap();
+    assert_eq!(
+        summary["examples"],
+        json!(history.len()),
+        "every solved ticket, and only those, is learned from: {summary:#}"
+    );
     let config = config_yaml(
         learned.sim.base_url(),
         &model,
         "        action: queue\n        threshold: 0\n",
     );
-    let stdout = run_once(tmp.path(), config, plugins.path()).await;
+    let stdout = otai(tmp.path(), config, plugins.path(), &["run", "--once"]).await;
     println!("learned: {}", stdout.trim());
     let learned_accuracy = learned.accuracy();
 

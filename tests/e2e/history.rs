@@ -5,8 +5,8 @@
 //! (bodies: BANKING77 test queries). On the same new tickets, `otai run --once` routes them
 //! (a) without history, by similarity to plain-word descriptions of the 8 queues, and (b) with
 //! a model that `otai train --system` learned from the solved tickets it pulled from the
-//! simulator. The learned routing must
-//! beat the zero-history routing, and the zero-history routing must be well above chance.
+//! simulator. The learned routing must beat the zero-history routing, and the zero-history
+//! routing must be well above chance.
 
 use std::{
     collections::BTreeMap,

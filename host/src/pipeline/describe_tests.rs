@@ -231,3 +231,37 @@ fn the_commented_zero_history_example_loads_and_fits_an_encoder_without_heads() 
     assert!(encoder_only.is_empty());
     assert!(check_against_model(p, &encoder_only).is_empty());
 }
+
+#[test]
+fn descriptions_on_a_hugging_face_classifier_are_a_problem_for_check() {
+    let dir = model_dir("test-hf-classifier");
+    let p = parse(&QUEUE.replace(
+        "        threshold: 0.3\n",
+        "        use_descriptions: true\n",
+    ))
+    .unwrap();
+    let p = PipelineConfig {
+        model: dir.clone(),
+        ..p
+    };
+    let labels = model_labels(&dir, "queue").unwrap();
+
+    let problems = check_against_model(&p, &labels);
+
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0]
+        .to_string()
+        .starts_with("pipelines.main.fields.queue.descriptions: the model"));
+    assert!(problems[0].to_string().contains("Hugging Face"));
+    let trained_wins = PipelineConfig {
+        model: dir.clone(),
+        ..parse(QUEUE).unwrap()
+    };
+    let problems = check_against_model(&trained_wins, &labels);
+    assert!(
+        problems
+            .iter()
+            .all(|p| !p.to_string().contains("Hugging Face")),
+        "{problems:?}"
+    );
+}

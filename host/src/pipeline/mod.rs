@@ -145,6 +145,17 @@ pub fn check_against_model(
             .descriptions
             .as_ref()
             .is_some_and(|d| d.in_use(model_labels.contains_key(&rule.field)));
+        if described && matches!(model::detect(&pipeline.model), Ok(FolderKind::HuggingFace)) {
+            problems.push(Problem::new(
+                format!("{field_key}.descriptions"),
+                format!(
+                    "the model {model} is a Hugging Face classifier, which gives its own labels, not \
+                     sentence embeddings; descriptions need an otai model folder, e.g. \
+                     models/minilm-l6-int8"
+                ),
+            ));
+            continue;
+        }
         let source = if described {
             "its descriptions".to_string()
         } else {

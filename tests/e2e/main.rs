@@ -15,6 +15,8 @@
 //! - [`drill`]: the fault drill: the pipeline against the Zendesk simulator with faults injected.
 //! - [`history`]: history on the Zendesk simulator: routing learned from solved tickets against
 //!   zero-history routing by label descriptions.
+//! - [`shadow`]: `otai run --shadow` against the Zendesk simulator (nothing written, every ticket
+//!   recorded once) and `otai evaluate --shadow` after simulated agents routed the tickets.
 
 mod batch;
 mod cli;
@@ -23,5 +25,6 @@ mod history;
 mod loader;
 mod pipeline;
 mod services;
+mod shadow;
 mod support;
 mod zendesk;

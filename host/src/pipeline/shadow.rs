@@ -290,6 +290,24 @@ pub async fn compare_with(
         records: records.len(),
         ..Comparison::default()
     };
+    // Adapters may give a ticket's queue by id only until they know the queue names (Zendesk's
+    // group list loads on the first search or write by group name): one read-only search by a
+    // recorded queue name first, so the tickets read below carry names to compare with.
+    if let Some(name) = records
+        .iter()
+        .flat_map(|r| &r.fields)
+        .filter(|f| f.action == "queue")
+        .find_map(|f| f.predicted_value.as_ref().and_then(Value::as_str))
+    {
+        let query = crate::ticket::SearchQuery {
+            queue: Some(name.to_string()),
+            limit: Some(1),
+            ..Default::default()
+        };
+        if let Err(e) = system.find_first_ticket(query).await {
+            tracing::debug!(queue = %name, error = %e, "A search to learn the queue names failed; queues may compare by id.");
+        }
+    }
     let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, r) in records.iter().enumerate() {

@@ -1,0 +1,241 @@
+//! Shadow mode end to end: `otai run --shadow --once` against the Zendesk simulator with the real
+//! `libotai_zendesk.so` and the BANKING77 model writes nothing to the help desk and records every
+//! ticket once; agents then route the tickets (through the real adapter, as a person would in
+//! Zendesk), and `otai evaluate --shadow` reports how often otai would have agreed with them.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use otai::{
+    config::Config,
+    pipeline::shadow,
+    plugins::PluginRegistry,
+    ticket::{Queue, TicketUpdate},
+};
+use otai_zendesk_sim::{Simulator, DEFAULT_EMAIL, DEFAULT_TOKEN};
+use serde_json::{json, Value};
+
+use crate::support;
+
+const TEXTS: &[&str] = &[
+    "My card was stolen yesterday, please block it immediately",
+    "Why was I charged a fee for my transfer?",
+    "How do I activate my card?",
+    "The ATM did not give me my cash but my account was debited",
+    "My top-up failed, what should I do?",
+    "My transfer to a friend has not arrived yet",
+];
+
+const GROUPS: &[&str] = &[
+    "Cards",
+    "Card payments",
+    "Disputes",
+    "Transfers",
+    "Top-ups",
+    "Cash and ATM",
+    "Exchange",
+    "Account security",
+    "Unclassified",
+    "Billing",
+    "Inbox",
+];
+
+fn model_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/banking77");
+    assert!(
+        dir.join("otai-model.json").is_file(),
+        "{} is missing: the shadow end-to-end test needs the BANKING77 demo model; build it with `bash models/setup.sh`",
+        dir.display()
+    );
+    dir
+}
+
+fn config_yaml(base_url: &str) -> String {
+    format!(
+        r#"
+ticket_systems:
+  zendesk:
+    use: otai_zendesk:ZendeskTicketsystemService
+    call_timeout: 60
+    params:
+      base_url: {base_url}
+      email: {DEFAULT_EMAIL}
+      api_token: {DEFAULT_TOKEN}
+      timeout: 10
+pipelines:
+  shadowed:
+    ticket_system: zendesk
+    model: {model}
+    inbox_queues: ["Inbox"]
+    fields:
+      queue:
+        action: queue
+        map:
+          cards: Cards
+          card_payments: Card payments
+          disputes: Disputes
+          transfers: Transfers
+          top_ups: Top-ups
+          cash_atm: Cash and ATM
+          exchange: Exchange
+          account_security: Account security
+        fallback: Unclassified
+      priority:
+        action: priority
+        fallback: normal
+      intent:
+        action: tag
+"#,
+        model = model_dir().display()
+    )
+}
+
+fn otai(cwd: &Path, config: &Path, plugins: &Path, args: &[&str]) -> (String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_otai"))
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .arg("--plugins-dir")
+        .arg(plugins)
+        .current_dir(cwd)
+        .env_remove("RUST_LOG")
+        .env_remove("OTAI_CONFIG")
+        .output()
+        .expect("run otai");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "otai {args:?} failed:\n{stdout}\n{stderr}"
+    );
+    (stdout, stderr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shadow_run_writes_nothing_and_evaluate_reports_agreement_with_agents() {
+    let tickets: Vec<Value> = TEXTS
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            json!({"id": 5001 + i as u64, "subject": format!("Request {i}"), "description": text,
+                   "status": "new", "requester": format!("customer{i}@example.com")})
+        })
+        .collect();
+    let sim = Simulator::builder()
+        .groups(GROUPS)
+        .tickets(tickets)
+        .start()
+        .await
+        .expect("the simulator starts");
+    let plugins = support::plugins_dir(&[support::ZENDESK]);
+    let cwd = tempfile::tempdir().unwrap();
+    let config_path = cwd.path().join("shadow.yml");
+    let yaml = config_yaml(sim.base_url());
+    std::fs::write(&config_path, &yaml).unwrap();
+    let (config_path2, plugins_path) = (config_path.clone(), plugins.path().to_path_buf());
+    let cwd_path = cwd.path().to_path_buf();
+    let run = move || {
+        otai(
+            &cwd_path,
+            &config_path2,
+            &plugins_path,
+            &["run", "--once", "--shadow"],
+        )
+    };
+
+    // Two shadow runs: nothing written, each ticket recorded once.
+    let (stdout, _) = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+    assert!(stdout.contains("dry run: nothing written"), "{stdout}");
+    tokio::task::spawn_blocking(run).await.unwrap();
+    assert_eq!(sim.stats().writes, 0, "a shadow run writes nothing");
+    assert_eq!(sim.stats().jobs_submitted, 0);
+    let file = cwd.path().join(".otai/shadow/shadowed.jsonl");
+    let records = shadow::read_records(&file).unwrap();
+    let mut ids: Vec<&str> = records.iter().map(|r| r.ticket.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["5001", "5002", "5003", "5004", "5005", "5006"]);
+    for r in &records {
+        assert_eq!(r.pipeline, "shadowed");
+        let q = &r.fields[0];
+        assert_eq!(q.field, "queue");
+        assert!(
+            q.predicted.is_some() && q.predicted_value.is_some(),
+            "{r:?}"
+        );
+    }
+
+    // Agents route five tickets (one of them somewhere otai would not have) and leave one alone.
+    let config = Config::parse(&yaml, Path::new("shadow.yml"), &|_| Ok(None)).unwrap();
+    let registry = PluginRegistry::load(plugins.path());
+    let system = registry.ticket_system(&config, "zendesk").unwrap();
+    let mut by_id: Vec<&shadow::ShadowRecord> = records.iter().collect();
+    by_id.sort_by(|a, b| a.ticket.cmp(&b.ticket));
+    for (i, r) in by_id.iter().enumerate().take(5) {
+        let predicted = r.fields[0].predicted_value.as_ref().unwrap();
+        let group = if i == 0 {
+            "Billing".to_string()
+        } else {
+            predicted.as_str().unwrap().to_string()
+        };
+        let update = TicketUpdate {
+            queue: Some(Queue {
+                id: None,
+                name: Some(group),
+            }),
+            status: Some("solved".into()),
+            ..TicketUpdate::default()
+        };
+        system
+            .update_ticket(&r.ticket, update)
+            .await
+            .expect("an agent routes the ticket");
+    }
+
+    let (stdout, _) = tokio::task::spawn_blocking({
+        let (cwd, config, plugins) = (
+            cwd.path().to_path_buf(),
+            config_path.clone(),
+            plugins.path().to_path_buf(),
+        );
+        let file = file.display().to_string();
+        move || otai(&cwd, &config, &plugins, &["evaluate", "--shadow", &file])
+    })
+    .await
+    .unwrap();
+    println!("{stdout}");
+    assert!(
+        stdout.contains("6 recorded, 5 handled by agents and compared, 1 not handled yet"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Field `queue`: 5 examples, accuracy 80.0 %"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Coverage / precision"), "{stdout}");
+
+    let (json_out, _) = tokio::task::spawn_blocking({
+        let (cwd, config, plugins) = (
+            cwd.path().to_path_buf(),
+            config_path.clone(),
+            plugins.path().to_path_buf(),
+        );
+        let file = file.display().to_string();
+        move || {
+            otai(
+                &cwd,
+                &config,
+                &plugins,
+                &["evaluate", "--shadow", &file, "--json"],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    let v: Value = serde_json::from_str(&json_out).expect("JSON");
+    assert_eq!(v["fields"][0]["field"], "queue");
+    assert_eq!(v["fields"][0]["examples"], 5);
+    assert_eq!(v["fields"][0]["worst_pairs"][0]["truth"], "Billing");
+    sim.shutdown().await;
+}

@@ -236,6 +236,54 @@ impl Convert<v1_0::LogLevel> for current::LogLevel {
 mod tests {
     use super::*;
 
+    /// A 1.0 service that answers nothing (only its vtable matters here).
+    struct Old;
+
+    fn never<T: 'static>() -> v1_0::ServiceFuture<T> {
+        async { RResult::RErr(v1_0::PluginError::unsupported("test")) }.into_ffi()
+    }
+
+    impl v1_0::TicketSystemService for Old {
+        fn find_tickets(&self, _: v1_0::SearchQuery) -> v1_0::ServiceFuture<RVec<v1_0::Ticket>> {
+            never()
+        }
+        fn find_first_ticket(
+            &self,
+            _: v1_0::SearchQuery,
+        ) -> v1_0::ServiceFuture<ROption<v1_0::Ticket>> {
+            never()
+        }
+        fn get_ticket(&self, _: RString) -> v1_0::ServiceFuture<ROption<v1_0::Ticket>> {
+            never()
+        }
+        fn update_ticket(
+            &self,
+            _: RString,
+            _: v1_0::TicketUpdate,
+        ) -> v1_0::ServiceFuture<v1_0::Ticket> {
+            never()
+        }
+        fn add_note(&self, _: RString, _: v1_0::Note) -> v1_0::ServiceFuture<()> {
+            never()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_1_0_service_has_no_history_export() {
+        use current::TicketSystemService as _;
+        let adapted = V1_0Service(v1_0::TicketSystemService_TO::from_value(Old, TD_Opaque));
+        let answer = adapted
+            .export_tickets(current::ExportRequest {
+                start_time: ROption::RSome("2024-05-01T00:00:00Z".into()),
+                cursor: ROption::RNone,
+            })
+            .await;
+        match answer {
+            RResult::RErr(e) => assert_eq!(e.kind, current::ErrorKind::UNSUPPORTED),
+            RResult::ROk(_) => panic!("a 1.0 plugin cannot export"),
+        }
+    }
+
     fn s(text: &str) -> RString {
         RString::from(text)
     }

@@ -148,7 +148,15 @@ async fn shadow_run_writes_nothing_and_evaluate_reports_agreement_with_agents() 
     // Two shadow runs: nothing written, each ticket recorded once.
     let (stdout, _) = tokio::task::spawn_blocking(run.clone()).await.unwrap();
     assert!(stdout.contains("dry run: nothing written"), "{stdout}");
-    tokio::task::spawn_blocking(run).await.unwrap();
+    assert!(
+        stdout.contains("shadow: recorded 6 new ticket(s) of pipeline shadowed"),
+        "{stdout}"
+    );
+    let (stdout, _) = tokio::task::spawn_blocking(run).await.unwrap();
+    assert!(
+        stdout.contains("shadow: recorded 0 new ticket(s)"),
+        "seen tickets are not recorded again: {stdout}"
+    );
     assert_eq!(sim.stats().writes, 0, "a shadow run writes nothing");
     assert_eq!(sim.stats().jobs_submitted, 0);
     let file = cwd.path().join(".otai/shadow/shadowed.jsonl");

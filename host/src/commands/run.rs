@@ -155,25 +155,31 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let runner = tokio::spawn(pipeline::run(pipelines, options, shutdown_signal(), tx));
     while let Some(report) = rx.recv().await {
-        if let Some(file) = shadow_files.get(&report.pipeline) {
-            let recorder = recorders.get_mut(file).expect("a recorder per shadow file");
-            match config.pipelines.get(&report.pipeline) {
-                Some(p) => match recorder.record(p, &report) {
-                    Ok(new) => {
-                        info!(pipeline = %report.pipeline, new, file = %file.display(), "Recorded shadow decisions.")
-                    }
-                    Err(e) => {
-                        tracing::error!(pipeline = %report.pipeline, error = %format!("{e:#}"), "Cannot record shadow decisions.")
-                    }
-                },
-                None => {
-                    tracing::error!(pipeline = %report.pipeline, "No configuration for a reported pipeline.")
-                }
-            }
-        }
         match &table {
             Some(table) => table.print(out, &report)?,
             None => print_report(out, &report)?,
+        }
+        if let Some(file) = shadow_files.get(&report.pipeline) {
+            let recorder = recorders.get_mut(file).expect("a recorder per shadow file");
+            let recorded = match config.pipelines.get(&report.pipeline) {
+                Some(p) => recorder.record(p, &report),
+                None => Err(anyhow!("no configuration for pipeline {}", report.pipeline)),
+            };
+            match recorded {
+                Ok(new) => writeln!(
+                    out,
+                    "shadow: recorded {new} new ticket(s) of pipeline {} in {}",
+                    report.pipeline,
+                    file.display()
+                )?,
+                // A service keeps going; the next pass records what this one could not.
+                Err(e) => tracing::error!(
+                    pipeline = %report.pipeline,
+                    file = %file.display(),
+                    error = %format!("{e:#}"),
+                    "Cannot record shadow decisions."
+                ),
+            }
         }
     }
     let outcome = runner

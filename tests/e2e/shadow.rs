@@ -247,3 +247,40 @@ async fn shadow_run_writes_nothing_and_evaluate_reports_agreement_with_agents() 
     assert_eq!(v["fields"][0]["worst_pairs"][0]["truth"], "Billing");
     sim.shutdown().await;
 }
+
+#[test]
+fn evaluate_data_scores_the_newest_share_with_the_real_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("labelled.csv");
+    let mut csv = String::from("text,queue,created_at\n");
+    for (i, text) in TEXTS.iter().enumerate() {
+        csv += &format!("\"{text}\",cards,2024-05-0{}T10:00:00Z\n", i + 1);
+    }
+    std::fs::write(&data, csv).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_otai"))
+        .args(["evaluate", "--holdout", "0.5", "--json", "--model"])
+        .arg(model_dir())
+        .arg("--data")
+        .arg(&data)
+        .env_remove("RUST_LOG")
+        .env_remove("OTAI_CONFIG")
+        .output()
+        .expect("run otai");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let v: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert!(
+        v["source"].as_str().unwrap().contains("the newest 50 %"),
+        "{v}"
+    );
+    let queue = &v["fields"][0];
+    assert_eq!(queue["field"], "queue");
+    // The newest three: the ATM, top-up and transfer requests, none of them about cards.
+    assert_eq!(queue["examples"], 3);
+    assert_eq!(queue["accuracy"], 0.0);
+    assert_eq!(queue["coverage"].as_array().unwrap().len(), 10);
+}

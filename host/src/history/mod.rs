@@ -111,18 +111,6 @@ fn cache_paths(dir: &Path, system: &str) -> (PathBuf, PathBuf) {
     )
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f =
-            File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
-}
-
 /// Pulls the history of `system` page by page (see the module docs for the cache and resuming),
 /// calling `progress` after each page.
 pub async fn pull(
@@ -205,7 +193,8 @@ pub async fn pull(
             state.cursor = page.cursor;
         }
         state.end_of_stream = page.end_of_stream;
-        write_atomic(&cursor_path, &serde_json::to_vec_pretty(&state)?)?;
+        crate::pipeline::state::write_atomically(&cursor_path, &serde_json::to_vec_pretty(&state)?)
+            .with_context(|| format!("cannot write {}", cursor_path.display()))?;
         progress(PullProgress {
             pages: state.pages,
             tickets: pulled,

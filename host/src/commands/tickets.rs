@@ -28,7 +28,7 @@ pub async fn run(
 }
 
 /// Loads the configuration and plugins and constructs the one ticket system asked for.
-fn open_system(ctx: &Context, name: &str) -> anyhow::Result<Arc<dyn TicketSystem>> {
+pub(super) fn open_system(ctx: &Context, name: &str) -> anyhow::Result<Arc<dyn TicketSystem>> {
     let config = ctx.load_config()?;
     let registry = PluginRegistry::load(&ctx.plugins_dir(&config));
     registry.warn_about_failures();

@@ -22,7 +22,6 @@ use crate::{
     },
     cli::TrainArgs,
     history::{self, since, PullOptions, PullProgress},
-    plugins::PluginRegistry,
 };
 
 pub fn train(ctx: &Context, args: &TrainArgs, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -119,10 +118,7 @@ fn train_from_history(
     model::Manifest::read(&args.model)
         .with_context(|| format!("the encoder folder {} cannot be used", args.model.display()))?;
 
-    let config = ctx.load_config()?;
-    let registry = PluginRegistry::load(&ctx.plugins_dir(&config));
-    registry.warn_about_failures();
-    let system = registry.ticket_system(&config, system_name)?;
+    let system = super::tickets::open_system(ctx, system_name)?;
     let pull_options = PullOptions {
         cache_dir: args.cache_dir.clone(),
         since: args.since.clone(),

@@ -112,10 +112,7 @@ impl ZendeskClient {
                     without_id += 1;
                 }
                 let z = z?;
-                let name = z
-                    .group_id
-                    .and_then(|g| groups.iter().find(|group| group.id == g))
-                    .map(|group| group.name.clone());
+                let name = z.group_id.and_then(|g| crate::groups::name_of(&groups, g));
                 Some(convert::to_ticket(&z, raw, name))
             })
             .collect();

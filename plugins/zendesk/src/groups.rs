@@ -82,12 +82,7 @@ impl GroupCache {
     /// The name of group `id` if the cache is loaded and knows it; never fetches.
     pub(crate) fn cached_name(&self, id: u64) -> Option<String> {
         let guard = self.loaded.read().unwrap_or_else(|p| p.into_inner());
-        guard
-            .as_ref()?
-            .groups
-            .iter()
-            .find(|g| g.id == id)
-            .map(|g| g.name.clone())
+        name_of(&guard.as_ref()?.groups, id)
     }
 
     /// Every live group, loading the list if needed.
@@ -175,6 +170,11 @@ impl GroupCache {
         });
         Ok(groups)
     }
+}
+
+/// The name of group `id` in `groups`, if it is there.
+pub(crate) fn name_of(groups: &[Group], id: u64) -> Option<String> {
+    groups.iter().find(|g| g.id == id).map(|g| g.name.clone())
 }
 
 fn find(groups: &[Group], name: &str) -> Option<u64> {

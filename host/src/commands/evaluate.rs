@@ -7,11 +7,10 @@
 //!   (see [`crate::pipeline::shadow`]).
 //!
 //! Both print, per field, accuracy, macro-F1, the worst confusions and the coverage / precision trade-off
-//! with a suggested threshold (`--target-precision`), as text or `--json`. A new data source is a variant
-//! of [`Source`] producing `(field, Vec<Scored>)`.
+//! with a suggested threshold (`--target-precision`), as text or `--json`. A new data source is an arm
+//! of the match on the arguments in [`evaluate`] producing a header and `(field, Vec<Scored>)`.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 
@@ -25,14 +24,6 @@ use crate::{
     commands::Context,
 };
 
-/// Where the labelled predictions come from.
-enum Source {
-    /// A labelled CSV / JSONL file classified with a model folder.
-    Data { model: PathBuf, data: PathBuf },
-    /// A shadow-mode record file, compared with the tickets' current state.
-    Shadow { file: PathBuf },
-}
-
 pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     if !(0.0..=1.0).contains(&args.target_precision) {
         bail!("--target-precision must be a fraction from 0 to 1, e.g. 0.95");
@@ -40,20 +31,13 @@ pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyh
     if !(0.0..1.0).contains(&args.holdout) || args.holdout == 0.0 {
         bail!("--holdout must be a fraction above 0 and below 1, e.g. 0.2");
     }
-    let source = match (&args.data, &args.shadow) {
-        (Some(data), None) => Source::Data {
-            model: args.model.clone(),
-            data: data.clone(),
-        },
-        (None, Some(file)) => Source::Shadow { file: file.clone() },
-        _ => bail!("give --data FILE (with --model DIR) or --shadow FILE"),
-    };
-    let (header, scored) = match source {
-        Source::Data { model, data } => from_data(&model, &data, args)?,
-        Source::Shadow { file } => {
+    let (header, scored) = match (&args.data, &args.shadow) {
+        (Some(data), None) => from_data(&args.model, data, args)?,
+        (None, Some(file)) => {
             let runtime = super::runtime()?;
-            runtime.block_on(crate::pipeline::shadow::compare(ctx, &file, args))?
+            runtime.block_on(crate::pipeline::shadow::compare(ctx, file, args))?
         }
+        _ => bail!("give --data FILE (with --model DIR) or --shadow FILE"),
     };
     let evaluation = Evaluation {
         fields: scored

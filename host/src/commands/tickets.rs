@@ -30,9 +30,19 @@ pub async fn run(
 /// Loads the configuration and plugins and constructs the one ticket system asked for.
 pub(super) fn open_system(ctx: &Context, name: &str) -> anyhow::Result<Arc<dyn TicketSystem>> {
     let config = ctx.load_config()?;
-    let registry = PluginRegistry::load(&ctx.plugins_dir(&config));
+    open_configured_system(&ctx.plugins_dir(&config), &config, name)
+}
+
+/// Loads the plugins in `plugins_dir` (warning about those that fail) and constructs ticket system
+/// `name` of `config`. Blocks (dlopen and a plugin call).
+pub(crate) fn open_configured_system(
+    plugins_dir: &std::path::Path,
+    config: &crate::config::Config,
+    name: &str,
+) -> anyhow::Result<Arc<dyn TicketSystem>> {
+    let registry = PluginRegistry::load(plugins_dir);
     registry.warn_about_failures();
-    Ok(registry.ticket_system(&config, name)?)
+    Ok(registry.ticket_system(config, name)?)
 }
 
 fn print_json(out: &mut dyn Write, value: &impl Serialize) -> anyhow::Result<()> {

@@ -28,7 +28,6 @@ use crate::{
     cli::EvaluateArgs,
     commands::Context,
     config::{FieldAction, PipelineConfig},
-    plugins::PluginRegistry,
     ticket::{Ticket, TicketSystem},
 };
 
@@ -408,12 +407,15 @@ pub async fn compare(
             }
         }
     };
-    let plugins_dir = ctx.plugins_dir(&config);
-    let registry =
-        Arc::new(tokio::task::spawn_blocking(move || PluginRegistry::load(&plugins_dir)).await?);
-    registry.warn_about_failures();
-    let (reg, cfg, name) = (registry.clone(), config.clone(), system_name.clone());
-    let system = tokio::task::spawn_blocking(move || reg.ticket_system(&cfg, &name)).await??;
+    let (plugins_dir, cfg, name) = (
+        ctx.plugins_dir(&config),
+        config.clone(),
+        system_name.clone(),
+    );
+    let system = tokio::task::spawn_blocking(move || {
+        crate::commands::tickets::open_configured_system(&plugins_dir, &cfg, &name)
+    })
+    .await??;
     let (cmp, scored) = compare_with(records, &config.pipelines, system, 8).await;
     Ok((comparison_header(file, &system_name, &cmp), scored))
 }

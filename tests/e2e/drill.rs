@@ -93,13 +93,7 @@ const ROUTED_IDS: [u64; 2] = [2001, 2002];
 
 /// The demo model; the drill needs it and fails (never skips) without it.
 fn model_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/banking77");
-    assert!(
-        dir.join("otai-model.json").is_file(),
-        "{} is missing: the fault drill needs the BANKING77 demo model; build it with `bash models/setup.sh`",
-        dir.display()
-    );
-    dir
+    support::demo_model("the fault drill needs")
 }
 
 /// The standard seed: ten unrouted tickets (one in the inbox group, two with a customer tag),

@@ -33,13 +33,7 @@ const SEARCH_QUERY: &str =
 
 /// The demo model; the tests need it and fail (never skip) without it.
 fn model_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/banking77");
-    assert!(
-        dir.join("otai-model.json").is_file(),
-        "{} is missing: the pipeline end-to-end tests need the BANKING77 demo model; build it with `bash models/setup.sh`",
-        dir.display()
-    );
-    dir
+    support::demo_model("the pipeline end-to-end tests need")
 }
 
 /// The configuration under test: the seed's Zendesk block (pointed at the mock) and a pipeline.

@@ -43,13 +43,7 @@ const GROUPS: &[&str] = &[
 ];
 
 fn model_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/banking77");
-    assert!(
-        dir.join("otai-model.json").is_file(),
-        "{} is missing: the shadow end-to-end test needs the BANKING77 demo model; build it with `bash models/setup.sh`",
-        dir.display()
-    );
-    dir
+    support::demo_model("the shadow end-to-end test needs")
 }
 
 fn config_yaml(base_url: &str) -> String {

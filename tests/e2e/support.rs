@@ -37,6 +37,18 @@ pub fn deps_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// The BANKING77 demo model folder; panics, saying that `needed_by` (e.g. "the fault drill needs")
+/// it, when it has not been built.
+pub fn demo_model(needed_by: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/banking77");
+    assert!(
+        dir.join("otai-model.json").is_file(),
+        "{} is missing: {needed_by} the BANKING77 demo model; build it with `bash models/setup.sh`",
+        dir.display()
+    );
+    dir
+}
+
 /// The built `.so` of a plugin crate, by library name.
 pub fn built_plugin(lib_name: &str) -> PathBuf {
     let path = deps_dir().join(format!("lib{lib_name}.so"));

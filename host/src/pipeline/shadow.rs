@@ -170,10 +170,6 @@ impl ShadowRecorder {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Records the classified tickets of a pass not recorded before; returns how many were new.
     pub fn record(
         &mut self,

@@ -198,24 +198,32 @@ pub fn routed_by_hand(pipeline: &PipelineConfig, ticket: &Ticket) -> Option<Stri
     if !pipeline.skip_routed {
         return None;
     }
-    let queue = ticket.queue.as_ref()?;
-    if queue.id.is_none() && queue.name.is_none() {
+    if !in_queue_outside(&pipeline.inbox_queues, ticket) {
         return None;
     }
-    let in_inbox = pipeline.inbox_queues.iter().any(|inbox| {
+    let queue = ticket.queue.as_ref()?;
+    Some(match (&queue.name, &queue.id) {
+        (Some(name), _) => format!("\"{name}\""),
+        (None, Some(id)) => format!("id {id}"),
+        (None, None) => unreachable!("checked above"),
+    })
+}
+
+/// Whether the ticket is in a queue (with an id or a name) that is not one of `inbox_queues`
+/// (matched against the queue's id, or its name ignoring case).
+pub(crate) fn in_queue_outside(inbox_queues: &[String], ticket: &Ticket) -> bool {
+    let Some(queue) = &ticket.queue else {
+        return false;
+    };
+    if queue.id.is_none() && queue.name.is_none() {
+        return false;
+    }
+    !inbox_queues.iter().any(|inbox| {
         queue.id.as_deref() == Some(inbox.as_str())
             || queue
                 .name
                 .as_deref()
                 .is_some_and(|name| name.eq_ignore_ascii_case(inbox))
-    });
-    if in_inbox {
-        return None;
-    }
-    Some(match (&queue.name, &queue.id) {
-        (Some(name), _) => format!("\"{name}\""),
-        (None, Some(id)) => format!("id {id}"),
-        (None, None) => unreachable!("checked above"),
     })
 }
 

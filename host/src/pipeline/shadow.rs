@@ -217,20 +217,8 @@ pub fn handled(pipeline: Option<&PipelineConfig>, ticket: &Ticket) -> bool {
     if status == "solved" || status == "closed" {
         return true;
     }
-    let Some(queue) = &ticket.queue else {
-        return false;
-    };
-    if queue.id.is_none() && queue.name.is_none() {
-        return false;
-    }
     let inbox: &[String] = pipeline.map(|p| p.inbox_queues.as_slice()).unwrap_or(&[]);
-    !inbox.iter().any(|i| {
-        queue.id.as_deref() == Some(i.as_str())
-            || queue
-                .name
-                .as_deref()
-                .is_some_and(|n| n.eq_ignore_ascii_case(i))
-    })
+    super::decide::in_queue_outside(inbox, ticket)
 }
 
 fn value_text(v: &Value) -> String {

@@ -83,15 +83,7 @@ pub(crate) fn update_to_ffi(u: &TicketUpdate) -> ffi::TicketUpdate {
         add_tags: rvec_of(&u.add_tags),
         remove_tags: rvec_of(&u.remove_tags),
         custom_fields: u.custom_fields.iter().map(custom_field_to_ffi).collect(),
-        note: u
-            .note
-            .as_ref()
-            .map(|n| ffi::Note {
-                body: RString::from(n.body.as_str()),
-                html: n.html,
-                public: n.public,
-            })
-            .into(),
+        note: u.note.clone().map(note_to_ffi).into(),
         if_unchanged_since: ropt_of(&u.if_unchanged_since),
         system_fields_json: u.system_fields.as_ref().map(|v| rstr(v.to_string())).into(),
     }

@@ -150,7 +150,7 @@ impl Config {
             max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
             job_timeout: DEFAULT_JOB_TIMEOUT,
             export_min_interval: DEFAULT_EXPORT_MIN_INTERVAL,
-            export_page_size: 1000,
+            export_page_size: crate::export::PER_PAGE,
         }
     }
 
@@ -255,8 +255,8 @@ impl Config {
             Some(v) => seconds("export_min_interval", v, 0.0, 600.0)?,
         };
         let export_page_size = match raw.export_page_size {
-            None | Some(Value::Null) => 1000,
-            Some(v) => integer("export_page_size", v, 1, 1000)?,
+            None | Some(Value::Null) => crate::export::PER_PAGE,
+            Some(v) => integer("export_page_size", v, 1, crate::export::PER_PAGE)?,
         };
         let max_attempts = match raw.max_attempts {
             None | Some(Value::Null) => DEFAULT_MAX_ATTEMPTS,

@@ -1,5 +1,7 @@
 //! Authentication: API token (`Basic base64("{email}/token:{token}")`) and OAuth bearer tokens,
-//! each optionally read-only (writes answer 403).
+//! each optionally read-only (writes answer 403). Bearer tokens are either configured here
+//! ([`Credential::Bearer`], they never expire) or issued by `POST /oauth/tokens` (they expire;
+//! see [`crate::oauth`]), which the server checks first.
 //!
 //! Like Zendesk: wrong or missing credentials get 401 `Couldn't authenticate you` (an unknown
 //! bearer token gets 401 `invalid_token`), except `GET /api/v2/users/me` without any
@@ -41,6 +43,15 @@ pub(crate) enum Caller {
     Anonymous,
     /// Accepted credentials.
     User { read_only: bool },
+}
+
+/// The token of an `Authorization: Bearer {token}` header.
+pub(crate) fn bearer_token(header: Option<&str>) -> Option<&str> {
+    let (scheme, value) = header?.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| value.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// Checks the `Authorization` header against the configured credentials.
@@ -143,5 +154,14 @@ mod tests {
             "invalid_token"
         );
         assert_eq!(authenticate(None, &creds), Ok(Caller::Anonymous));
+    }
+
+    #[test]
+    fn bearer_token_of_a_header() {
+        assert_eq!(bearer_token(Some("Bearer  abc ")), Some("abc"));
+        assert_eq!(bearer_token(Some("bearer abc")), Some("abc"));
+        assert_eq!(bearer_token(Some(&basic("a@b.c/token:t"))), None);
+        assert_eq!(bearer_token(Some("Bearer ")), None);
+        assert_eq!(bearer_token(None), None);
     }
 }

@@ -85,7 +85,7 @@ impl ApiError {
         Self::new(401, json!({"error": "Couldn't authenticate you"}))
     }
 
-    /// 401 for an unknown OAuth bearer token.
+    /// 401 for an unknown, expired or invalidated OAuth bearer token.
     pub fn invalid_token() -> Self {
         Self::new(
             401,
@@ -93,6 +93,16 @@ impl ApiError {
                 "error": "invalid_token",
                 "error_description": "The access token provided is expired, revoked, malformed or invalid for other reasons."
             }),
+        )
+    }
+
+    /// An OAuth token-endpoint error in RFC 6749 5.2's shape: `{"error", "error_description"}`
+    /// (`invalid_request`, `invalid_client`, `invalid_grant`, `invalid_scope`,
+    /// `unsupported_grant_type`).
+    pub fn oauth(status: u16, error: &str, description: impl Into<String>) -> Self {
+        Self::new(
+            status,
+            json!({"error": error, "error_description": description.into()}),
         )
     }
 

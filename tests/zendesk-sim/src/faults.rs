@@ -18,7 +18,9 @@
 //! A rule matches when its `method` (if any) equals the request's and its `path` glob (if any;
 //! `*` matches any characters, paths are compared without a `.json` suffix) matches; it fires
 //! with `probability` (default 1) and, with `next: N`, only for the next N matching requests.
-//! The first rule that fires decides; rules are checked in order.
+//! The first rule that fires decides; rules are checked in order. Rules and latency apply to
+//! token requests too (`{"method": "POST", "path": "/oauth/tokens"}`), so a drill can make the
+//! OAuth token endpoint answer 503 or drop the connection.
 
 use std::time::Duration;
 

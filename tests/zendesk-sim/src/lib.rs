@@ -8,7 +8,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), otai_zendesk_sim::SimError> {
 //! use std::time::Duration;
-//! use otai_zendesk_sim::{Simulator, Faults, FaultRule, Fault};
+//! use otai_zendesk_sim::{Simulator, Faults, FaultRule, Fault, OAuthClient};
 //! let sim = Simulator::builder()
 //!     .seed_file("tickets.jsonl")
 //!     .groups(&["Support", "Billing"])
@@ -16,6 +16,8 @@
 //!     .rate_limit_per_minute(700)
 //!     .job_delays(Duration::from_millis(50), Duration::from_millis(50))
 //!     .faults(Faults::none().rule(FaultRule::always(Fault::Drop).method("PUT").next(1)))
+//!     .oauth_client(OAuthClient::new("otai", "client-secret").with_refresh_token("rt-initial"))
+//!     .access_token_lifetime(Duration::from_secs(2))
 //!     .start()
 //!     .await?;
 //! println!("{}", sim.base_url());
@@ -28,7 +30,8 @@
 //! `PUT /api/v2/tickets/update_many`, `GET /api/v2/job_statuses[/{id}|/show_many]`,
 //! `GET /api/v2/search`, `/search/count`, `/search/export`, `GET /api/v2/groups[/assignable|/{id}]`,
 //! `GET /api/v2/ticket_fields[/{id}]`, `GET /api/v2/users/me`,
-//! `GET /api/v2/incremental/tickets/cursor`; the admin API under `/__sim/` ([`routes::admin`]).
+//! `GET /api/v2/incremental/tickets/cursor`; `POST /oauth/tokens` (OAuth `client_credentials`
+//! and `refresh_token` grants, [`oauth`]); the admin API under `/__sim/` ([`routes::admin`]).
 //!
 //! # Layout
 //! - [`server`]: builder, handles, accept loop and the per-request pipeline.
@@ -38,6 +41,8 @@
 //! - `routes`: one module per resource, plus `admin`.
 //! - [`jobs`]: the asynchronous `update_many` job runner.
 //! - [`auth`]: API-token and bearer authentication.
+//! - [`oauth`]: OAuth clients, the token endpoint's grants, expiring access tokens, rotating
+//!   refresh tokens.
 //! - [`rate`]: account and endpoint rate limits and their headers.
 //! - [`faults`]: fault configuration and the seeded RNG that applies it.
 //! - [`error`]: Zendesk-shaped error answers and the library's error type.
@@ -48,6 +53,7 @@ pub mod auth;
 pub mod error;
 pub mod faults;
 pub mod jobs;
+pub mod oauth;
 pub mod rate;
 pub(crate) mod routes;
 pub mod search;
@@ -59,6 +65,10 @@ pub use auth::Credential;
 pub use error::{ApiError, SimError};
 pub use faults::{Fault, FaultRule, Faults, JobFaults, Latency};
 pub use jobs::JobDelays;
+pub use oauth::{
+    OAuthClient, OAuthStats, TokenRequest, DEFAULT_ACCESS_TOKEN_LIFETIME,
+    DEFAULT_REFRESH_TOKEN_LIFETIME,
+};
 pub use rate::RateLimits;
 pub use seed::SeedData;
 pub use server::{

@@ -1,11 +1,14 @@
 //! `otai-zendesk-sim`: runs the simulator until SIGINT/SIGTERM. The first line on stdout is the
-//! base URL, so a script can read it.
+//! base URL, so a script can read it. Each `--oauth-client` then gets one line
+//! `refresh_token {client_id} {token}`: a refresh token made up at start, as if an admin had
+//! completed the authorization-code flow, to hand to a client that refreshes. The client secret
+//! is never printed or logged.
 
 use std::{io::Write as _, path::PathBuf, time::Duration};
 
 use anyhow::Context as _;
 use clap::Parser;
-use otai_zendesk_sim::{Faults, Simulator};
+use otai_zendesk_sim::{Faults, OAuthClient, Simulator};
 
 /// A Zendesk Support API simulator on 127.0.0.1.
 #[derive(Parser, Debug)]
@@ -26,6 +29,23 @@ struct Args {
     /// Also accept this OAuth bearer token.
     #[arg(long)]
     bearer: Option<String>,
+    /// An OAuth client for `POST /oauth/tokens`, as ID:SECRET (repeatable).
+    #[arg(long = "oauth-client", value_name = "ID:SECRET", value_parser = parse_oauth_client)]
+    oauth_clients: Vec<(String, String)>,
+    /// Space-separated scopes the OAuth clients may be granted.
+    #[arg(
+        long,
+        value_name = "SCOPES",
+        default_value = "read write",
+        requires = "oauth_clients"
+    )]
+    oauth_scopes: String,
+    /// Lifetime of issued OAuth access tokens, seconds (Zendesk's default: 30 minutes).
+    #[arg(long, value_name = "SECS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
+    access_token_lifetime: u64,
+    /// Lifetime of OAuth refresh tokens, seconds (default 30 days).
+    #[arg(long, value_name = "SECS", default_value_t = 2_592_000, value_parser = clap::value_parser!(u64).range(1..))]
+    refresh_token_lifetime: u64,
     /// Account-wide requests per minute (0 = unlimited).
     #[arg(long, default_value_t = 700)]
     rate_limit: u32,
@@ -97,14 +117,41 @@ async fn run(args: Args) -> anyhow::Result<()> {
             read_only: false,
         });
     }
+    let scopes: Vec<&str> = args.oauth_scopes.split_whitespace().collect();
+    for (id, secret) in &args.oauth_clients {
+        b = b.oauth_client(OAuthClient::new(id, secret).with_scopes(&scopes));
+    }
+    b = b
+        .access_token_lifetime(Duration::from_secs(args.access_token_lifetime))
+        .refresh_token_lifetime(Duration::from_secs(args.refresh_token_lifetime));
     let sim = b.start().await?;
     let mut out = std::io::stdout();
     writeln!(out, "{}", sim.base_url())?;
+    for (id, _) in &args.oauth_clients {
+        let token = sim
+            .grant_refresh_token(id, None)
+            .map_err(|e| anyhow::anyhow!("cannot make a refresh token for {id}: {}", e.body))?;
+        writeln!(out, "refresh_token {id} {token}")?;
+    }
     out.flush()?;
     shutdown_signal().await;
     tracing::info!("Shutting down.");
     sim.shutdown().await;
     Ok(())
+}
+
+/// `ID:SECRET` (the secret may contain `:`; the id may not, nor whitespace).
+fn parse_oauth_client(s: &str) -> Result<(String, String), String> {
+    let (id, secret) = s
+        .split_once(':')
+        .ok_or("expected ID:SECRET, e.g. otai:some-secret")?;
+    if id.is_empty() || id.contains(char::is_whitespace) {
+        return Err("the client id must be non-empty and without spaces".into());
+    }
+    if secret.is_empty() {
+        return Err("the client secret must not be empty".into());
+    }
+    Ok((id.to_string(), secret.to_string()))
 }
 
 async fn shutdown_signal() {

@@ -1,7 +1,9 @@
 //! The server: [`Simulator::builder`] → [`SimHandle`] (or [`BlockingSim`] for synchronous
 //! tests), the accept loop, and the per-request pipeline:
 //! admin routes bypass everything; API requests get latency, the rate limit (429), a fault if a
-//! rule fires, authentication, routing, then rate-limit and request-id headers.
+//! rule fires, authentication, routing, then rate-limit and request-id headers. Token requests
+//! (`POST /oauth/tokens`, [`crate::oauth`]) get latency and faults but no rate limit, and are
+//! counted apart ([`SimHandle::oauth_stats`]).
 
 use std::{
     collections::BTreeMap,
@@ -20,12 +22,13 @@ use serde_json::{json, Value};
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 
 use crate::{
-    auth::{authenticate, Caller, Credential},
+    auth::{authenticate, bearer_token, Caller, Credential},
     error::{ApiError, SimError},
     faults::{Fault, FaultState, Faults},
     jobs::{self, Job, JobDelays},
+    oauth::{OAuthClient, OAuthConfig, OAuthState, OAuthStats, TokenRequest, TOKEN_PATH},
     rate::{RateLimiter, RateLimits},
-    routes::{self, Reply, Req},
+    routes::{self, oauth::TokenCall, Reply, Req},
     seed::SeedData,
     store::{Comment, Store, Ticket, User, WriteRecord},
 };
@@ -42,7 +45,7 @@ pub const API_USER_ID: u64 = 377_922_500_012;
 /// Counters a test can assert on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Stats {
-    /// API requests received (admin requests excluded).
+    /// API requests received (admin and token requests excluded; see [`SimHandle::oauth_stats`]).
     pub requests: u64,
     /// API requests not answered 429.
     pub accepted: u64,
@@ -52,9 +55,9 @@ pub struct Stats {
     pub max_requests_in_60s: u64,
     /// 401 and 403 answers.
     pub unauthorized: u64,
-    /// Faults that fired (drops included).
+    /// Faults that fired (drops included), on API and token requests.
     pub faults_injected: u64,
-    /// Connections closed without an answer.
+    /// Connections closed without an answer (API and token requests).
     pub dropped_connections: u64,
     /// Accepted writes recorded.
     pub writes: u64,
@@ -62,7 +65,7 @@ pub struct Stats {
     pub jobs_submitted: u64,
     /// Jobs that reached `completed`.
     pub jobs_completed: u64,
-    /// Answers by status code.
+    /// API answers by status code.
     pub by_status: BTreeMap<u16, u64>,
 }
 
@@ -78,6 +81,7 @@ pub(crate) struct Shared {
     pub rate: Mutex<RateLimiter>,
     pub stats: Mutex<Stats>,
     pub job_delays: Mutex<JobDelays>,
+    pub oauth: Mutex<OAuthState>,
     credentials: Vec<Credential>,
     tasks: Mutex<Vec<tokio::task::AbortHandle>>,
     requests_seq: Mutex<u64>,
@@ -110,6 +114,7 @@ impl Shared {
         let limits = self.rate.lock().unwrap().limits.clone();
         *self.rate.lock().unwrap() = RateLimiter::new(limits);
         *self.stats.lock().unwrap() = Stats::default();
+        self.oauth.lock().unwrap().reset(Instant::now());
     }
 }
 
@@ -119,12 +124,14 @@ pub struct Simulator;
 impl Simulator {
     /// A builder with the defaults: no tickets, default ticket fields, credentials
     /// [`DEFAULT_EMAIL`]/[`DEFAULT_TOKEN`] and bearer [`DEFAULT_BEARER`], Zendesk Enterprise
-    /// rate limits ([`RateLimits::default`]), 500 ms job delays, no faults, port 0.
+    /// rate limits ([`RateLimits::default`]), 500 ms job delays, no faults, no OAuth clients
+    /// (token lifetimes 30 minutes and 30 days), port 0.
     pub fn builder() -> SimBuilder {
         SimBuilder {
             seed: SeedData::default(),
             seed_file: None,
             credentials: Vec::new(),
+            oauth: OAuthConfig::default(),
             limits: RateLimits::default(),
             job_delays: JobDelays::default(),
             faults: Faults::default(),
@@ -139,6 +146,7 @@ pub struct SimBuilder {
     seed: SeedData,
     seed_file: Option<PathBuf>,
     credentials: Vec<Credential>,
+    oauth: OAuthConfig,
     limits: RateLimits,
     job_delays: JobDelays,
     faults: Faults,
@@ -191,6 +199,26 @@ impl SimBuilder {
             token: token.into(),
             read_only: false,
         })
+    }
+
+    /// Adds an OAuth client for `POST /oauth/tokens` (see [`crate::oauth`]). It is independent of
+    /// [`credential`](Self::credential): the default credentials stay unless one is given.
+    pub fn oauth_client(mut self, client: OAuthClient) -> Self {
+        self.oauth.clients.push(client);
+        self
+    }
+
+    /// Lifetime of the access tokens `POST /oauth/tokens` issues (default 30 minutes, as for new
+    /// Zendesk global clients); a request's `expires_in` can shorten it.
+    pub fn access_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.oauth.access_lifetime = lifetime;
+        self
+    }
+
+    /// Lifetime of refresh tokens, the initial ones included (default 30 days).
+    pub fn refresh_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.oauth.refresh_lifetime = lifetime;
+        self
     }
 
     /// Account-wide requests per minute (0 = unlimited).
@@ -276,6 +304,7 @@ impl SimBuilder {
             rate: Mutex::new(RateLimiter::new(self.limits)),
             stats: Mutex::new(Stats::default()),
             job_delays: Mutex::new(self.job_delays),
+            oauth: Mutex::new(OAuthState::new(self.oauth, Instant::now())),
             credentials,
             tasks: Mutex::new(Vec::new()),
             requests_seq: Mutex::new(0),
@@ -407,6 +436,47 @@ impl SimHandle {
         self.shared.stats()
     }
 
+    /// The token endpoint's counters.
+    pub fn oauth_stats(&self) -> OAuthStats {
+        self.shared.oauth.lock().unwrap().stats.clone()
+    }
+
+    /// Every token request, in order (client secrets are never kept).
+    pub fn token_requests(&self) -> Vec<TokenRequest> {
+        self.shared.oauth.lock().unwrap().requests.clone()
+    }
+
+    /// Mints a live refresh token for a client, as if an admin had just completed the
+    /// authorization-code flow; `scope` (space separated) `None` means all the client may have.
+    /// Errors: `invalid_client` for an unknown client, `invalid_scope`.
+    pub fn grant_refresh_token(
+        &self,
+        client_id: &str,
+        scope: Option<&str>,
+    ) -> Result<String, ApiError> {
+        self.shared
+            .oauth
+            .lock()
+            .unwrap()
+            .grant_refresh(client_id, scope, Instant::now())
+    }
+
+    /// An admin revokes every live refresh token of a client: they answer `invalid_grant` from
+    /// now on (access tokens already issued run until they expire). Returns how many.
+    pub fn revoke_refresh_tokens(&self, client_id: &str) -> usize {
+        self.shared.oauth.lock().unwrap().revoke_refresh(client_id)
+    }
+
+    /// Every live access token expires now (the API answers 401 `invalid_token`), as if their
+    /// lifetime had run out. Returns how many.
+    pub fn expire_access_tokens(&self) -> usize {
+        self.shared
+            .oauth
+            .lock()
+            .unwrap()
+            .expire_access(Instant::now())
+    }
+
     /// Replaces the faults (and reseeds the RNG).
     pub fn set_faults(&self, faults: Faults) {
         self.shared.set_faults(faults);
@@ -438,7 +508,8 @@ impl SimHandle {
         self.shared.store.lock().unwrap().agent_edit(id, tag)
     }
 
-    /// Everything back to the state at start (tickets, writes, jobs, counters, faults).
+    /// Everything back to the state at start (tickets, writes, jobs, counters, faults; OAuth:
+    /// issued tokens forgotten, the initial refresh tokens live again for a full lifetime).
     pub fn reset(&self) {
         self.shared.reset();
     }
@@ -534,11 +605,14 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full
                 .collect()
         })
         .unwrap_or_default();
-    let auth_header = req
-        .headers()
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let header = |name: hyper::header::HeaderName| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let auth_header = header(hyper::header::AUTHORIZATION);
+    let content_type = header(hyper::header::CONTENT_TYPE);
     let body = req
         .into_body()
         .collect()
@@ -559,20 +633,20 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full
         let reply = routes::admin::handle(&sh, &r).unwrap_or_else(Reply::from);
         return Ok(to_response(reply, None, Vec::new()));
     }
+    if r.method == "POST" && r.path == TOKEN_PATH {
+        let call = TokenCall {
+            req: &r,
+            content_type: content_type.as_deref(),
+            authorization: auth_header.as_deref(),
+        };
+        return token_request(&sh, &call, &raw_path, started).await;
+    }
 
     sh.stats.lock().unwrap().requests += 1;
-    let delay = sh.faults.lock().unwrap().delay();
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
+    latency(&sh).await;
     let verdict = sh.rate.lock().unwrap().check(&r.method, &r.path);
-    let seq = {
-        let mut s = sh.requests_seq.lock().unwrap();
-        *s += 1;
-        *s
-    };
     let mut headers = verdict.headers.clone();
-    headers.push(("x-request-id".into(), format!("sim-{seq:08}")));
+    headers.push(("x-request-id".into(), next_request_id(&sh)));
     headers.push(("x-zendesk-api-version".into(), "v2".into()));
 
     let (reply, corrupt) = if let Some(wait) = verdict.retry_after {
@@ -580,32 +654,10 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full
         (Reply::from(ApiError::rate_limited(wait)), None)
     } else {
         sh.stats.lock().unwrap().accepted += 1;
-        let fault = sh.faults.lock().unwrap().pick(&r.method, &r.path);
-        if fault.is_some() {
-            sh.stats.lock().unwrap().faults_injected += 1;
-        }
-        match fault {
-            Some(Fault::Drop) => {
-                sh.stats.lock().unwrap().dropped_connections += 1;
-                tracing::info!(method = %r.method, path = %raw_path, "Dropped the connection (fault).");
-                return Err(Dropped);
-            }
-            Some(Fault::Error {
-                status,
-                retry_after,
-            }) => {
-                let retry_after = retry_after.or((status == 503).then_some(1));
-                let mut e = ApiError::new(
-                    status,
-                    json!({"error": "SimulatedFault", "description": format!("Simulated HTTP {status} (otai-zendesk-sim fault injection)")}),
-                );
-                e.retry_after = retry_after;
-                (Reply::from(e), None)
-            }
-            other => {
-                if let Some(Fault::Delay { ms }) = &other {
-                    tokio::time::sleep(Duration::from_millis(*ms)).await;
-                }
+        match apply_fault(&sh, &r.method, &r.path, &raw_path).await {
+            Faulted::Drop => return Err(Dropped),
+            Faulted::Answer(reply) => (reply, None),
+            Faulted::Proceed(other) => {
                 if let Some(Fault::Conflict { tag }) = &other {
                     r.conflict_tag = Some(tag.clone().unwrap_or_else(|| "sim_agent_edit".into()));
                 }
@@ -632,11 +684,112 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full
     Ok(to_response(reply, corrupt, headers))
 }
 
-/// Authenticates, then routes.
+/// `POST /oauth/tokens`: latency and faults as for the API, no rate limit, its own counters.
+async fn token_request(
+    sh: &Arc<Shared>,
+    call: &TokenCall<'_>,
+    raw_path: &str,
+    started: Instant,
+) -> Result<Response<Full<Bytes>>, Dropped> {
+    latency(sh).await;
+    let headers = vec![("x-request-id".into(), next_request_id(sh))];
+    let (reply, corrupt) = match apply_fault(sh, &call.req.method, &call.req.path, raw_path).await {
+        Faulted::Drop => {
+            routes::oauth::record_fault(sh, call, None);
+            return Err(Dropped);
+        }
+        Faulted::Answer(mut reply) => {
+            routes::oauth::record_fault(sh, call, Some(reply.status));
+            routes::oauth::no_store(&mut reply);
+            (reply, None)
+        }
+        Faulted::Proceed(other) => {
+            let breaks = matches!(other, Some(Fault::Truncate | Fault::Malformed));
+            (routes::oauth::handle(sh, call, breaks), other)
+        }
+    };
+    // The grant type and status only: never the client secret or a token.
+    tracing::info!(
+        method = %call.req.method,
+        path = %raw_path,
+        status = reply.status,
+        ms = started.elapsed().as_millis() as u64,
+        "Served a token request."
+    );
+    Ok(to_response(reply, corrupt, headers))
+}
+
+/// The configured latency (fixed plus jitter).
+async fn latency(sh: &Shared) {
+    let delay = sh.faults.lock().unwrap().delay();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// `sim-00000001`, `sim-00000002`, ...
+fn next_request_id(sh: &Shared) -> String {
+    let mut s = sh.requests_seq.lock().unwrap();
+    *s += 1;
+    format!("sim-{:08}", *s)
+}
+
+/// What a fault rule that fired means for the request.
+enum Faulted {
+    /// Close the connection without an answer.
+    Drop,
+    /// Answer this instead of processing the request.
+    Answer(Reply),
+    /// Process the request (a delay has been waited for); a conflict or a broken body may
+    /// still have to be applied.
+    Proceed(Option<Fault>),
+}
+
+/// Picks the fault for a request (counting it) and waits out a `delay` fault.
+async fn apply_fault(sh: &Shared, method: &str, path: &str, raw_path: &str) -> Faulted {
+    let fault = sh.faults.lock().unwrap().pick(method, path);
+    if fault.is_some() {
+        sh.stats.lock().unwrap().faults_injected += 1;
+    }
+    match fault {
+        Some(Fault::Drop) => {
+            sh.stats.lock().unwrap().dropped_connections += 1;
+            tracing::info!(method = %method, path = %raw_path, "Dropped the connection (fault).");
+            Faulted::Drop
+        }
+        Some(Fault::Error {
+            status,
+            retry_after,
+        }) => {
+            let retry_after = retry_after.or((status == 503).then_some(1));
+            let mut e = ApiError::new(
+                status,
+                json!({"error": "SimulatedFault", "description": format!("Simulated HTTP {status} (otai-zendesk-sim fault injection)")}),
+            );
+            e.retry_after = retry_after;
+            Faulted::Answer(Reply::from(e))
+        }
+        other => {
+            if let Some(Fault::Delay { ms }) = &other {
+                tokio::time::sleep(Duration::from_millis(*ms)).await;
+            }
+            Faulted::Proceed(other)
+        }
+    }
+}
+
+/// Authenticates (tokens from `POST /oauth/tokens` first, then the configured credentials),
+/// then routes.
 fn authed(sh: &Arc<Shared>, r: &mut Req, auth_header: Option<&str>) -> Reply {
     let segs = r.segs();
     let is_me = r.method == "GET" && segs[..] == ["api", "v2", "users", "me"];
-    match authenticate(auth_header, &sh.credentials) {
+    let issued = bearer_token(auth_header)
+        .and_then(|t| sh.oauth.lock().unwrap().check_access(t, Instant::now()));
+    let caller = match issued {
+        Some(checked) => checked.map(|read_only| Caller::User { read_only }),
+        None => authenticate(auth_header, &sh.credentials),
+    };
+    match caller {
         Ok(Caller::User { read_only }) => {
             r.can_write = !read_only;
             routes::route(sh, r).unwrap_or_else(Reply::from)

@@ -4,8 +4,16 @@
 //! - `GET /__sim/stats`: [`crate::Stats`];
 //! - `GET /__sim/faults`, `PUT /__sim/faults` (body: [`crate::Faults`] JSON);
 //! - `POST /__sim/agent_edit/{id}?tag=t`: a simulated agent edits the ticket now;
-//! - `POST /__sim/reset`: tickets, comments, writes, jobs, counters, rate windows and faults back
-//!   to their state at start.
+//! - `GET /__sim/oauth`: `{"stats": OAuthStats, "requests": [TokenRequest]}` of the token
+//!   endpoint ([`crate::oauth`]);
+//! - `POST /__sim/oauth/refresh_tokens?client_id=ID[&scope=S]`: `{"refresh_token"}`, minted as
+//!   an admin's authorization-code flow would;
+//! - `POST /__sim/oauth/revoke?client_id=ID`: `{"revoked": N}`, the client's refresh tokens;
+//! - `POST /__sim/oauth/expire`: `{"expired": N}`, every live access token expires now;
+//! - `POST /__sim/reset`: tickets, comments, writes, jobs, counters, rate windows, faults and
+//!   OAuth tokens back to their state at start.
+
+use std::time::Instant;
 
 use serde_json::{json, Value};
 
@@ -61,10 +69,37 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Res {
                 Err(ApiError::not_found())
             }
         }
+        ("GET", ["__sim", "oauth"]) => {
+            let oauth = sh.oauth.lock().unwrap();
+            Ok(Reply::ok(
+                json!({"stats": oauth.stats, "requests": oauth.requests}),
+            ))
+        }
+        ("POST", ["__sim", "oauth", "refresh_tokens"]) => {
+            let token = sh.oauth.lock().unwrap().grant_refresh(
+                client_id(req)?,
+                req.q("scope"),
+                Instant::now(),
+            )?;
+            Ok(Reply::ok(json!({ "refresh_token": token })))
+        }
+        ("POST", ["__sim", "oauth", "revoke"]) => {
+            let n = sh.oauth.lock().unwrap().revoke_refresh(client_id(req)?);
+            Ok(Reply::ok(json!({ "revoked": n })))
+        }
+        ("POST", ["__sim", "oauth", "expire"]) => {
+            let n = sh.oauth.lock().unwrap().expire_access(Instant::now());
+            Ok(Reply::ok(json!({ "expired": n })))
+        }
         ("POST", ["__sim", "reset"]) => {
             sh.reset();
             Ok(Reply::ok(json!({"reset": true})))
         }
         _ => Err(ApiError::invalid_endpoint()),
     }
+}
+
+fn client_id(req: &Req) -> Result<&str, ApiError> {
+    req.q("client_id")
+        .ok_or_else(|| ApiError::bad_request("InvalidValue", "client_id is required"))
 }

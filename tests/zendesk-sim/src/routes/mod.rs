@@ -12,6 +12,7 @@ use crate::{error::ApiError, server::Shared};
 pub(crate) mod admin;
 pub(crate) mod groups;
 pub(crate) mod jobs;
+pub(crate) mod oauth;
 pub(crate) mod search;
 pub(crate) mod tags;
 pub(crate) mod tickets;

@@ -7,4 +7,5 @@ mod common;
 mod faults;
 mod jobs;
 mod limits;
+mod oauth;
 mod search;

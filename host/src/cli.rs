@@ -157,7 +157,9 @@ pub struct EvaluateArgs {
 pub struct ClassifyArgs {
     /// The ticket text (subject and body in one).
     pub text: Option<String>,
-    /// JSON lines, one ticket per line: {"subject": ..., "body": ...} or {"text": ...}.
+    /// A help desk's export: JSON lines ({"id": ..., "subject": ..., "body": ...} or {"id": ...,
+    /// "text": ...}) or, for a .csv file, a header with `id` and `text` or `subject`/`body`. Other
+    /// fields are ignored; the id (when present) is carried into each result.
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// The model folder.

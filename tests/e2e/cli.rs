@@ -326,3 +326,63 @@ fn tickets_note_adds_a_note() {
         r#"{"note_added":true,"ticket":"1"}"#
     );
 }
+
+#[test]
+fn classify_file_reads_exports_and_carries_each_id_into_its_result() {
+    let dir = TempDir::new().unwrap();
+    let model = crate::support::demo_model("otai classify --file needs");
+    let model = model.to_str().unwrap();
+    let jsonl = dir.path().join("export.jsonl");
+    std::fs::write(
+        &jsonl,
+        "{\"id\": \"42\", \"subject\": \"Card gone\", \"body\": \"I lost my card, please block it\", \"status\": \"new\"}\n\
+         {\"id\": 9007199254740993, \"text\": \"How long does a transfer to another bank take?\", \"tags\": []}\n",
+    )
+    .unwrap();
+    let csv = dir.path().join("export.csv");
+    std::fs::write(
+        &csv,
+        "id,status,subject,body\n7,new,Card gone,\"I lost my card, please block it\"\n",
+    )
+    .unwrap();
+
+    let json = otai(
+        dir.path(),
+        &[
+            "classify",
+            "--model",
+            model,
+            "--file",
+            jsonl.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    let text = otai(
+        dir.path(),
+        &[
+            "classify",
+            "--model",
+            model,
+            "--file",
+            csv.to_str().unwrap(),
+        ],
+    );
+
+    assert!(json.status.success(), "{}", stderr(&json));
+    let lines: Vec<Value> = stdout(&json)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", stdout(&json));
+    assert_eq!(lines[0]["id"], "42");
+    assert_eq!(lines[1]["id"], "9007199254740993", "digits kept exactly");
+    assert_eq!(lines[0]["predictions"]["queue"][0]["label"], "cards");
+    assert_eq!(lines[1]["predictions"]["queue"][0]["label"], "transfers");
+    assert!(text.status.success(), "{}", stderr(&text));
+    let out = stdout(&text);
+    assert!(
+        out.starts_with("[1] id 7: Card gone / I lost my card"),
+        "{out}"
+    );
+    assert!(out.contains("queue     cards"), "{out}");
+}

@@ -273,7 +273,7 @@ fn parse_csv(path: &Path, text: &str, wanted: Option<&[String]>) -> Result<Datas
 }
 
 /// Splits CSV text into records, each with the line it starts on.
-fn csv_records(path: &Path, text: &str) -> Result<Vec<(usize, Vec<String>)>> {
+pub(super) fn csv_records(path: &Path, text: &str) -> Result<Vec<(usize, Vec<String>)>> {
     let mut records = Vec::new();
     let mut record: Vec<String> = Vec::new();
     let mut field = String::new();

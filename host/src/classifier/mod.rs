@@ -16,6 +16,7 @@
 //! - [`describe`]: zero-history heads from plain-word label descriptions (similarity to them).
 //! - [`model`]: model folder formats (otai's manifest, Hugging Face folders) and writing new folders.
 //! - [`data`]: labelled CSV / JSONL training data.
+//! - [`unlabelled`]: tickets to classify from a help desk's CSV / JSONL export, with their ids.
 //! - [`train`]: multinomial logistic regression with L-BFGS in pure Rust; `train_from_file`.
 //! - [`metrics`]: accuracy and macro-F1.
 //! - [`demo`]: the BANKING77 demo model (routing file, training, test-split report).
@@ -32,6 +33,7 @@ pub mod metrics;
 pub mod model;
 pub mod runtime;
 pub mod train;
+pub mod unlabelled;
 
 use std::path::Path;
 

@@ -1,14 +1,16 @@
 //! `otai classify TEXT | --file FILE [--model DIR] [--json]`: predictions for quick checks of a
 //! model, without a help desk.
 
-use std::{io::Write, path::Path};
+use std::io::Write;
 
 use anyhow::{bail, Context as _};
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::{
-    classifier::{Classifier, ClassifierOptions, Prediction, TicketText},
+    classifier::{
+        unlabelled::{read_tickets, InputTicket},
+        Classifier, ClassifierOptions, Prediction, TicketText,
+    },
     cli::ClassifyArgs,
 };
 
@@ -17,9 +19,13 @@ pub fn classify(args: &ClassifyArgs, out: &mut dyn Write) -> anyhow::Result<()> 
         bail!("--top-k must be at least 1");
     }
     // Read the input first: a typo in the file should not wait for the model to load.
-    let tickets: Vec<TicketText> = match (&args.text, &args.file) {
-        (Some(text), _) => vec![TicketText::new("", text.as_str())],
-        (None, Some(file)) => read_jsonl(file)?,
+    let tickets: Vec<InputTicket> = match (&args.text, &args.file) {
+        (Some(text), _) => vec![InputTicket {
+            id: None,
+            line: 0,
+            text: TicketText::new("", text.as_str()),
+        }],
+        (None, Some(file)) => read_tickets(file)?,
         (None, None) => bail!("give a TEXT or --file FILE"),
     };
     let mut options = ClassifierOptions {
@@ -29,8 +35,9 @@ pub fn classify(args: &ClassifyArgs, out: &mut dyn Write) -> anyhow::Result<()> 
     options.encoder.max_tokens = args.max_tokens.map(usize::from);
     let classifier = Classifier::load(&args.model, &options)
         .with_context(|| format!("cannot load the model {}", args.model.display()))?;
+    let texts: Vec<TicketText> = tickets.iter().map(|t| t.text.clone()).collect();
     let predictions = classifier
-        .classify_batch_blocking(&tickets)
+        .classify_batch_blocking(&texts)
         .context("classification failed")?;
     for (i, (ticket, prediction)) in tickets.iter().zip(&predictions).enumerate() {
         if args.json {
@@ -43,74 +50,21 @@ pub fn classify(args: &ClassifyArgs, out: &mut dyn Write) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// One line of `--file`: subject/body or text, nothing else.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Line {
-    #[serde(default)]
-    subject: Option<String>,
-    #[serde(default)]
-    body: Option<String>,
-    #[serde(default)]
-    text: Option<String>,
-}
-
-fn read_jsonl(file: &Path) -> anyhow::Result<Vec<TicketText>> {
-    let content =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let mut tickets = Vec::new();
-    for (i, raw) in content.lines().enumerate() {
-        let at = || format!("{}:{}", file.display(), i + 1);
-        if raw.trim().is_empty() {
-            continue;
-        }
-        let line: Line = serde_json::from_str(raw).with_context(|| {
-            format!(
-                "{}: expected a JSON object {{\"subject\": ..., \"body\": ...}} or {{\"text\": ...}}",
-                at()
-            )
-        })?;
-        tickets.push(match line {
-            Line {
-                text: Some(text),
-                subject: None,
-                body: None,
-            } => TicketText::new("", text),
-            Line {
-                text: None,
-                subject,
-                body,
-            } if subject.is_some() || body.is_some() => {
-                TicketText::new(subject.unwrap_or_default(), body.unwrap_or_default())
-            }
-            Line { text: Some(_), .. } => {
-                bail!(
-                    "{}: give either \"text\" or \"subject\"/\"body\", not both",
-                    at()
-                )
-            }
-            _ => bail!(
-                "{}: the object has neither \"text\" nor \"subject\"/\"body\"",
-                at()
-            ),
-        });
-    }
-    if tickets.is_empty() {
-        bail!("{} holds no tickets", file.display());
-    }
-    Ok(tickets)
-}
-
 fn print_text(
     out: &mut dyn Write,
     n: usize,
-    ticket: &TicketText,
+    ticket: &InputTicket,
     prediction: &Prediction,
 ) -> anyhow::Result<()> {
-    let text = ticket.text().replace('\n', " / ");
+    let text = ticket.text.text().replace('\n', " / ");
     let shown: String = text.chars().take(100).collect();
     let ellipsis = if shown.len() < text.len() { "..." } else { "" };
-    writeln!(out, "[{n}] {shown}{ellipsis}")?;
+    let id = ticket
+        .id
+        .as_ref()
+        .map(|id| format!("id {id}: "))
+        .unwrap_or_default();
+    writeln!(out, "[{n}] {id}{shown}{ellipsis}")?;
     let width = prediction
         .fields
         .iter()
@@ -131,7 +85,7 @@ fn print_text(
 fn print_json(
     out: &mut dyn Write,
     n: usize,
-    ticket: &TicketText,
+    ticket: &InputTicket,
     prediction: &Prediction,
 ) -> anyhow::Result<()> {
     let fields: serde_json::Map<String, serde_json::Value> = prediction
@@ -139,37 +93,10 @@ fn print_json(
         .iter()
         .map(|f| (f.field.clone(), json!(f.top)))
         .collect();
-    let line = json!({"input": n, "text": ticket.text(), "predictions": fields});
+    let mut line = json!({"input": n, "text": ticket.text.text(), "predictions": fields});
+    if let Some(id) = &ticket.id {
+        line["id"] = json!(id);
+    }
     writeln!(out, "{line}")?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn write(content: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-        let dir = tempfile::TempDir::new().unwrap();
-        let path = dir.path().join("t.jsonl");
-        std::fs::write(&path, content).unwrap();
-        (dir, path)
-    }
-
-    #[test]
-    fn jsonl_accepts_subject_body_and_text_and_skips_blank_lines() {
-        let (_dir, path) = write("{\"subject\":\"Card\",\"body\":\"lost\"}\n\n{\"text\":\"hi\"}\n");
-        let tickets = read_jsonl(&path).unwrap();
-        assert_eq!(
-            tickets,
-            [TicketText::new("Card", "lost"), TicketText::new("", "hi")]
-        );
-    }
-
-    #[test]
-    fn jsonl_errors_name_file_and_line() {
-        let (_dir, path) = write("{\"text\":\"ok\"}\n{\"txt\":\"typo\"}\n");
-        let err = format!("{:#}", read_jsonl(&path).unwrap_err());
-        assert!(err.contains(&format!("{}:2", path.display())), "{err}");
-        assert!(err.contains("unknown field `txt`"), "{err}");
-    }
 }

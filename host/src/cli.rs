@@ -92,9 +92,15 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// One pass per pipeline, then exit (non-zero if a pass failed as a whole).
+    /// Route what is waiting, then exit (non-zero if a pass failed as a whole): passes again
+    /// while the last one came back full (`fetch.limit` tickets) and moved some, at most
+    /// --max-passes times. With --dry-run or --shadow, one pass.
     #[arg(long)]
     pub once: bool,
+    /// With --once: the most passes per pipeline.
+    #[arg(long, value_name = "N", requires = "once", default_value_t = crate::pipeline::DEFAULT_MAX_PASSES,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_passes: u32,
     /// Print every decision (ticket, field, label, confidence, action) and write nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -589,7 +589,7 @@ impl<'a> Check<'a> {
                     TicketReport::Decided { .. } => Fate::Written,
                     TicketReport::MarkFailed { .. } => Fate::MarkedFailed,
                     TicketReport::Routed { .. } => Fate::Routed,
-                    TicketReport::Waiting { .. } => continue,
+                    TicketReport::Waiting { .. } | TicketReport::Echo { .. } => continue,
                 };
                 if let Some(fate) = fates.get(&id) {
                     assert_eq!(
@@ -609,7 +609,7 @@ fn result_of(t: &TicketReport) -> Option<WriteResult> {
         TicketReport::Decided { result, .. }
         | TicketReport::MarkFailed { result, .. }
         | TicketReport::Routed { result, .. } => Some(result.clone()),
-        TicketReport::Waiting { .. } => None,
+        TicketReport::Waiting { .. } | TicketReport::Echo { .. } => None,
     }
 }
 

@@ -12,6 +12,7 @@
 //! - [`zendesk`]: the real Zendesk plugin through the loader against a wiremock Zendesk.
 //! - [`pipeline`]: `otai run` passes through the real Zendesk plugin and the BANKING77 model.
 //! - [`batch`]: batch writes through the real Zendesk plugin, and the one-by-one fallback.
+//! - [`drain`]: `otai run --once` routes a backlog larger than `fetch.limit` in one run.
 //! - [`drill`]: the fault drill: the pipeline against the Zendesk simulator with faults injected.
 //! - [`history`]: history on the Zendesk simulator: routing learned from solved tickets against
 //!   zero-history routing by label descriptions.
@@ -20,6 +21,7 @@
 
 mod batch;
 mod cli;
+mod drain;
 mod drill;
 mod history;
 mod loader;

@@ -3,10 +3,7 @@
 //! ticket once; agents then route the tickets (through the real adapter, as a person would in
 //! Zendesk), and `otai evaluate --shadow` reports how often otai would have agreed with them.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::{path::Path, process::Command};
 
 use otai::{
     config::Config,
@@ -14,10 +11,10 @@ use otai::{
     plugins::PluginRegistry,
     ticket::{Queue, TicketUpdate},
 };
-use otai_zendesk_sim::{Simulator, DEFAULT_EMAIL, DEFAULT_TOKEN};
+use otai_zendesk_sim::Simulator;
 use serde_json::{json, Value};
 
-use crate::support;
+use crate::support::{self, banking_sim_config, run_otai as otai, BANKING_GROUPS};
 
 const TEXTS: &[&str] = &[
     "My card was stolen yesterday, please block it immediately",
@@ -27,85 +24,6 @@ const TEXTS: &[&str] = &[
     "My top-up failed, what should I do?",
     "My transfer to a friend has not arrived yet",
 ];
-
-const GROUPS: &[&str] = &[
-    "Cards",
-    "Card payments",
-    "Disputes",
-    "Transfers",
-    "Top-ups",
-    "Cash and ATM",
-    "Exchange",
-    "Account security",
-    "Unclassified",
-    "Billing",
-    "Inbox",
-];
-
-fn model_dir() -> PathBuf {
-    support::demo_model("the shadow end-to-end test needs")
-}
-
-fn config_yaml(base_url: &str) -> String {
-    format!(
-        r#"
-ticket_systems:
-  zendesk:
-    use: otai_zendesk:ZendeskTicketsystemService
-    call_timeout: 60
-    params:
-      base_url: {base_url}
-      email: {DEFAULT_EMAIL}
-      api_token: {DEFAULT_TOKEN}
-      timeout: 10
-pipelines:
-  shadowed:
-    ticket_system: zendesk
-    model: {model}
-    inbox_queues: ["Inbox"]
-    fields:
-      queue:
-        action: queue
-        map:
-          cards: Cards
-          card_payments: Card payments
-          disputes: Disputes
-          transfers: Transfers
-          top_ups: Top-ups
-          cash_atm: Cash and ATM
-          exchange: Exchange
-          account_security: Account security
-        fallback: Unclassified
-      priority:
-        action: priority
-        fallback: normal
-      intent:
-        action: tag
-"#,
-        model = model_dir().display()
-    )
-}
-
-fn otai(cwd: &Path, config: &Path, plugins: &Path, args: &[&str]) -> (String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_otai"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .arg("--plugins-dir")
-        .arg(plugins)
-        .current_dir(cwd)
-        .env_remove("RUST_LOG")
-        .env_remove("OTAI_CONFIG")
-        .output()
-        .expect("run otai");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(
-        output.status.success(),
-        "otai {args:?} failed:\n{stdout}\n{stderr}"
-    );
-    (stdout, stderr)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shadow_run_writes_nothing_and_evaluate_reports_agreement_with_agents() {
@@ -118,7 +36,7 @@ async fn shadow_run_writes_nothing_and_evaluate_reports_agreement_with_agents() 
         })
         .collect();
     let sim = Simulator::builder()
-        .groups(GROUPS)
+        .groups(BANKING_GROUPS)
         .tickets(tickets)
         .start()
         .await
@@ -126,7 +44,7 @@ async fn shadow_run_writes_nothing_and_evaluate_reports_agreement_with_agents() 
     let plugins = support::plugins_dir(&[support::ZENDESK]);
     let cwd = tempfile::tempdir().unwrap();
     let config_path = cwd.path().join("shadow.yml");
-    let yaml = config_yaml(sim.base_url());
+    let yaml = banking_sim_config(sim.base_url(), "shadowed");
     std::fs::write(&config_path, &yaml).unwrap();
     let (config_path2, plugins_path) = (config_path.clone(), plugins.path().to_path_buf());
     let cwd_path = cwd.path().to_path_buf();
@@ -253,7 +171,7 @@ fn evaluate_data_scores_the_newest_share_with_the_real_model() {
     std::fs::write(&data, csv).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_otai"))
         .args(["evaluate", "--holdout", "0.5", "--json", "--model"])
-        .arg(model_dir())
+        .arg(support::demo_model("otai evaluate --data needs"))
         .arg("--data")
         .arg(&data)
         .env_remove("RUST_LOG")

@@ -8,10 +8,12 @@
 
 use std::{
     path::{Path, PathBuf},
+    process::Command,
     time::Duration,
 };
 
 use otai::config::TicketSystemConfig;
+use otai_zendesk_sim::{DEFAULT_EMAIL, DEFAULT_TOKEN};
 use serde_json::{Map, Value};
 use tempfile::TempDir;
 
@@ -117,4 +119,84 @@ pub fn system_library() -> PathBuf {
         .map(PathBuf::from)
         .find(|p| p.is_file())
         .expect("a system library (libz or libm) to use as a non-otai library")
+}
+
+/// The Zendesk groups of the BANKING77 demo queues, plus a non-inbox queue (`Billing`) and the inbox.
+pub const BANKING_GROUPS: &[&str] = &[
+    "Cards",
+    "Card payments",
+    "Disputes",
+    "Transfers",
+    "Top-ups",
+    "Cash and ATM",
+    "Exchange",
+    "Account security",
+    "Unclassified",
+    "Billing",
+    "Inbox",
+];
+
+/// A config with the Zendesk simulator at `base_url` as `zendesk` and one pipeline `pipeline` routing
+/// the demo model's queue, priority and intent onto [`BANKING_GROUPS`].
+pub fn banking_sim_config(base_url: &str, pipeline: &str) -> String {
+    format!(
+        r#"
+ticket_systems:
+  zendesk:
+    use: otai_zendesk:ZendeskTicketsystemService
+    call_timeout: 60
+    params:
+      base_url: {base_url}
+      email: {DEFAULT_EMAIL}
+      api_token: {DEFAULT_TOKEN}
+      timeout: 10
+pipelines:
+  {pipeline}:
+    ticket_system: zendesk
+    model: {model}
+    inbox_queues: ["Inbox"]
+    fields:
+      queue:
+        action: queue
+        map:
+          cards: Cards
+          card_payments: Card payments
+          disputes: Disputes
+          transfers: Transfers
+          top_ups: Top-ups
+          cash_atm: Cash and ATM
+          exchange: Exchange
+          account_security: Account security
+        fallback: Unclassified
+      priority:
+        action: priority
+        fallback: normal
+      intent:
+        action: tag
+"#,
+        model = demo_model("a pipeline over the Zendesk simulator needs").display()
+    )
+}
+
+/// Runs the `otai` binary in `cwd` with `--config` and `--plugins-dir`; panics with its output unless
+/// it succeeds; returns stdout and stderr.
+pub fn run_otai(cwd: &Path, config: &Path, plugins: &Path, args: &[&str]) -> (String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_otai"))
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .arg("--plugins-dir")
+        .arg(plugins)
+        .current_dir(cwd)
+        .env_remove("RUST_LOG")
+        .env_remove("OTAI_CONFIG")
+        .output()
+        .expect("run otai");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "otai {args:?} failed:\n{stdout}\n{stderr}"
+    );
+    (stdout, stderr)
 }

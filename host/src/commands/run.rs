@@ -149,12 +149,24 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
     }
     let options = RunOptions {
         once: args.once,
+        max_passes: args.max_passes,
         dry_run: args.dry_run || args.shadow,
         grace: Duration::from_secs_f64(args.grace),
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let runner = tokio::spawn(pipeline::run(pipelines, options, shutdown_signal(), tx));
+    let mut drains: BTreeMap<String, Drain> = BTreeMap::new();
     while let Some(report) = rx.recv().await {
+        if args.once {
+            let limit = config
+                .pipelines
+                .get(&report.pipeline)
+                .map_or(u64::MAX, |p| p.fetch.limit);
+            drains
+                .entry(report.pipeline.clone())
+                .or_default()
+                .add(&report, limit);
+        }
         match &table {
             Some(table) => table.print(out, &report)?,
             None => print_report(out, &report)?,
@@ -185,6 +197,9 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
     let outcome = runner
         .await
         .context("the pipeline runner stopped unexpectedly")?;
+    for (name, drain) in &drains {
+        drain.print(out, name, args.max_passes)?;
+    }
     if args.once && outcome.failed_passes > 0 {
         bail!(
             "{} pass(es) failed as a whole (reasons above and in the log)",
@@ -192,6 +207,41 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
         );
     }
     Ok(())
+}
+
+/// What the passes of one pipeline in a `--once` run did together.
+#[derive(Default)]
+struct Drain {
+    passes: u32,
+    total: pipeline::PassSummary,
+    /// The last pass came back full and moved tickets: more may be waiting.
+    left_more: bool,
+}
+
+impl Drain {
+    fn add(&mut self, report: &PassReport, limit: u64) {
+        self.passes += 1;
+        self.total += report.summary;
+        self.left_more = report.left_more(limit);
+    }
+
+    /// A total line once there was more than one pass, and a word when the run stopped early.
+    fn print(&self, out: &mut dyn Write, name: &str, max_passes: u32) -> anyhow::Result<()> {
+        if self.passes > 1 {
+            writeln!(
+                out,
+                "pipeline {name}: {} passes in all: {}",
+                self.passes, self.total
+            )?;
+        }
+        if self.left_more && self.passes >= max_passes {
+            writeln!(
+                out,
+                "pipeline {name}: stopped after --max-passes {max_passes}; more tickets may be waiting (run again, or raise --max-passes)"
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Two pipelines keeping their retry state in one file would overwrite each other's.

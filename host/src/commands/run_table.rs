@@ -289,6 +289,14 @@ fn row(watched: Option<&Watched>, ticket: &TicketReport) -> [String; 6] {
             dash(),
             format!("nothing this pass ({attempts} failed write(s))"),
         ],
+        TicketReport::Echo { .. } => [
+            id,
+            subject,
+            "written moments ago".into(),
+            dash(),
+            dash(),
+            "nothing (the search index lags the write)".into(),
+        ],
         TicketReport::MarkFailed {
             attempts, result, ..
         } => [

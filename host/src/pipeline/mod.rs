@@ -38,7 +38,7 @@ pub mod summary;
 use std::{collections::BTreeMap, fmt, path::Path};
 
 pub use pass::{PassReport, Pipeline, TicketReport, WriteResult};
-pub use run::{run, RunOptions, RunOutcome, Stop};
+pub use run::{run, RunOptions, RunOutcome, Stop, DEFAULT_MAX_PASSES};
 pub use summary::PassSummary;
 
 use crate::{

@@ -10,8 +10,17 @@
 //!   `updated_at` it was read with, and they go out together through
 //!   [`TicketSystem::update_tickets`] in batches of `write_batch`.
 //! - Each ticket's outcome is handled on its own: one failure never stops the others.
+//! - A ticket this pipeline wrote within [`ECHO_WINDOW`] that the fetch returns again is a search-index
+//!   echo (help desks' search indexes lag writes, and `otai run --once` fetches again at once): it is
+//!   left alone, never decided or written a second time.
 
-use std::{collections::HashSet, fmt, path::PathBuf, sync::Arc, time::SystemTime};
+use std::{
+    collections::{HashMap, HashSet},
+    fmt,
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
@@ -32,6 +41,11 @@ use crate::{
     },
 };
 
+/// How long a ticket this pipeline wrote counts as written when a fetch returns it again: longer than any
+/// search-index lag (Zendesk's is seconds to a minute), short enough that a ticket an agent deliberately
+/// sends back (by removing otai's tag) is taken up again soon.
+pub const ECHO_WINDOW: Duration = Duration::from_secs(600);
+
 /// A pipeline ready to run: its configuration, its ticket system, its classifier and the retry
 /// state that lives from pass to pass (and, if opened with [`Pipeline::open`], from run to run).
 #[derive(Debug)]
@@ -43,6 +57,8 @@ pub struct Pipeline {
     retry: RetryBook,
     /// Where the retry state is saved after each pass that changed it.
     state_file: Option<PathBuf>,
+    /// Tickets written (classified, routed tag, failed tag) within [`ECHO_WINDOW`], and when.
+    written_recently: HashMap<String, Instant>,
 }
 
 /// What happened to one fetched ticket.
@@ -62,6 +78,9 @@ pub enum TicketReport {
         attempts: u32,
         until: Instant,
     },
+    /// Left alone: this pipeline wrote it moments ago and the help desk's search index does not show
+    /// that yet.
+    Echo { id: String },
     /// Classified and decided (boxed: far larger than the other variants).
     Decided {
         decision: Box<Decision>,
@@ -81,6 +100,7 @@ impl TicketReport {
         match self {
             TicketReport::Routed { id, .. }
             | TicketReport::Waiting { id, .. }
+            | TicketReport::Echo { id }
             | TicketReport::MarkFailed { id, .. } => id,
             TicketReport::Decided { decision, .. } => &decision.ticket_id,
         }
@@ -140,6 +160,20 @@ pub struct PassReport {
     pub failure: Option<PassFailure>,
 }
 
+impl PassReport {
+    /// True when more tickets may be waiting behind this pass's fetch: it came back full (`limit`
+    /// tickets) and this pass took some of them out of the fetch for good (written, tagged, gone). A
+    /// pass that failed, or whose fetch held only tickets it could not move (backing off, conflicts,
+    /// echoes), would fetch the same ones again.
+    pub fn left_more(&self, limit: u64) -> bool {
+        let s = &self.summary;
+        self.failure.is_none()
+            && !self.dry_run
+            && s.fetched as u64 >= limit
+            && s.written + s.routed_tagged + s.marked_failed + s.gone > 0
+    }
+}
+
 impl fmt::Display for PassReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "pipeline {}: {}", self.pipeline, self.summary)?;
@@ -179,6 +213,7 @@ impl Pipeline {
             classifier,
             model_name,
             state_file: None,
+            written_recently: HashMap::new(),
         }
     }
 
@@ -334,11 +369,21 @@ impl Pipeline {
         };
         report.summary.fetched = tickets.len();
         let now = Instant::now();
+        self.written_recently
+            .retain(|_, at| now.saturating_duration_since(*at) < ECHO_WINDOW);
 
         // Set aside what the model need not see.
         let mut to_classify: Vec<&Ticket> = Vec::new();
         let mut pending: Vec<Pending> = Vec::new();
         for ticket in &tickets {
+            if self.written_recently.contains_key(&ticket.id) {
+                report.summary.echoes += 1;
+                debug!(pipeline = %self.config.name, ticket = %ticket.id, "Left a ticket alone: written moments ago; the help desk's search index does not show it yet.");
+                report.tickets.push(TicketReport::Echo {
+                    id: ticket.id.clone(),
+                });
+                continue;
+            }
             let standing = if dry_run {
                 Standing::Due { attempts: 0 }
             } else {
@@ -499,6 +544,10 @@ impl Pipeline {
         let name = &self.config.name;
         let id = entry.id().to_string();
         let marking = matches!(entry, TicketReport::MarkFailed { .. });
+        let now = Instant::now();
+        if result.is_ok() {
+            self.written_recently.insert(id.clone(), now);
+        }
         if let TicketReport::Routed { tag, .. } = entry {
             // A ticket with failed writes on record may have been routed by hand since; once
             // tagged (or gone) it is never fetched again, so its record is of no further use.
@@ -509,7 +558,6 @@ impl Pipeline {
             }
             return account_routed(name, &id, tag, result, summary);
         }
-        let now = Instant::now();
         match result {
             Ok(()) => {
                 self.retry.forget(&id);
@@ -661,6 +709,6 @@ fn set_result(entry: &mut TicketReport, new: WriteResult) {
         TicketReport::Decided { result, .. }
         | TicketReport::MarkFailed { result, .. }
         | TicketReport::Routed { result, .. } => *result = new,
-        TicketReport::Waiting { .. } => {}
+        TicketReport::Waiting { .. } | TicketReport::Echo { .. } => {}
     }
 }

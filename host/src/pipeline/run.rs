@@ -1,5 +1,9 @@
 //! The interval loop: every pipeline runs its passes on its own task until shutdown.
 //!
+//! With `once`, each pipeline routes what is waiting and returns: it passes again at once while
+//! the last pass came back full and moved tickets out of the fetch ([`PassReport::left_more`]),
+//! at most `max_passes` times; `fetch.limit` stays the batch size of each pass.
+//!
 //! Shutdown is a future passed in (the binary gives SIGINT/SIGTERM; tests give whatever they
 //! like). When it completes, every pipeline is told to stop ([`Stop`]): a pass that is waiting for
 //! its interval ends at once; a pass that is running sends no further write batch, and the batch
@@ -62,11 +66,18 @@ impl Stop {
     }
 }
 
+/// Passes one `once` run makes at most per pipeline unless told otherwise: 10,000 tickets at the
+/// default `fetch.limit` of 100, a weekend's backlog of a busy help desk.
+pub const DEFAULT_MAX_PASSES: u32 = 100;
+
 /// How `otai run` runs.
 #[derive(Debug, Clone, Copy)]
 pub struct RunOptions {
-    /// One pass per pipeline, then return.
+    /// Route what is waiting, then return: passes until nothing new is left, at most
+    /// `max_passes` (a dry run makes one: it writes nothing, so a second would fetch the same).
     pub once: bool,
+    /// With `once`: the most passes per pipeline.
+    pub max_passes: u32,
     /// Decide and report, write nothing.
     pub dry_run: bool,
     /// How long a write batch in flight may take after shutdown.
@@ -162,18 +173,28 @@ async fn pipeline_loop(
     reports: mpsc::UnboundedSender<PassReport>,
 ) -> usize {
     let mut failed = 0;
+    let mut passes = 0u32;
     loop {
         if stop.is_stopping() {
             break;
         }
         let report = pipeline.pass(options.dry_run, &stop).await;
+        passes += 1;
         if report.failure.is_some() {
             failed += 1;
         }
+        let left_more = report.left_more(pipeline.config().fetch.limit);
         // A closed channel only means nobody prints reports; the pass was logged anyway.
         let _ = reports.send(report);
         if options.once {
-            break;
+            if !left_more {
+                break;
+            }
+            if passes >= options.max_passes.max(1) {
+                warn!(pipeline = %pipeline.name(), passes, "Stopped after the most passes allowed (--max-passes); more tickets may be waiting for the next run.");
+                break;
+            }
+            continue;
         }
         tokio::select! {
             () = sleep(pipeline.config().interval) => {}

@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::ticket::RequestStats;
 
-/// Counts of one pass. Every fetched ticket lands in exactly one of `routed`, `waiting`,
+/// Counts of one pass. Every fetched ticket lands in exactly one of `routed`, `waiting`, `echoes`,
 /// `classified` or `to_mark_failed`. Every write (classification, routed tag, failed tag) lands in
 /// one outcome: `written` (classifications only), `routed_tagged`, `marked_failed`, `conflicts`,
 /// `unknown`, `failed`, `gone` or `not_sent`.
@@ -19,6 +19,9 @@ pub struct PassSummary {
     pub routed_tagged: usize,
     /// Left alone this pass: backing off after a failed write.
     pub waiting: usize,
+    /// Left alone: written by this pipeline moments ago, still shown unwritten by the help desk's
+    /// lagging search index.
+    pub echoes: usize,
     /// Tickets the model classified.
     pub classified: usize,
     /// Tickets whose classification was written and which are marked processed.
@@ -64,6 +67,13 @@ impl fmt::Display for PassSummary {
             self.gone,
             self.not_sent,
         )?;
+        if self.echoes > 0 {
+            write!(
+                f,
+                ", written moments ago (search index lag) {}",
+                self.echoes
+            )?;
+        }
         match self.api {
             Some(api) => write!(
                 f,
@@ -72,6 +82,34 @@ impl fmt::Display for PassSummary {
             ),
             None => f.write_str(", API calls not counted by the plugin"),
         }
+    }
+}
+
+impl std::ops::AddAssign for PassSummary {
+    /// Totals over passes (`otai run --once` runs several until nothing is left).
+    fn add_assign(&mut self, other: PassSummary) {
+        self.fetched += other.fetched;
+        self.routed += other.routed;
+        self.routed_tagged += other.routed_tagged;
+        self.waiting += other.waiting;
+        self.echoes += other.echoes;
+        self.classified += other.classified;
+        self.written += other.written;
+        self.conflicts += other.conflicts;
+        self.unknown += other.unknown;
+        self.failed += other.failed;
+        self.to_mark_failed += other.to_mark_failed;
+        self.marked_failed += other.marked_failed;
+        self.gone += other.gone;
+        self.not_sent += other.not_sent;
+        self.api = match (self.api, other.api) {
+            (Some(a), Some(b)) => Some(RequestStats {
+                requests: a.requests + b.requests,
+                retries: a.retries + b.retries,
+                rate_limited: a.rate_limited + b.rate_limited,
+            }),
+            (a, b) => a.or(b),
+        };
     }
 }
 

@@ -35,6 +35,9 @@ struct FakeDesk {
     fetch_twice: Mutex<bool>,
     /// Answer the outcomes of each `update_tickets` call in reverse order.
     reverse_outcomes: Mutex<bool>,
+    /// Search a snapshot of the tickets taken when this was set, as a search index that lags the
+    /// writes does (reads and writes see the live tickets).
+    lagging_index: Mutex<Option<Vec<Ticket>>>,
 }
 
 impl FakeDesk {
@@ -107,10 +110,9 @@ impl TicketSystem for FakeDesk {
         "fake"
     }
     fn find_tickets(&self, query: SearchQuery) -> BoxFuture<'_, TicketResult<Vec<Ticket>>> {
-        let mut found: Vec<Ticket> = self
-            .tickets
-            .lock()
-            .unwrap()
+        let index = self.lagging_index.lock().unwrap().clone();
+        let mut found: Vec<Ticket> = index
+            .unwrap_or_else(|| self.tickets.lock().unwrap().clone())
             .iter()
             .filter(|t| !t.tags.iter().any(|tag| query.tags_none.contains(tag)))
             .take(query.limit.map_or(usize::MAX, |l| l as usize))
@@ -716,6 +718,7 @@ async fn run_polls_every_interval_until_shutdown() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PassReport>();
     let options = RunOptions {
         once: false,
+        max_passes: DEFAULT_MAX_PASSES,
         dry_run: true,
         grace: Duration::from_secs(5),
     };
@@ -748,6 +751,7 @@ async fn run_once_counts_failed_passes() {
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     let options = RunOptions {
         once: true,
+        max_passes: DEFAULT_MAX_PASSES,
         dry_run: false,
         grace: Duration::from_secs(5),
     };
@@ -755,6 +759,146 @@ async fn run_once_counts_failed_passes() {
     let outcome = run(vec![pipeline(&desk)], options, std::future::pending(), tx).await;
 
     assert_eq!(outcome.failed_passes, 1);
+}
+
+/// `n` tickets the scripted classifier routes to Cards with confidence.
+fn backlog(n: usize) -> Vec<Ticket> {
+    (1..=n)
+        .map(|i| ticket(&i.to_string(), "cards urgent 0.95"))
+        .collect()
+}
+
+/// Runs `options` over `desk` with fetch.limit `limit`; returns the reports of every pass.
+async fn run_collecting(desk: &Arc<FakeDesk>, limit: u64, options: RunOptions) -> Vec<PassReport> {
+    let config = CONFIG.replace(
+        "write_batch: 2",
+        &format!("write_batch: 100\n    fetch: {{limit: {limit}}}"),
+    );
+    let p = Pipeline::new(pipeline_config(&config), desk.clone(), Arc::new(Scripted));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let outcome = run(vec![p], options, std::future::pending(), tx).await;
+    assert_eq!(outcome, RunOutcome::default());
+    let mut reports = Vec::new();
+    while let Ok(report) = rx.try_recv() {
+        reports.push(report);
+    }
+    reports
+}
+
+fn once(max_passes: u32, dry_run: bool) -> RunOptions {
+    RunOptions {
+        once: true,
+        max_passes,
+        dry_run,
+        grace: Duration::from_secs(5),
+    }
+}
+
+#[tokio::test]
+async fn run_once_passes_until_nothing_new_is_left_writing_each_ticket_once() {
+    let desk = FakeDesk::with(backlog(150));
+
+    let reports = run_collecting(&desk, 100, once(DEFAULT_MAX_PASSES, false)).await;
+
+    let fetched: Vec<usize> = reports.iter().map(|r| r.summary.fetched).collect();
+    assert_eq!(
+        fetched,
+        [100, 50],
+        "a full pass, then the rest; no third pass"
+    );
+    assert_eq!(
+        reports.iter().map(|r| r.summary.written).sum::<usize>(),
+        150
+    );
+    let mut written: Vec<String> = desk
+        .calls()
+        .iter()
+        .flatten()
+        .map(|item| item.id.clone())
+        .collect();
+    written.sort();
+    written.dedup();
+    assert_eq!(written.len(), 150, "every ticket written");
+    assert_eq!(
+        desk.calls().iter().map(Vec::len).sum::<usize>(),
+        150,
+        "each once"
+    );
+}
+
+#[tokio::test]
+async fn run_once_stops_at_max_passes() {
+    let desk = FakeDesk::with(backlog(250));
+
+    let reports = run_collecting(&desk, 50, once(3, false)).await;
+
+    assert_eq!(reports.len(), 3);
+    assert_eq!(
+        reports.iter().map(|r| r.summary.written).sum::<usize>(),
+        150
+    );
+    assert!(
+        reports[2].left_more(50),
+        "the last pass says more are waiting"
+    );
+}
+
+#[tokio::test]
+async fn run_once_as_a_dry_run_makes_one_pass() {
+    let desk = FakeDesk::with(backlog(150));
+
+    let reports = run_collecting(&desk, 100, once(DEFAULT_MAX_PASSES, true)).await;
+
+    assert_eq!(
+        reports.len(),
+        1,
+        "a second dry pass would fetch the same tickets"
+    );
+    assert!(desk.calls().is_empty());
+}
+
+#[tokio::test]
+async fn run_once_stops_when_a_full_fetch_moves_nothing() {
+    let desk = FakeDesk::with(backlog(3));
+    for id in ["1", "2", "3"] {
+        desk.fail(id, &[ErrorKind::Transport; 4]);
+    }
+
+    let reports = run_collecting(&desk, 3, once(DEFAULT_MAX_PASSES, false)).await;
+
+    assert_eq!(
+        reports.len(),
+        1,
+        "the failed tickets would fill the next fetch again"
+    );
+    assert_eq!(reports[0].summary.failed, 3);
+}
+
+#[tokio::test]
+async fn a_ticket_the_lagging_search_index_returns_again_is_not_written_twice() {
+    let desk = FakeDesk::with(backlog(2));
+    *desk.lagging_index.lock().unwrap() = Some(backlog(2));
+    let mut p = pipeline(&desk);
+
+    let first = p.pass(false, &Stop::never()).await;
+    let second = p.pass(false, &Stop::never()).await;
+
+    assert_eq!(first.summary.written, 2);
+    assert_eq!(
+        second.summary.fetched, 2,
+        "the index still shows both unwritten"
+    );
+    assert_eq!(second.summary.echoes, 2);
+    assert_eq!(second.summary.classified, 0);
+    assert_eq!(desk.calls().len(), 1, "no second write");
+    assert!(matches!(&second.tickets[0], TicketReport::Echo { id } if id == "1"));
+    assert!(!second.left_more(2), "echoes are no progress");
+    assert!(
+        second
+            .to_string()
+            .contains("written moments ago (search index lag) 2"),
+        "{second}"
+    );
 }
 
 fn banking_labels() -> BTreeMap<String, Vec<String>> {

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::{
     api::{TicketEnvelope, UserEnvelope, ZTicket},
     batch::JobPolling,
-    config::Config,
+    config::{Auth, Config},
     convert,
     groups::GroupCache,
     http::Http,
@@ -42,6 +42,17 @@ impl ZendeskClient {
     /// A client for `config`. Local only: it builds the HTTP client (reading a CA bundle if
     /// configured) but sends nothing.
     pub fn new(config: &Config, log: Logger) -> Result<ZendeskClient, PluginError> {
+        if let Auth::ApiToken { .. } = config.auth {
+            log.log(LogLevel::Warn, TARGET, || {
+                format!(
+                    "{}: authenticating with an API token. Zendesk creates no new API tokens since \
+                     October 27, 2026 and stops accepting all of them on April 30, 2027: switch to \
+                     `oauth:` (an OAuth client with client_id and client_secret; see \
+                     config/config.example.yml).",
+                    config.base_url
+                )
+            });
+        }
         Ok(ZendeskClient {
             http: Http::new(config, log)?,
             groups: GroupCache::default(),
@@ -56,6 +67,11 @@ impl ZendeskClient {
     /// A client from the params JSON object of the operator's config (see [`crate::config`]).
     pub fn from_params_json(params_json: &str, log: Logger) -> Result<ZendeskClient, PluginError> {
         Self::new(&Config::from_json(params_json)?, log)
+    }
+
+    /// OAuth access tokens obtained so far (0 without an `oauth:` client).
+    pub fn token_renewals(&self) -> u64 {
+        self.http.token_renewals()
     }
 
     /// The base URL requests go to, e.g. `https://acme.zendesk.com`.
@@ -269,7 +285,14 @@ impl ZendeskClient {
             .or(me.user.name)
             .unwrap_or_else(|| format!("user {}", me.user.id.unwrap_or_default()));
         let role = me.user.role.unwrap_or_else(|| "unknown role".into());
-        Ok(format!("{who} ({role}) on {}", self.base_url()))
+        let auth = self
+            .http
+            .describe_oauth()
+            .unwrap_or_else(|| self.auth.clone());
+        Ok(format!(
+            "{who} ({role}) on {}; auth: {auth}",
+            self.base_url()
+        ))
     }
 
     async fn read_ticket(&self, id: u64) -> Result<(ZTicket, Value), PluginError> {

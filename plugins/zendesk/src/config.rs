@@ -5,8 +5,9 @@
 //! | `domain` | string | - | `acme` or `acme.zendesk.com`; the API is then `https://acme.zendesk.com` |
 //! | `base_url` | string | - | full base URL instead of `domain`, e.g. `http://127.0.0.1:8080` (a mock or proxy) |
 //! | `email` | string | - | agent e-mail for API-token auth (with `api_token`) |
-//! | `api_token` | string | - | Zendesk API token (with `email`; tokens stop working on 2027-04-30) |
-//! | `oauth_token` | string | - | OAuth access token, sent as `Authorization: Bearer` |
+//! | `oauth` | object | - | OAuth client (recommended): `client_id`, `client_secret`, `scope` (default `read write`), `grant` (`client_credentials`, the default, or `refresh_token` with `refresh_token` and optionally `refresh_token_file`); tokens are obtained and renewed by [`crate::oauth`] |
+//! | `api_token` | string | - | Zendesk API token (with `email`; legacy: no new tokens since 2026-10-27, all stop working on 2027-04-30) |
+//! | `oauth_token` | string | - | a fixed OAuth access token, sent as `Authorization: Bearer` (never renewed: stops working when it expires) |
 //! | `timeout` | number (s) | 30 | per-request timeout, fractions allowed |
 //! | `verify` | bool or string | `true` | `true` = system roots, `false` = no TLS verification, a path = PEM CA bundle added to the system roots |
 //! | `max_attempts` | integer | 4 | attempts per request, including the first (1 = never retry) |
@@ -16,7 +17,9 @@
 //! | `export_page_size` | integer | 1000 | tickets per export page (Zendesk's maximum and default; smaller only for tests) |
 //!
 //! Exactly one of `domain` / `base_url` (two places to say where Zendesk is would let one silently
-//! win over the other), and exactly one auth method: `email` + `api_token`, or `oauth_token`.
+//! win over the other), and exactly one auth method: `oauth`, `email` + `api_token`, or `oauth_token`.
+//! `oauth.refresh_token_file` defaults to `.otai/oauth/zendesk-<host>-<client_id>.refresh-token` in the
+//! working directory.
 //!
 //! Error messages name the offending key and never its value: values may be secrets.
 
@@ -26,7 +29,10 @@ use otai_plugin_api::{ErrorKind, PluginError};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::secret::Secret;
+use crate::{
+    oauth::{Grant, OAuthConfig, DEFAULT_SCOPE},
+    secret::Secret,
+};
 
 /// Default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -47,6 +53,7 @@ const KNOWN_KEYS: &[&str] = &[
     "email",
     "api_token",
     "oauth_token",
+    "oauth",
     "timeout",
     "verify",
     "max_attempts",
@@ -66,6 +73,7 @@ struct RawParams {
     email: Option<Value>,
     api_token: Option<Value>,
     oauth_token: Option<Value>,
+    oauth: Option<Value>,
     timeout: Option<Value>,
     verify: Option<Value>,
     max_attempts: Option<Value>,
@@ -85,11 +93,13 @@ pub enum Auth {
         /// The API token.
         token: Secret,
     },
-    /// OAuth access token: `Authorization: Bearer`.
+    /// A fixed OAuth access token: `Authorization: Bearer`, never renewed.
     OAuth {
         /// The access token.
         token: Secret,
     },
+    /// An OAuth client: access tokens obtained and renewed by [`crate::oauth::TokenManager`].
+    OAuthClient(OAuthConfig),
 }
 
 impl Auth {
@@ -98,6 +108,7 @@ impl Auth {
         match self {
             Auth::ApiToken { email, .. } => format!("api_token ({email})"),
             Auth::OAuth { .. } => "oauth_token".to_string(),
+            Auth::OAuthClient(c) => format!("oauth (client `{}`)", c.client_id),
         }
     }
 }
@@ -196,8 +207,23 @@ impl Config {
                 (None, Some(url)) => normalize_base_url(&url)?,
             };
 
-        let auth =
-            match (
+        let auth = match raw.oauth {
+            None | Some(Value::Null) => None,
+            Some(oauth) => {
+                if [&raw.email, &raw.api_token, &raw.oauth_token]
+                    .iter()
+                    .any(|v| !matches!(v, None | Some(Value::Null)))
+                {
+                    return Err(config_error(
+                        "`oauth` cannot be combined with `email`/`api_token` or `oauth_token`;                          choose one auth method",
+                    ));
+                }
+                Some(Auth::OAuthClient(oauth_from_value(oauth, &base_url)?))
+            }
+        };
+        let auth = match auth {
+            Some(auth) => auth,
+            None => match (
                 opt_string("email", raw.email)?,
                 opt_string("api_token", raw.api_token)?,
                 opt_string("oauth_token", raw.oauth_token)?,
@@ -216,11 +242,10 @@ impl Config {
                         token: Secret::new(token),
                     }
                 }
-                (None, None, None) => {
-                    return Err(config_error(
-                        "no credentials: set `email` + `api_token`, or `oauth_token`",
-                    ))
-                }
+                (None, None, None) => return Err(config_error(
+                    "no credentials: set `oauth` (an OAuth client: `client_id` + `client_secret`; \
+                     see config/config.example.yml), or the legacy `email` + `api_token`",
+                )),
                 (_, Some(_), Some(_)) | (Some(_), None, Some(_)) => return Err(config_error(
                     "`oauth_token` cannot be combined with `email`/`api_token`; choose one auth \
                      method: `email` + `api_token`, or `oauth_token`",
@@ -234,7 +259,8 @@ impl Config {
                     "`api_token` is set but `email` is missing: API-token auth needs the agent's \
                      e-mail address",
                 )),
-            };
+            },
+        };
 
         let timeout = match raw.timeout {
             None | Some(Value::Null) => DEFAULT_TIMEOUT,
@@ -294,6 +320,97 @@ impl Config {
             export_page_size,
         })
     }
+}
+
+const OAUTH_KEYS: &[&str] = &[
+    "client_id",
+    "client_secret",
+    "scope",
+    "grant",
+    "refresh_token",
+    "refresh_token_file",
+];
+
+/// The `oauth:` object. Errors name `oauth.<key>`, never a value.
+fn oauth_from_value(value: Value, base_url: &str) -> Result<OAuthConfig, PluginError> {
+    let Value::Object(mut map) = value else {
+        return Err(config_error(
+            "`oauth` must be an object with `client_id` and `client_secret`",
+        ));
+    };
+    if let Some(unknown) = map.keys().find(|k| !OAUTH_KEYS.contains(&k.as_str())) {
+        return Err(config_error(format!(
+            "unknown param `oauth.{unknown}`; known: {}",
+            OAUTH_KEYS.join(", ")
+        )));
+    }
+    let mut take = |key: &str| -> Result<Option<String>, PluginError> {
+        opt_string(&format!("oauth.{key}"), map.remove(key))
+    };
+    let client_id = take("client_id")?.ok_or_else(|| {
+        config_error("missing `oauth.client_id` (the OAuth client's unique identifier)")
+    })?;
+    let client_secret = take("client_secret")?.ok_or_else(|| {
+        config_error("missing `oauth.client_secret` (shown when the OAuth client is created)")
+    })?;
+    check_header_safe("oauth.client_id", &client_id)?;
+    let scope = take("scope")?.unwrap_or_else(|| DEFAULT_SCOPE.to_string());
+    let refresh_token = take("refresh_token")?;
+    let file = take("refresh_token_file")?;
+    let grant =
+        match (take("grant")?.as_deref(), refresh_token) {
+            (None | Some("client_credentials"), None) => {
+                if file.is_some() {
+                    return Err(config_error(
+                        "`oauth.refresh_token_file` needs `oauth.grant: refresh_token`",
+                    ));
+                }
+                Grant::ClientCredentials
+            }
+            (Some("client_credentials"), Some(_)) => return Err(config_error(
+                "`oauth.refresh_token` is set but `oauth.grant` is `client_credentials`; remove \
+                 one of them",
+            )),
+            (None | Some("refresh_token"), Some(token)) => {
+                let file = file.map(PathBuf::from).unwrap_or_else(|| {
+                    let host = base_url
+                        .split("://")
+                        .nth(1)
+                        .unwrap_or(base_url)
+                        .replace([':', '/'], "_");
+                    let client: String = client_id
+                        .chars()
+                        .map(|c| {
+                            if c.is_ascii_alphanumeric() || c == '-' {
+                                c
+                            } else {
+                                '_'
+                            }
+                        })
+                        .collect();
+                    PathBuf::from(format!(".otai/oauth/zendesk-{host}-{client}.refresh-token"))
+                });
+                Grant::RefreshToken {
+                    initial: Secret::new(token),
+                    file,
+                }
+            }
+            (Some("refresh_token"), None) => return Err(config_error(
+                "`oauth.grant: refresh_token` needs `oauth.refresh_token` (the refresh token of \
+                 otai's authorisation)",
+            )),
+            (Some(_), _) => {
+                return Err(config_error(
+                    "`oauth.grant` must be `client_credentials` or `refresh_token`",
+                ))
+            }
+        };
+    Ok(OAuthConfig {
+        client_id,
+        client_secret: Secret::new(client_secret),
+        scope,
+        grant,
+    })
 }
 
 /// A [`ErrorKind::CONFIG`] error with the plugin's prefix.
@@ -572,5 +689,92 @@ mod tests {
         );
         let e = Config::from_json("{\"api_token\": \"abc").unwrap_err();
         assert!(!e.message.contains("abc"));
+    }
+
+    #[test]
+    fn oauth_client_credentials_is_the_default_grant_with_read_write_scope() {
+        let c =
+            parse(json!({"domain": "acme", "oauth": {"client_id": "otai", "client_secret": "x"}}))
+                .unwrap();
+        let Auth::OAuthClient(o) = &c.auth else {
+            panic!("{:?}", c.auth)
+        };
+        assert_eq!(o.client_id, "otai");
+        assert_eq!(o.scope, "read write");
+        assert_eq!(o.grant, Grant::ClientCredentials);
+        assert_eq!(c.auth.describe(), "oauth (client `otai`)");
+    }
+
+    #[test]
+    fn oauth_refresh_grant_needs_a_refresh_token_and_gets_a_default_file() {
+        let c = parse(
+            json!({"domain": "acme", "oauth": {"client_id": "otai", "client_secret": "x",
+                             "refresh_token": "r"}}),
+        )
+        .unwrap();
+        let Auth::OAuthClient(o) = &c.auth else {
+            panic!("{:?}", c.auth)
+        };
+        let Grant::RefreshToken { initial, file } = &o.grant else {
+            panic!("{:?}", o.grant)
+        };
+        assert_eq!(initial.expose(), "r");
+        assert_eq!(
+            file,
+            &PathBuf::from(".otai/oauth/zendesk-acme.zendesk.com-otai.refresh-token")
+        );
+        let e = parse(
+            json!({"domain": "acme", "oauth": {"client_id": "otai", "client_secret": "x",
+                             "grant": "refresh_token"}}),
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("needs `oauth.refresh_token`"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn oauth_errors_name_the_key_and_never_the_value() {
+        for (oauth, expected) in [
+            (
+                json!({"client_secret": "hush"}),
+                "missing `oauth.client_id`",
+            ),
+            (
+                json!({"client_id": "otai"}),
+                "missing `oauth.client_secret`",
+            ),
+            (
+                json!({"client_id": "otai", "client_secret": "hush", "secret": "hush"}),
+                "unknown param `oauth.secret`",
+            ),
+            (
+                json!({"client_id": "otai", "client_secret": "hush", "grant": "password"}),
+                "`oauth.grant` must be",
+            ),
+            (
+                json!({"client_id": "otai", "client_secret": ""}),
+                "`oauth.client_secret` is empty",
+            ),
+            (
+                json!({"client_id": "otai", "client_secret": "hush", "grant": "client_credentials", "refresh_token": "hush"}),
+                "remove one of them",
+            ),
+            (json!("hush"), "`oauth` must be an object"),
+        ] {
+            let e = parse(json!({"domain": "acme", "oauth": oauth})).unwrap_err();
+            assert!(e.message.contains(expected), "{oauth}: {}", e.message);
+            assert!(!e.message.contains("hush"), "{}", e.message);
+        }
+        let e = parse(json!({"domain": "acme", "api_token": "t", "email": "a@b.c",
+                             "oauth": {"client_id": "otai", "client_secret": "hush"}}))
+        .unwrap_err();
+        assert!(
+            e.message.contains("choose one auth method"),
+            "{}",
+            e.message
+        );
     }
 }

@@ -11,12 +11,17 @@
 //! - Writes are never retried on anything else: after a timeout or a lost connection we cannot
 //!   know whether Zendesk applied the write, and a blind retry could apply it twice.
 //! - Timeouts are not retried at all: `timeout` is the caller's budget per request.
+//! - With an OAuth client (`oauth:`), a 401 renews the access token once and sends the request again,
+//!   writes included: a 401 means Zendesk did not process it, so the second send is not blind.
 //!
 //! Every attempt is counted ([`Http::stats`]): requests sent, retries among them, and answers that
 //! said "slow down" (429, or 503 with `Retry-After`), so the host can report API calls per pass.
 
 use std::{
-    sync::atomic::{AtomicU64, Ordering},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
     time::{Duration, Instant},
 };
 
@@ -32,6 +37,7 @@ use serde_json::Value;
 use crate::{
     config::{config_error, Auth, Config, Verify},
     log::Logger,
+    oauth::TokenManager,
 };
 
 const TARGET: &str = "otai_zendesk::http";
@@ -71,11 +77,19 @@ pub(crate) struct Answer {
     pub status: u16,
 }
 
+/// Where a request's `Authorization` header comes from.
+enum AuthSource {
+    /// API token or a fixed OAuth access token: the same header every time.
+    Fixed(HeaderValue),
+    /// An OAuth client: the current access token, renewed when due.
+    OAuth(Arc<TokenManager>),
+}
+
 /// The transport shared by all operations of one service.
 pub(crate) struct Http {
     client: reqwest::Client,
     base_url: String,
-    auth: HeaderValue,
+    auth: AuthSource,
     timeout: Duration,
     max_attempts: u32,
     max_retry_wait: Duration,
@@ -129,10 +143,21 @@ impl Http {
         let client = builder
             .build()
             .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?;
+        let auth = match &config.auth {
+            Auth::OAuthClient(oauth) => AuthSource::OAuth(Arc::new(TokenManager::new(
+                client.clone(),
+                &config.base_url,
+                oauth.clone(),
+                config.timeout,
+                config.max_attempts,
+                log.clone(),
+            )?)),
+            fixed => AuthSource::Fixed(auth_header(fixed)?),
+        };
         Ok(Http {
             client,
             base_url: config.base_url.clone(),
-            auth: auth_header(&config.auth)?,
+            auth,
             timeout: config.timeout,
             max_attempts: config.max_attempts.max(1),
             max_retry_wait: config.max_retry_wait,
@@ -149,6 +174,34 @@ impl Http {
     /// The logger.
     pub(crate) fn log(&self) -> &Logger {
         &self.log
+    }
+
+    /// How requests authenticate, for `check --connect`: the OAuth client and when its current
+    /// token expires, or `None` for a fixed credential.
+    pub(crate) fn describe_oauth(&self) -> Option<String> {
+        match &self.auth {
+            AuthSource::OAuth(manager) => Some(manager.describe()),
+            AuthSource::Fixed(_) => None,
+        }
+    }
+
+    /// OAuth access tokens obtained so far (0 without an OAuth client).
+    pub(crate) fn token_renewals(&self) -> u64 {
+        match &self.auth {
+            AuthSource::OAuth(manager) => manager.renewals(),
+            AuthSource::Fixed(_) => 0,
+        }
+    }
+
+    /// The header for the next attempt and, with OAuth, which token generation it carries.
+    async fn authorization(&self) -> Result<(HeaderValue, Option<u64>), PluginError> {
+        match &self.auth {
+            AuthSource::Fixed(header) => Ok((header.clone(), None)),
+            AuthSource::OAuth(manager) => {
+                let a = manager.authorization().await?;
+                Ok((a.header, Some(a.generation)))
+            }
+        }
     }
 
     /// Requests sent so far (every attempt), retries among them, and "slow down" answers.
@@ -202,7 +255,10 @@ impl Http {
             None => None,
         };
         let mut attempt: u32 = 1;
+        // One renewal per call: a second 401 with a brand-new token is a real refusal.
+        let mut reauthorized = false;
         loop {
+            let (authorization, generation) = self.authorization().await?;
             let mut request = match method {
                 Method::Get => self.client.get(&url),
                 Method::Put => self.client.put(&url),
@@ -210,7 +266,7 @@ impl Http {
             if !query.is_empty() {
                 request = request.query(query);
             }
-            request = request.header(AUTHORIZATION, self.auth.clone());
+            request = request.header(AUTHORIZATION, authorization);
             if let Some(bytes) = &body_bytes {
                 request = request
                     .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
@@ -279,6 +335,22 @@ impl Http {
                     request_id,
                     status: status.as_u16(),
                 });
+            }
+            if let (StatusCode::UNAUTHORIZED, AuthSource::OAuth(manager), Some(generation)) =
+                (status, &self.auth, generation)
+            {
+                if !reauthorized {
+                    reauthorized = true;
+                    self.log.log(LogLevel::Info, TARGET, || {
+                        format!(
+                            "{} {path}: Zendesk rejected the OAuth access token (HTTP 401); renewing it and sending the request again (a 401 was not processed).",
+                            method.as_str()
+                        )
+                    });
+                    manager.rejected(generation).await?;
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
             }
 
             let retry_after = parse_retry_after(&headers);
@@ -399,6 +471,7 @@ fn auth_header(auth: &Auth) -> Result<HeaderValue, PluginError> {
             )
         }
         Auth::OAuth { token } => format!("Bearer {}", token.expose()),
+        Auth::OAuthClient(_) => unreachable!("OAuth clients get their header from TokenManager"),
     };
     let mut header = HeaderValue::from_str(&value)
         .map_err(|_| config_error("the credentials contain characters not allowed in a header"))?;
@@ -458,7 +531,7 @@ fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// Exponential backoff with "equal jitter": half fixed, half random, capped.
-fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     let exp = BACKOFF_BASE.saturating_mul(1u32 << attempt.saturating_sub(1).min(10));
     let capped = exp.min(BACKOFF_CAP);
     let half = capped / 2;
@@ -502,8 +575,8 @@ fn status_error(
         _ => ErrorKind::TRANSPORT,
     };
     let hint = match code {
-        401 => " Check `email` + `api_token` or `oauth_token` (an OAuth token may have expired).",
-        403 => " The user's role or the token's scope does not allow this.",
+        401 => " Check the credentials (`oauth`, or `email` + `api_token`, or `oauth_token`); a fixed `oauth_token` may have expired.",
+        403 => " The user's role or the token's scope does not allow this (otai needs the scopes `read write`: set `oauth.scope`).",
         409 => " The ticket changed in the meantime; nothing was written.",
         300..=399 => " Zendesk answered with a redirect; check `domain` / `base_url`.",
         _ => "",

@@ -4,8 +4,8 @@
 //! so a config says `use: otai_zendesk:ZendeskTicketsystemService`) and as an rlib whose
 //! [`ZendeskClient`] can be used from Rust directly.
 //!
-//! Params (a JSON object, see [`config`]): `domain` or `base_url`; `email` + `api_token` or
-//! `oauth_token`; optional `timeout`, `verify`, `max_attempts`, `max_retry_wait`, `job_timeout`,
+//! Params (a JSON object, see [`config`]): `domain` or `base_url`; `oauth` (an OAuth client, renewed
+//! tokens), or the legacy `email` + `api_token`, or a fixed `oauth_token`; optional `timeout`, `verify`, `max_attempts`, `max_retry_wait`, `job_timeout`,
 //! `export_min_interval`.
 //!
 //! # Layout
@@ -17,6 +17,7 @@
 //! - [`export`]: the incremental ticket export (history pages with a cursor, paced to 10/min).
 //! - [`batch`]: batch writes (`update_many` jobs, job polling, per-ticket outcomes).
 //! - `http`: transport: pooled reqwest client, auth header, retries, error mapping.
+//! - [`oauth`]: OAuth access tokens from `POST /oauth/tokens`, renewed before expiry and on a 401.
 //! - `lenient_json`: repairs invalid UTF-8 and lone surrogate escapes in an answer that fails to parse.
 //! - [`search`]: the unified query in Zendesk search syntax, paging, search export past 1,000.
 //! - `groups`: group name → id cache.
@@ -37,6 +38,7 @@ mod groups;
 mod http;
 mod lenient_json;
 pub mod log;
+pub mod oauth;
 pub mod search;
 pub mod secret;
 

@@ -28,7 +28,7 @@ fn both_auth_methods_are_rejected() {
 #[test]
 fn missing_auth_is_rejected() {
     let m = config_err(json!({"domain": "acme"}));
-    assert!(m.contains("`email`") && m.contains("`oauth_token`"), "{m}");
+    assert!(m.contains("`oauth`") && m.contains("`email` + `api_token`"), "{m}");
 }
 
 #[test]

@@ -387,7 +387,10 @@ async fn check_connection_names_user_role_and_url() {
 
     let who = client(&server).check_connection().await.unwrap();
 
-    assert_eq!(who, format!("{EMAIL} (admin) on {}", server.uri()));
+    assert_eq!(
+        who,
+        format!("{EMAIL} (admin) on {}; auth: api_token ({EMAIL})", server.uri())
+    );
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! (`otai_zendesk::ZendeskClient`) against it.
 
 mod adapter;
+mod adapter_oauth;
 mod api;
 mod common;
 mod faults;

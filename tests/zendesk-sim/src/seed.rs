@@ -119,10 +119,6 @@ impl SeedData {
 
     /// Loads the data into an empty store with `api_user` as the first user.
     pub fn load(&self, store: &mut Store, api_user: &User) -> Result<(), SimError> {
-        let err = |i: usize, message: String| SimError::Seed {
-            where_: format!(" (ticket #{})", i + 1),
-            message,
-        };
         store.users.push(api_user.clone());
         let mut next_group = FIRST_GROUP_ID;
         for g in &self.groups {
@@ -155,8 +151,30 @@ impl SeedData {
             self.ticket_fields.clone()
         };
 
-        let mut next_user = FIRST_USER_ID;
-        let mut users_by_email: BTreeMap<String, u64> = BTreeMap::new();
+        self.load_tickets(store, api_user.id)
+    }
+
+    /// Adds the tickets (and the groups and requesters they name) to a store, loaded or running;
+    /// tickets without a requester belong to `api_user_id`.
+    pub fn load_tickets(&self, store: &mut Store, api_user_id: u64) -> Result<(), SimError> {
+        let err = |i: usize, message: String| SimError::Seed {
+            where_: format!(" (ticket #{})", i + 1),
+            message,
+        };
+        let mut next_group = FIRST_GROUP_ID;
+        let mut next_user = store
+            .users
+            .iter()
+            .map(|u| u.id + 1)
+            .max()
+            .unwrap_or(FIRST_USER_ID)
+            .max(FIRST_USER_ID);
+        let mut users_by_email: BTreeMap<String, u64> = store
+            .users
+            .iter()
+            .filter(|u| u.id != api_user_id)
+            .map(|u| (u.email.clone(), u.id))
+            .collect();
         let now = now();
         for (i, raw) in self.tickets.iter().enumerate() {
             let o = raw
@@ -197,7 +215,7 @@ impl SeedData {
             };
             let requester_id = match (o.get("requester_id").and_then(id_of), o.get("requester")) {
                 (Some(rid), _) => rid,
-                (None, Some(Value::Number(n))) => n.as_u64().unwrap_or(api_user.id),
+                (None, Some(Value::Number(n))) => n.as_u64().unwrap_or(api_user_id),
                 (None, Some(Value::String(email))) => {
                     *users_by_email.entry(email.clone()).or_insert_with(|| {
                         let uid = next_user;
@@ -211,7 +229,7 @@ impl SeedData {
                         uid
                     })
                 }
-                _ => api_user.id,
+                _ => api_user_id,
             };
             let tags = match o.get("tags") {
                 Some(Value::Array(a)) => normalize_tags(a.iter().filter_map(Value::as_str)),

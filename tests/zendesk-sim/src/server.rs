@@ -393,6 +393,16 @@ impl SimHandle {
         self.addr
     }
 
+    /// Adds tickets in the seed format (see [`crate::seed`]) while the simulator runs, as customers
+    /// writing in would: they are new to every search and export from now on.
+    pub fn add_tickets(&self, tickets: Vec<Value>) -> Result<(), SimError> {
+        let seed = SeedData {
+            tickets,
+            ..SeedData::default()
+        };
+        seed.load_tickets(&mut self.shared.store.lock().unwrap(), API_USER_ID)
+    }
+
     /// A ticket's current state (deleted ones included).
     pub fn ticket(&self, id: u64) -> Option<Ticket> {
         self.shared.store.lock().unwrap().ticket(id).cloned()

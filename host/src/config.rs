@@ -383,7 +383,8 @@ mod tests {
     const EXAMPLE: &str = include_str!("../../config/config.example.yml");
 
     fn env_with_token(name: &str) -> Result<Option<String>, template::NotUnicode> {
-        Ok((name == "ZENDESK_API_TOKEN").then(|| "tok-SECRET-123".to_string()))
+        Ok(matches!(name, "ZENDESK_API_TOKEN" | "ZENDESK_OAUTH_SECRET")
+            .then(|| "tok-SECRET-123".to_string()))
     }
 
     fn no_env(_: &str) -> Result<Option<String>, template::NotUnicode> {
@@ -423,6 +424,18 @@ mod tests {
         assert_eq!(demo.ticket_system, "zendesk");
         let fields: Vec<&str> = demo.fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["queue", "priority", "intent"], "file order");
+    }
+
+    #[test]
+    fn the_examples_zendesk_params_are_what_the_adapter_accepts_oauth_first() {
+        let example = parse(EXAMPLE).unwrap().ticket_systems["zendesk"].params_json();
+        let seed = parse(SEED).unwrap().ticket_systems["zendesk"].params_json();
+
+        let example = otai_zendesk::Config::from_json(&example).unwrap();
+        let seed = otai_zendesk::Config::from_json(&seed).unwrap();
+
+        assert_eq!(example.auth.describe(), "oauth (client `otai`)");
+        assert_eq!(seed.auth.describe(), "api_token (support@yourcompany.com)");
     }
 
     #[test]

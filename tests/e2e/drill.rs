@@ -40,8 +40,8 @@ use otai::{
     plugins::PluginRegistry,
 };
 use otai_zendesk_sim::{
-    Fault, FaultRule, Faults, JobFaults, Latency, SimBuilder, SimHandle, Simulator, WriteRecord,
-    API_USER_ID, DEFAULT_EMAIL, DEFAULT_TOKEN,
+    Fault, FaultRule, Faults, JobFaults, Latency, OAuthClient, SimBuilder, SimHandle, Simulator,
+    WriteRecord, API_USER_ID, DEFAULT_EMAIL, DEFAULT_TOKEN,
 };
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -154,7 +154,12 @@ struct Knobs {
     statuses: &'static str,
     /// The state file (the binary only); `null` keeps attempts in memory.
     state_file: Option<PathBuf>,
+    /// Authenticate as the OAuth client [`OAUTH_CLIENT`] instead of with the API token.
+    oauth: bool,
 }
+
+/// The OAuth client id and secret of the drills that use OAuth.
+const OAUTH_CLIENT: (&str, &str) = ("otai-drill", "drill-client-secret");
 
 impl Default for Knobs {
     fn default() -> Self {
@@ -167,6 +172,7 @@ impl Default for Knobs {
             write_batch: 100,
             statuses: "[new]",
             state_file: None,
+            oauth: false,
         }
     }
 }
@@ -176,6 +182,14 @@ fn config_yaml(base_url: &str, k: &Knobs) -> String {
         Some(p) => p.display().to_string(),
         None => "null".to_string(),
     };
+    let auth = if k.oauth {
+        format!(
+            "oauth: {{client_id: {}, client_secret: {}}}",
+            OAUTH_CLIENT.0, OAUTH_CLIENT.1
+        )
+    } else {
+        format!("email: {DEFAULT_EMAIL}\n      api_token: {DEFAULT_TOKEN}")
+    };
     format!(
         r#"
 ticket_systems:
@@ -184,8 +198,7 @@ ticket_systems:
     call_timeout: 120
     params:
       base_url: {base_url}
-      email: {DEFAULT_EMAIL}
-      api_token: {DEFAULT_TOKEN}
+      {auth}
       timeout: {timeout}
       max_retry_wait: {max_retry_wait}
       job_timeout: {job_timeout}
@@ -787,6 +800,53 @@ async fn drill_5xx_on_reads_and_writes() {
     let stats = d.sim.stats();
     assert!(stats.by_status.get(&500) >= Some(&3), "{stats:?}");
     assert_eq!(stats.by_status.get(&503), Some(&1), "{stats:?}");
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_oauth_tokens_expire_under_passes_and_faults_and_nothing_is_lost_or_sent_twice() {
+    let faults = Faults {
+        seed: 1,
+        ..Faults::none()
+            // The token endpoint fails twice and drops once: asking for a token again is harmless.
+            .rule(rule(error(503, None)).path("/oauth/tokens").next(2))
+            .rule(rule(Fault::Drop).path("/oauth/tokens").next(1))
+            // A write refused 500 is one failed attempt, never re-sent blind.
+            .rule(
+                rule(error(500, None))
+                    .method("PUT")
+                    .path(UPDATE_MANY)
+                    .next(1),
+            )
+    };
+    // One-second tokens and jobs of 1.2 s: every pass outlives a token.
+    let builder = sim_builder(standard_tickets())
+        .faults(faults)
+        .oauth_client(OAuthClient::new(OAUTH_CLIENT.0, OAUTH_CLIENT.1))
+        .access_token_lifetime(Duration::from_secs(1))
+        .job_delays(Duration::from_millis(600), Duration::from_millis(600));
+    let knobs = Knobs {
+        oauth: true,
+        ..Knobs::default()
+    };
+    let mut d = Drill::start(builder, knobs).await;
+
+    d.pass().await;
+    // Revoked under the next pass: the adapter renews after the 401 and sends the request again.
+    d.sim.expire_access_tokens();
+    assert!(d.passes_until_quiet(6).await, "the run settles");
+
+    assert!(
+        d.reports.iter().all(|r| r.failure.is_none()),
+        "no pass failed as a whole"
+    );
+    let fates = d.check();
+    assert_all_done(&fates);
+    let oauth = d.sim.oauth_stats();
+    println!("drill oauth: {oauth:?}");
+    assert!(oauth.tokens_issued >= 3, "{oauth:?}");
+    assert!(oauth.rejected_access_tokens >= 1, "{oauth:?}");
+    assert_eq!(oauth.faulted, 3, "{oauth:?}");
     d.shutdown().await;
 }
 

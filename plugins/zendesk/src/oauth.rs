@@ -398,11 +398,7 @@ impl TokenManager {
                 }
                 Err(e) => (0, Err(e)),
             };
-            let retryable = match (&text, status) {
-                (Err(_), _) => true,
-                (Ok(_), 429 | 500..=599) => true,
-                _ => false,
-            };
+            let retryable = text.is_err() || matches!(status, 429 | 500..=599);
             if retryable && attempt < self.max_attempts {
                 let wait = backoff(attempt);
                 self.log.log(LogLevel::Warn, TARGET, || {

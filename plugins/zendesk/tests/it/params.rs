@@ -28,7 +28,10 @@ fn both_auth_methods_are_rejected() {
 #[test]
 fn missing_auth_is_rejected() {
     let m = config_err(json!({"domain": "acme"}));
-    assert!(m.contains("`oauth`") && m.contains("`email` + `api_token`"), "{m}");
+    assert!(
+        m.contains("`oauth`") && m.contains("`email` + `api_token`"),
+        "{m}"
+    );
 }
 
 #[test]

@@ -389,7 +389,10 @@ async fn check_connection_names_user_role_and_url() {
 
     assert_eq!(
         who,
-        format!("{EMAIL} (admin) on {}; auth: api_token ({EMAIL})", server.uri())
+        format!(
+            "{EMAIL} (admin) on {}; auth: api_token ({EMAIL})",
+            server.uri()
+        )
     );
 }
 

@@ -177,3 +177,59 @@ async fn thirty_seconds_of_passes_with_two_second_tokens_route_every_ticket_once
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_connect_says_oauth_and_when_the_token_expires() {
+    let sim = Simulator::builder()
+        .oauth_client(OAuthClient::new("otai", "client-secret-for-the-test"))
+        .start()
+        .await
+        .expect("the simulator starts");
+    let plugins = support::plugins_dir(&[support::ZENDESK]);
+    let cwd = tempfile::tempdir().unwrap();
+    let config = cwd.path().join("check.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "ticket_systems:\n  zendesk:\n    use: otai_zendesk:ZendeskTicketsystemService\n    params:\n      \
+             base_url: {}\n      oauth: {{client_id: otai, client_secret: \"{{{{ get_env('OTAI_TEST_OAUTH_SECRET') }}}}\"}}\n",
+            sim.base_url()
+        ),
+    )
+    .unwrap();
+
+    let output = tokio::task::spawn_blocking({
+        let (cwd, config, plugins) = (
+            cwd.path().to_path_buf(),
+            config.clone(),
+            plugins.path().to_path_buf(),
+        );
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_otai"))
+                .args(["check", "--connect", "--config"])
+                .arg(&config)
+                .arg("--plugins-dir")
+                .arg(&plugins)
+                .current_dir(&cwd)
+                .env("OTAI_TEST_OAUTH_SECRET", "client-secret-for-the-test")
+                .env_remove("RUST_LOG")
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("auth: OAuth client credentials (client `otai`, scope `read write`); the current access token expires in 29 min"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("client-secret-for-the-test")
+            && !stderr.contains("client-secret-for-the-test")
+    );
+    sim.shutdown().await;
+}

@@ -107,6 +107,10 @@ pub struct RunArgs {
     /// Run only this pipeline (the key under `pipelines:`).
     #[arg(long, value_name = "NAME")]
     pub pipeline: Option<String>,
+    /// When another otai run holds a pipeline's lock, wait for it to finish instead of exiting
+    /// with an error naming it.
+    #[arg(long)]
+    pub wait_lock: bool,
     /// Seconds a write batch in flight may take to finish after SIGINT/SIGTERM before it is
     /// abandoned.
     #[arg(long, value_name = "SECS", default_value_t = crate::pipeline::run::DEFAULT_GRACE.as_secs_f64())]

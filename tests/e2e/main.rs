@@ -16,6 +16,7 @@
 //! - [`drill`]: the fault drill: the pipeline against the Zendesk simulator with faults injected.
 //! - [`history`]: history on the Zendesk simulator: routing learned from solved tickets against
 //!   zero-history routing by label descriptions.
+//! - [`lock`]: a second writing `otai run` of a pipeline is refused (naming the first) or waits.
 //! - [`oauth`]: 30 seconds of `otai run` with 2-second OAuth tokens: every ticket routed once.
 //! - [`shadow`]: `otai run --shadow` against the Zendesk simulator (nothing written, every ticket
 //!   recorded once) and `otai evaluate --shadow` after simulated agents routed the tickets.
@@ -26,6 +27,7 @@ mod drain;
 mod drill;
 mod history;
 mod loader;
+mod lock;
 mod oauth;
 mod pipeline;
 mod services;

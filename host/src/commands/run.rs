@@ -1,5 +1,7 @@
-//! `otai run [--once] [--dry-run] [--shadow [--shadow-file FILE]] [--pipeline NAME] [--grace SECS]`:
-//! the configured pipelines, every interval until SIGINT/SIGTERM.
+//! `otai run [--once [--max-passes N]] [--dry-run] [--shadow [--shadow-file FILE]] [--pipeline NAME]
+//! [--grace SECS] [--wait-lock]`: the configured pipelines, every interval until SIGINT/SIGTERM.
+//! A writing run holds each pipeline's lock ([`crate::pipeline::lock`]): a second one exits with an
+//! error naming the holder, or waits with `--wait-lock`.
 //!
 //! `--shadow` runs passes as `--dry-run` does and records each classified ticket once in a shadow file
 //! (see [`crate::pipeline::shadow`]); nothing is tagged, so the fetch keeps returning the same tickets.
@@ -53,6 +55,18 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
             problems.len(),
             problems.join("\n  - ")
         );
+    }
+
+    // One writing instance per pipeline, before any state is read (dry and shadow runs write
+    // nothing). Held until this function returns; released by the OS however the process ends.
+    let mut _locks = Vec::new();
+    if !(args.dry_run || args.shadow) {
+        for p in &selected {
+            let (p, wait) = ((*p).clone(), args.wait_lock);
+            let lock =
+                tokio::task::spawn_blocking(move || pipeline::lock::acquire(&p, wait)).await??;
+            _locks.push(lock);
+        }
     }
 
     // Loading plugins (dlopen and each plugin's `info`), constructing ticket systems (a

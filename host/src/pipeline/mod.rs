@@ -20,6 +20,7 @@
 //! - [`pass`]: one pass (fetch, classify, decide, write) and its per-ticket outcomes.
 //! - [`retry`]: per-ticket attempts and backoff between passes.
 //! - [`state`]: the retry state file that carries them from run to run.
+//! - [`lock`]: one writing `otai run` per pipeline (an exclusive lock beside the state file).
 //! - [`summary`]: the counts of a pass.
 //! - [`run`]: the interval loop with a shutdown future and a grace period.
 //!
@@ -27,6 +28,7 @@
 //! the model (fields and labels) are [`check_against_model`] here.
 
 pub mod decide;
+pub mod lock;
 pub mod note;
 pub mod pass;
 pub mod retry;

@@ -62,7 +62,20 @@ async fn run_once_routes_a_backlog_larger_than_the_fetch_limit_each_ticket_once(
         ),
         "{stdout}"
     );
+    let audit = std::fs::read_to_string(cwd.path().join(".otai/audit/backlog.jsonl")).unwrap();
+    let audited: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(audited.len(), 150, "one audit line per write");
+    assert!(audited
+        .iter()
+        .all(|l| l["outcome"] == "written" && l["pipeline"] == "backlog"));
     for id in ids {
+        assert!(
+            audited.iter().any(|l| l["ticket"] == id.to_string()),
+            "ticket {id} is in the audit log"
+        );
         assert_eq!(
             sim.write_count(id),
             1,

@@ -161,6 +161,29 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
             shadow_files.insert(p.name().to_string(), file);
         }
     }
+    // The audit log of every writing pipeline (pipelines naming one file share it).
+    let mut audit_logs: HashMap<PathBuf, pipeline::audit::AuditLog> = HashMap::new();
+    let mut audit_files: HashMap<String, (PathBuf, String)> = HashMap::new();
+    if !(args.dry_run || args.shadow) {
+        for p in &pipelines {
+            let Some(file) = p.config().audit_log.clone() else {
+                continue;
+            };
+            if !audit_logs.contains_key(&file) {
+                let log = pipeline::audit::AuditLog::open(&file).with_context(|| {
+                    format!(
+                        "{}: {}.audit_log: cannot open {}",
+                        config.file.display(),
+                        p.config().key_path(),
+                        file.display()
+                    )
+                })?;
+                audit_logs.insert(file.clone(), log);
+            }
+            let model = p.config().model.display().to_string();
+            audit_files.insert(p.name().to_string(), (file, model));
+        }
+    }
     let options = RunOptions {
         once: args.once,
         max_passes: args.max_passes,
@@ -184,6 +207,13 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
         match &table {
             Some(table) => table.print(out, &report)?,
             None => print_report(out, &report)?,
+        }
+        if let Some((file, model)) = audit_files.get(&report.pipeline) {
+            let log = audit_logs.get_mut(file).expect("an audit log per file");
+            // A service keeps going; the write happened either way, and the log line says so.
+            if let Err(e) = log.record(&report, model) {
+                tracing::error!(pipeline = %report.pipeline, file = %log.path().display(), error = %e, "Cannot append to the audit log.");
+            }
         }
         if let Some(file) = shadow_files.get(&report.pipeline) {
             let recorder = recorders.get_mut(file).expect("a recorder per shadow file");
@@ -213,6 +243,15 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
         .context("the pipeline runner stopped unexpectedly")?;
     for (name, drain) in &drains {
         drain.print(out, name, args.max_passes)?;
+    }
+    // A supervisor (systemd, Kubernetes) restarts a service that exits non-zero; one whose
+    // pipelines died must not look like a clean stop.
+    if outcome.panicked > 0 {
+        bail!(
+            "{} pipeline task(s) panicked and stopped (reasons in the log); exiting non-zero so a \
+             supervisor restarts otai",
+            outcome.panicked
+        );
     }
     if args.once && outcome.failed_passes > 0 {
         bail!(

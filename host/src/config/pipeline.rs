@@ -35,6 +35,9 @@ pub const DEFAULT_TAG_FORMAT: &str = "otai_{field}__{label}";
 /// The folder of the retry state files unless `state_file:` says otherwise, relative to the
 /// working directory; each pipeline's file is `<pipeline>.json` in it.
 pub const DEFAULT_STATE_DIR: &str = ".otai/state";
+/// The folder of the audit logs unless `audit_log:` says otherwise; each pipeline's is
+/// `<pipeline>.jsonl` in it.
+pub const DEFAULT_AUDIT_DIR: &str = ".otai/audit";
 /// Tickets fetched per pass unless `fetch.limit:` says otherwise.
 pub const DEFAULT_FETCH_LIMIT: u64 = 100;
 /// Tickets per `update_tickets` call: Zendesk's `update_many` takes at most 100.
@@ -82,6 +85,9 @@ pub struct RawPipeline {
     /// Left out: the default file; `null` or `""`: no file (attempts counted in memory only).
     #[serde(default, deserialize_with = "present")]
     pub state_file: Option<Option<String>>,
+    /// Left out: the default file; `null` or `""`: no audit log.
+    #[serde(default, deserialize_with = "present")]
+    pub audit_log: Option<Option<String>>,
     /// In the order written: the note lists fields in this order.
     #[serde(deserialize_with = "ordered_map")]
     pub fields: Vec<(String, RawField)>,
@@ -231,6 +237,9 @@ pub struct PipelineConfig {
     /// Where the write attempts and next-try times of tickets whose writes failed are kept
     /// between runs (relative to the working directory); `None` keeps them in memory only.
     pub state_file: Option<PathBuf>,
+    /// Where every write (and write attempt) is logged, one JSON line per ticket
+    /// ([`crate::pipeline::audit`]); `None`: not logged.
+    pub audit_log: Option<PathBuf>,
     /// In the order written in the file.
     pub fields: Vec<FieldRule>,
 }
@@ -366,7 +375,16 @@ pub fn render_tag(format: &str, field: &str, label: &str) -> String {
 /// `.otai/state/<pipeline>.json`, with characters other than letters, digits, `-`, `_` and `.` in
 /// the pipeline's name turned into `_` so the name is always one plain file name.
 pub fn default_state_file(pipeline: &str) -> PathBuf {
-    let name: String = pipeline
+    PathBuf::from(DEFAULT_STATE_DIR).join(format!("{}.json", file_stem(pipeline)))
+}
+
+/// `.otai/audit/<pipeline>.jsonl`, named like [`default_state_file`].
+pub fn default_audit_log(pipeline: &str) -> PathBuf {
+    PathBuf::from(DEFAULT_AUDIT_DIR).join(format!("{}.jsonl", file_stem(pipeline)))
+}
+
+fn file_stem(pipeline: &str) -> String {
+    pipeline
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-_.".contains(c) {
@@ -375,8 +393,7 @@ pub fn default_state_file(pipeline: &str) -> PathBuf {
                 '_'
             }
         })
-        .collect();
-    PathBuf::from(DEFAULT_STATE_DIR).join(format!("{name}.json"))
+        .collect()
 }
 
 /// Whether a tag is one word that help desks accept.
@@ -530,22 +547,27 @@ impl RawPipeline {
             }
         };
 
-        let state_file = match self.state_file {
-            None => Some(default_state_file(name)),
-            Some(None) => None,
-            Some(Some(path)) if path.is_empty() => None,
-            Some(Some(path)) => {
-                let path = PathBuf::from(path);
-                if path.file_name().is_none() || path.to_string_lossy().ends_with('/') {
-                    problem(
-                        format!("{key}.state_file"),
-                        "must name a file, e.g. `.otai/state/pipeline.json` (or null for none)"
-                            .into(),
-                    );
+        let mut optional_file =
+            |raw: Option<Option<String>>, default: PathBuf, field: &str| match raw {
+                None => Some(default),
+                Some(None) => None,
+                Some(Some(path)) if path.is_empty() => None,
+                Some(Some(path)) => {
+                    let path = PathBuf::from(path);
+                    if path.file_name().is_none() || path.to_string_lossy().ends_with('/') {
+                        problem(
+                            format!("{key}.{field}"),
+                            format!(
+                                "must name a file, e.g. `{}` (or null for none)",
+                                default.display()
+                            ),
+                        );
+                    }
+                    Some(path)
                 }
-                Some(path)
-            }
-        };
+            };
+        let state_file = optional_file(self.state_file, default_state_file(name), "state_file");
+        let audit_log = optional_file(self.audit_log, default_audit_log(name), "audit_log");
 
         if self.fields.is_empty() {
             problem(
@@ -599,6 +621,7 @@ impl RawPipeline {
                 backoff,
             },
             state_file,
+            audit_log,
             fields,
         })
     }

@@ -328,6 +328,7 @@ mod tests {
                 backoff: Duration::from_secs(60),
             },
             state_file: None,
+            audit_log: None,
             fields,
         }
     }

@@ -20,6 +20,7 @@
 //! - [`pass`]: one pass (fetch, classify, decide, write) and its per-ticket outcomes.
 //! - [`retry`]: per-ticket attempts and backoff between passes.
 //! - [`state`]: the retry state file that carries them from run to run.
+//! - [`audit`]: the audit log, one JSON line per ticket written or tried, for a SIEM.
 //! - [`lock`]: one writing `otai run` per pipeline (an exclusive lock beside the state file).
 //! - [`summary`]: the counts of a pass.
 //! - [`run`]: the interval loop with a shutdown future and a grace period.
@@ -27,6 +28,7 @@
 //! The configuration (`pipelines:`) is parsed in [`crate::config::pipeline`]; the checks that need
 //! the model (fields and labels) are [`check_against_model`] here.
 
+pub mod audit;
 pub mod decide;
 pub mod lock;
 pub mod note;

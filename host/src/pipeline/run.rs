@@ -91,6 +91,8 @@ pub struct RunOutcome {
     pub failed_passes: usize,
     /// Pipelines whose last batch was abandoned when the grace period ran out.
     pub abandoned: usize,
+    /// Pipeline tasks that panicked (each stopped for good; the others went on).
+    pub panicked: usize,
 }
 
 /// Runs every pipeline until `shutdown` completes (or once each, with `options.once`), sending
@@ -135,6 +137,7 @@ pub async fn run(
                 Some(Err(e)) => {
                     error!(error = %e, "A pipeline task panicked; the others go on.");
                     outcome.failed_passes += 1;
+                    outcome.panicked += 1;
                 }
             },
             () = &mut shutdown, if !shutdown_seen => {
@@ -153,6 +156,7 @@ pub async fn run(
     info!(
         failed_passes = outcome.failed_passes,
         abandoned = outcome.abandoned,
+        panicked = outcome.panicked,
         "Stopped."
     );
     outcome

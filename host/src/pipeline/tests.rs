@@ -761,6 +761,93 @@ async fn run_once_counts_failed_passes() {
     assert_eq!(outcome.failed_passes, 1);
 }
 
+#[tokio::test]
+async fn the_audit_log_has_a_line_per_write_with_what_was_written_and_its_outcome() {
+    let desk = FakeDesk::with(vec![
+        ticket("1", "cards urgent 0.95"),
+        ticket("2", "transfers high 0.5"),
+    ]);
+    desk.fail("2", &[ErrorKind::Validation]);
+    let mut p = pipeline(&desk);
+
+    let report = p.pass(false, &Stop::never()).await;
+    let dry = p.pass(true, &Stop::never()).await;
+    let lines = audit::entries(&report, "models/banking77", "2026-12-01T10:00:00Z");
+
+    assert!(
+        audit::entries(&dry, "m", "t").is_empty(),
+        "a dry run writes nothing to log"
+    );
+    assert_eq!(lines.len(), 2);
+    let first = &lines[0];
+    assert_eq!(first["ticket"], "1");
+    assert_eq!(first["action"], "classify");
+    assert_eq!(first["outcome"], "written");
+    assert_eq!(first["model"], "models/banking77");
+    assert_eq!(first["written"]["queue"], "Cards");
+    assert_eq!(first["written"]["priority"], "urgent");
+    assert_eq!(first["fields"][0]["label"], "cards");
+    assert_eq!(first["fields"][0]["confidence"], 0.95);
+    assert_eq!(lines[1]["outcome"], "failed");
+    assert!(
+        lines[1]["error"].as_str().unwrap().contains("on purpose"),
+        "{}",
+        lines[1]
+    );
+    let text = lines.iter().map(|l| l.to_string()).collect::<String>();
+    assert!(
+        !text.contains("Ticket 1"),
+        "no ticket text in the audit log: {text}"
+    );
+}
+
+/// Panics on every call, as a bug in a classifier or adapter wrapper would.
+#[derive(Debug)]
+struct Panicking;
+
+impl Classify for Panicking {
+    fn classify<'a>(
+        &'a self,
+        _: &'a [TicketText],
+    ) -> BoxFuture<'a, Result<Vec<Prediction>, ClassifierError>> {
+        panic!("a bug in the classifier")
+    }
+}
+
+#[tokio::test]
+async fn a_pipeline_task_that_panics_is_counted_so_otai_can_exit_non_zero() {
+    let desk = FakeDesk::with(vec![ticket("1", "cards urgent 0.95")]);
+    let panicking = Pipeline::new(pipeline_config(CONFIG), desk.clone(), Arc::new(Panicking));
+    let healthy = Pipeline::new(
+        pipeline_config(CONFIG),
+        FakeDesk::with(vec![ticket("2", "cards urgent 0.95")]),
+        Arc::new(Scripted),
+    );
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let options = RunOptions {
+        once: false,
+        max_passes: DEFAULT_MAX_PASSES,
+        dry_run: true,
+        grace: Duration::from_secs(5),
+    };
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let _ = stop_tx.send(());
+    });
+
+    let outcome = run(
+        vec![panicking, healthy],
+        options,
+        async { stop_rx.await.unwrap() },
+        tx,
+    )
+    .await;
+
+    assert_eq!(outcome.panicked, 1, "{outcome:?}");
+    assert_eq!(outcome.abandoned, 0);
+}
+
 /// `n` tickets the scripted classifier routes to Cards with confidence.
 fn backlog(n: usize) -> Vec<Ticket> {
     (1..=n)

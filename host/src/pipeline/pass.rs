@@ -493,12 +493,26 @@ impl Pipeline {
                 continue;
             }
             let items: Vec<BatchUpdate> = batch.iter().map(|p| p.item.clone()).collect();
+            // Attempts are counted, and saved, before the call: a write that kills otai still
+            // counts, so a poison ticket ends tagged failed instead of crashing every pass.
+            let begun: Vec<&str> = batch
+                .iter()
+                .filter(|p| matches!(report.tickets[p.report], TicketReport::Decided { .. }))
+                .map(|p| p.item.id.as_str())
+                .collect();
+            let now = Instant::now();
+            for id in &begun {
+                self.retry.begin_attempt(id, now);
+            }
+            if !begun.is_empty() {
+                if let Err(e) = self.save_state().await {
+                    warn!(pipeline = %self.config.name, error = %e, "Cannot save the write attempts before sending; a crash during this batch would not count them.");
+                }
+            }
             let outcomes = match self.system.update_tickets(items).await {
                 Ok(outcomes) => outcomes,
                 Err(e) => {
-                    // The whole call failed, so nothing of it was written: a problem of the help
-                    // desk or the connection, not of these tickets, so no attempts are counted.
-                    report.summary.not_sent += batch.len();
+                    self.whole_call_failed(batch, &e, report);
                     for rest in batches {
                         report.summary.not_sent += rest.len();
                     }
@@ -531,6 +545,48 @@ impl Pipeline {
                 let written = self.account(entry, result, &mut report.summary);
                 set_result(entry, written);
             }
+        }
+    }
+
+    /// A batch call that failed as a whole. When the error says nothing was done (rate limited, refused,
+    /// misconfigured, unreachable), it is the help desk's or the connection's problem, not these
+    /// tickets': their attempts are given back and they go again next pass. When the outcome is unknown
+    /// (a panic or a timeout inside the call, an answer that cannot be read: a job may have been
+    /// submitted), each keeps its attempt, so a batch that fails this way every pass ends in the
+    /// failed tag instead of forever.
+    fn whole_call_failed(
+        &mut self,
+        batch: &[Pending],
+        e: &TicketSystemError,
+        report: &mut PassReport,
+    ) {
+        let nothing_done = matches!(
+            e.kind,
+            ErrorKind::RateLimited
+                | ErrorKind::Transport
+                | ErrorKind::Auth
+                | ErrorKind::Forbidden
+                | ErrorKind::Config
+                | ErrorKind::Unsupported
+                | ErrorKind::Validation
+        );
+        let now = Instant::now();
+        for p in batch {
+            let id = &p.item.id;
+            let decided = matches!(report.tickets[p.report], TicketReport::Decided { .. });
+            if nothing_done || !decided {
+                self.retry.cancel_attempt(id);
+                report.summary.not_sent += 1;
+                continue;
+            }
+            let error = format!("the batch write failed as a whole: {e}");
+            let attempts = self.retry.settle_failure(id, now, &error, e.retry_after);
+            report.summary.unknown += 1;
+            warn!(pipeline = %self.config.name, ticket = %id, attempt = attempts, max_attempts = self.config.retry.max_attempts, "A batch write failed as a whole with an unknown outcome; the attempt counts: {e}");
+            set_result(
+                &mut report.tickets[p.report],
+                WriteResult::Unknown { error },
+            );
         }
     }
 
@@ -573,6 +629,8 @@ impl Pipeline {
                 WriteResult::Written
             }
             Err(e) if e.kind == ErrorKind::Conflict => {
+                // Nothing failed: the ticket changed in between and is decided again.
+                self.retry.cancel_attempt(&id);
                 summary.conflicts += 1;
                 info!(pipeline = %name, ticket = %id, "The ticket changed since it was read, so nothing was written; it will be read and decided again next pass.");
                 WriteResult::Conflict
@@ -599,7 +657,7 @@ impl Pipeline {
                 let timeout = e.kind == ErrorKind::Timeout;
                 let attempts = self
                     .retry
-                    .record_failure(&id, now, &e.to_string(), e.retry_after);
+                    .settle_failure(&id, now, &e.to_string(), e.retry_after);
                 let gave_up = self.retry.is_exhausted(attempts);
                 let wait = self
                     .retry

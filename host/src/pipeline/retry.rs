@@ -9,6 +9,13 @@
 //!
 //! Retries happen in later passes, never in a loop inside one: a ticket whose write failed is
 //! skipped until its backoff has passed, then fetched, classified and decided afresh.
+//!
+//! An attempt is counted before its write is sent ([`RetryBook::begin_attempt`], saved by the pass
+//! before the call), not after its outcome: a ticket whose write crashes otai (a plugin panic that
+//! aborts, an out-of-memory kill, SIGKILL) uses up its attempts like any failing ticket and ends with
+//! the failed tag instead of being retried forever. Outcomes then settle the attempt: a success forgets
+//! the ticket, a conflict gives the attempt back (nothing failed; the ticket changed), a failure keeps
+//! it with its error.
 
 use std::{
     collections::HashMap,
@@ -23,6 +30,9 @@ use crate::config::pipeline::RetryConfig;
 pub const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 /// Entries of tickets not seen for this long are dropped (the ticket was handled elsewhere).
 pub const FORGET_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// The error on record while a write is in flight: what a restart after a crash reads.
+pub const INTERRUPTED: &str =
+    "the write was in flight when otai stopped (crash or kill); unknown whether it was applied";
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -46,6 +56,8 @@ pub enum Standing {
 /// The attempts of every ticket with a failed write.
 #[derive(Debug, Clone)]
 pub struct RetryBook {
+    /// Tickets whose attempt was begun and not settled yet, with their record before it.
+    in_flight: HashMap<String, Option<Entry>>,
     config: RetryConfig,
     entries: HashMap<String, Entry>,
     /// Whether anything changed since [`Self::take_changed`] last said so.
@@ -65,6 +77,7 @@ pub struct Record {
 impl RetryBook {
     pub fn new(config: RetryConfig) -> Self {
         RetryBook {
+            in_flight: HashMap::new(),
             config,
             entries: HashMap::new(),
             changed: false,
@@ -180,6 +193,51 @@ impl RetryBook {
         entry.attempts
     }
 
+    /// Counts an attempt for a write about to be sent, on record as [`INTERRUPTED`] until its outcome
+    /// settles it ([`Self::forget`], [`Self::cancel_attempt`], [`Self::settle_failure`]). The caller
+    /// saves the book before sending, so a crash during the call leaves the attempt counted.
+    pub fn begin_attempt(&mut self, id: &str, now: Instant) -> u32 {
+        let before = self.entries.get(id).cloned();
+        self.in_flight.entry(id.to_string()).or_insert(before);
+        self.record_failure(id, now, INTERRUPTED, None)
+    }
+
+    /// Gives back an attempt begun for a write that turned out not to count (nothing was sent, or
+    /// the ticket changed in between): the ticket's record is as it was before.
+    pub fn cancel_attempt(&mut self, id: &str) {
+        if let Some(before) = self.in_flight.remove(id) {
+            match before {
+                Some(entry) => self.entries.insert(id.to_string(), entry),
+                None => self.entries.remove(id),
+            };
+            self.changed = true;
+        }
+    }
+
+    /// A failed write: the attempt begun for it (or a new one, if none was) with its error; returns
+    /// the attempts so far. The next try waits as [`Self::record_failure`] says.
+    pub fn settle_failure(
+        &mut self,
+        id: &str,
+        now: Instant,
+        error: &str,
+        retry_after: Option<Duration>,
+    ) -> u32 {
+        if self.in_flight.remove(id).is_none() {
+            return self.record_failure(id, now, error, retry_after);
+        }
+        let entry = self
+            .entries
+            .get_mut(id)
+            .expect("a begun attempt has an entry");
+        entry.last_error = error.to_string();
+        if let Some(wait) = retry_after {
+            entry.next_try = entry.next_try.max(now + wait);
+        }
+        self.changed = true;
+        entry.attempts
+    }
+
     /// Whether attempts so far use up the budget.
     pub fn is_exhausted(&self, attempts: u32) -> bool {
         attempts >= self.config.max_attempts
@@ -192,6 +250,7 @@ impl RetryBook {
 
     /// Drops the record of a ticket that was written, marked failed or deleted.
     pub fn forget(&mut self, id: &str) {
+        self.in_flight.remove(id);
         self.changed |= self.entries.remove(id).is_some();
     }
 

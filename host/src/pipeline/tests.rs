@@ -38,6 +38,11 @@ struct FakeDesk {
     /// Search a snapshot of the tickets taken when this was set, as a search index that lags the
     /// writes does (reads and writes see the live tickets).
     lagging_index: Mutex<Option<Vec<Ticket>>>,
+    /// A classification write (one carrying the processed tag) of this ticket fails the whole call
+    /// as a panic inside the plugin would.
+    poison: Mutex<Option<String>>,
+    /// `update_tickets` never answers (the process is killed while the call is in flight).
+    hang: Mutex<bool>,
 }
 
 impl FakeDesk {
@@ -150,7 +155,20 @@ impl TicketSystem for FakeDesk {
         updates: Vec<BatchUpdate>,
     ) -> BoxFuture<'_, TicketResult<Vec<BatchOutcome>>> {
         self.calls.lock().unwrap().push(updates.clone());
-        let result = match *self.batch_error.lock().unwrap() {
+        if *self.hang.lock().unwrap() {
+            return Box::pin(std::future::pending());
+        }
+        let poison = self.poison.lock().unwrap().clone();
+        let poisoned = updates.iter().any(|u| {
+            Some(&u.id) == poison.as_ref()
+                && u.update.add_tags.iter().any(|t| t == "otai_processed")
+        });
+        let batch_error = if poisoned {
+            Some(ErrorKind::Panicked)
+        } else {
+            *self.batch_error.lock().unwrap()
+        };
+        let result = match batch_error {
             Some(kind) => Err(TicketSystemError::new(
                 "fake",
                 kind,
@@ -799,6 +817,88 @@ async fn the_audit_log_has_a_line_per_write_with_what_was_written_and_its_outcom
         !text.contains("Ticket 1"),
         "no ticket text in the audit log: {text}"
     );
+}
+
+#[tokio::test]
+async fn a_batch_write_that_panics_every_pass_uses_up_its_attempts_and_ends_tagged_failed() {
+    let desk = FakeDesk::with(vec![ticket("7", "cards urgent 0.95")]);
+    *desk.poison.lock().unwrap() = Some("7".into());
+    let mut p = pipeline(&desk);
+
+    let first = p.pass(false, &Stop::never()).await;
+    let second = p.pass(false, &Stop::never()).await;
+    let third = p.pass(false, &Stop::never()).await;
+
+    assert_eq!(first.summary.unknown, 1, "{first}");
+    assert!(matches!(
+        &first.tickets[0],
+        TicketReport::Decided {
+            result: WriteResult::Unknown { .. },
+            ..
+        }
+    ));
+    assert_eq!(second.summary.unknown, 1, "{second}");
+    assert_eq!(
+        third.summary.marked_failed, 1,
+        "after max_attempts (2): {third}"
+    );
+    assert!(desk.ticket("7").tags.contains(&"otai_failed".to_string()));
+}
+
+#[tokio::test]
+async fn a_whole_call_failure_that_did_nothing_gives_the_attempts_back() {
+    let desk = FakeDesk::with(vec![ticket("1", "cards urgent 0.95")]);
+    *desk.batch_error.lock().unwrap() = Some(ErrorKind::RateLimited);
+    let mut p = pipeline(&desk);
+
+    for _ in 0..3 {
+        let report = p.pass(false, &Stop::never()).await;
+        assert_eq!(report.summary.not_sent, 1, "{report}");
+    }
+    *desk.batch_error.lock().unwrap() = None;
+    let report = p.pass(false, &Stop::never()).await;
+
+    assert_eq!(
+        report.summary.written, 1,
+        "not tagged failed: the outage was nobody's attempt"
+    );
+}
+
+#[tokio::test]
+async fn a_write_killed_in_flight_counts_across_restarts_and_the_ticket_ends_tagged_failed() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let state = dir.path().join("main.json");
+    let config = CONFIG.replace(
+        "write_batch: 2",
+        &format!("write_batch: 2\n    state_file: {}", state.display()),
+    );
+    let desk = FakeDesk::with(vec![ticket("9", "cards urgent 0.95")]);
+    *desk.hang.lock().unwrap() = true;
+
+    // Two runs, each killed while its write is in flight: nothing after the call runs.
+    for run in 1..=2u32 {
+        let mut p =
+            Pipeline::open(pipeline_config(&config), desk.clone(), Arc::new(Scripted)).unwrap();
+        let killed =
+            tokio::time::timeout(Duration::from_millis(200), p.pass(false, &Stop::never())).await;
+        assert!(killed.is_err(), "the pass was still waiting for its write");
+        let records = state::load(&state).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(
+            records[0].attempts, run,
+            "counted before the write went out"
+        );
+        assert_eq!(records[0].last_error, retry::INTERRUPTED);
+    }
+    *desk.hang.lock().unwrap() = false;
+    let mut p = Pipeline::open(pipeline_config(&config), desk.clone(), Arc::new(Scripted)).unwrap();
+
+    let third = p.pass(false, &Stop::never()).await;
+
+    assert_eq!(third.summary.marked_failed, 1, "{third}");
+    let tags = desk.ticket("9").tags;
+    assert!(tags.contains(&"otai_failed".to_string()), "{tags:?}");
+    assert!(!tags.contains(&"otai_processed".to_string()), "{tags:?}");
 }
 
 /// Panics on every call, as a bug in a classifier or adapter wrapper would.

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::{
     api::{TicketEnvelope, UserEnvelope, ZTicket},
     batch::JobPolling,
-    config::{Auth, Config},
+    config::{Auth, Config, Verify},
     convert,
     groups::GroupCache,
     http::Http,
@@ -42,6 +42,25 @@ impl ZendeskClient {
     /// A client for `config`. Local only: it builds the HTTP client (reading a CA bundle if
     /// configured) but sends nothing.
     pub fn new(config: &Config, log: Logger) -> Result<ZendeskClient, PluginError> {
+        if config.verify == Verify::Disabled {
+            log.log(LogLevel::Warn, TARGET, || {
+                format!(
+                    "{}: TLS certificate verification is OFF (`verify: false`): anyone on the way to \
+                     Zendesk can read and change the credentials and tickets. Use it for test setups \
+                     only; for a private CA use `verify: {{ca: /path/to/ca.pem}}`.",
+                    config.base_url
+                )
+            });
+        }
+        if config.base_url.starts_with("http://") && !crate::config::is_loopback(&config.base_url) {
+            log.log(LogLevel::Warn, TARGET, || {
+                format!(
+                    "{}: plain http:// to another machine (`allow_insecure_http: true`): credentials \
+                     and tickets travel unencrypted.",
+                    config.base_url
+                )
+            });
+        }
         if let Auth::ApiToken { .. } = config.auth {
             log.log(LogLevel::Warn, TARGET, || {
                 format!(

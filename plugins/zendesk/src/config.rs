@@ -9,7 +9,8 @@
 //! | `api_token` | string | - | Zendesk API token (with `email`; legacy: no new tokens since 2026-10-27, all stop working on 2027-04-30) |
 //! | `oauth_token` | string | - | a fixed OAuth access token, sent as `Authorization: Bearer` (never renewed: stops working when it expires) |
 //! | `timeout` | number (s) | 30 | per-request timeout, fractions allowed |
-//! | `verify` | bool or string | `true` | `true` = system roots, `false` = no TLS verification, a path = PEM CA bundle added to the system roots |
+//! | `verify` | bool, string or object | `true` | `true` = system roots; `false` = no TLS verification (warned about loudly; test setups only); a path, or `{ca: PATH}` = a PEM CA bundle added to the system roots; `{ca: PATH, only: true}` = trust that CA bundle only |
+//! | `allow_insecure_http` | bool | `false` | allow `base_url: http://...` to a host other than this machine (credentials and tickets then travel in clear) |
 //! | `max_attempts` | integer | 4 | attempts per request, including the first (1 = never retry) |
 //! | `max_retry_wait` | number (s) | 60 | longest `Retry-After` we wait for; a longer one fails with `rate_limited` |
 //! | `job_timeout` | number (s) | 90 | how long a batch write (`update_many` job) is polled before its tickets are reported as `timeout` (unknown whether applied); keep it below the host's `call_timeout` (default 120 s per 100 tickets), or the host abandons the call first |
@@ -54,6 +55,7 @@ const KNOWN_KEYS: &[&str] = &[
     "api_token",
     "oauth_token",
     "oauth",
+    "allow_insecure_http",
     "timeout",
     "verify",
     "max_attempts",
@@ -74,6 +76,7 @@ struct RawParams {
     api_token: Option<Value>,
     oauth_token: Option<Value>,
     oauth: Option<Value>,
+    allow_insecure_http: Option<Value>,
     timeout: Option<Value>,
     verify: Option<Value>,
     max_attempts: Option<Value>,
@@ -122,6 +125,8 @@ pub enum Verify {
     Disabled,
     /// The platform's trust store plus the CAs in this PEM bundle.
     CaBundle(PathBuf),
+    /// Only the CAs in this PEM bundle (`verify: {ca: ..., only: true}`): a private CA, nothing else.
+    CaOnly(PathBuf),
 }
 
 /// Validated params of one Zendesk service.
@@ -301,12 +306,27 @@ impl Config {
                 }
                 path => Verify::CaBundle(PathBuf::from(path)),
             },
+            Some(Value::Object(o)) => verify_object(o)?,
             Some(_) => {
                 return Err(config_error(
-                    "`verify` must be true, false, or the path of a PEM CA bundle",
+                    "`verify` must be true, false, the path of a PEM CA bundle, or {ca: PATH, only: true|false}",
                 ))
             }
         };
+        let allow_insecure_http = match raw.allow_insecure_http {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+            Some(Value::Bool(true)) => true,
+            Some(Value::String(s)) if s.trim() == "true" => true,
+            Some(Value::String(s)) if s.trim() == "false" => false,
+            Some(_) => return Err(config_error("`allow_insecure_http` must be true or false")),
+        };
+        if base_url.starts_with("http://") && !is_loopback(&base_url) && !allow_insecure_http {
+            return Err(config_error(
+                "`base_url` uses http:// to a host other than this machine: the credentials and \
+                 tickets would travel in clear. Use https://, or set `allow_insecure_http: true` \
+                 for a test setup",
+            ));
+        }
 
         Ok(Config {
             base_url,
@@ -411,6 +431,41 @@ fn oauth_from_value(value: Value, base_url: &str) -> Result<OAuthConfig, PluginE
         scope,
         grant,
     })
+}
+
+/// `verify: {ca: PATH, only: BOOL}`.
+fn verify_object(mut o: Map<String, Value>) -> Result<Verify, PluginError> {
+    if let Some(unknown) = o.keys().find(|k| !["ca", "only"].contains(&k.as_str())) {
+        return Err(config_error(format!(
+            "unknown param `verify.{unknown}`; known: ca, only"
+        )));
+    }
+    let ca = opt_string("verify.ca", o.remove("ca"))?
+        .ok_or_else(|| config_error("`verify.ca` (the path of a PEM CA bundle) is missing"))?;
+    let only = match o.remove("only") {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(_) => return Err(config_error("`verify.only` must be true or false")),
+    };
+    Ok(if only {
+        Verify::CaOnly(PathBuf::from(ca))
+    } else {
+        Verify::CaBundle(PathBuf::from(ca))
+    })
+}
+
+/// Whether a normalised base URL points at this machine (127.0.0.0/8, ::1, localhost), where
+/// cleartext never leaves it.
+pub(crate) fn is_loopback(base_url: &str) -> bool {
+    let Ok(url) = url::Url::parse(base_url) else {
+        return false;
+    };
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
 }
 
 /// A [`ErrorKind::CONFIG`] error with the plugin's prefix.

@@ -121,7 +121,7 @@ impl Http {
         match &config.verify {
             Verify::System => {}
             Verify::Disabled => builder = builder.tls_danger_accept_invalid_certs(true),
-            Verify::CaBundle(path) => {
+            Verify::CaBundle(path) | Verify::CaOnly(path) => {
                 // The path is a param value: the message names the key only.
                 let pem = std::fs::read(path).map_err(|e| {
                     config_error(format!(
@@ -137,7 +137,10 @@ impl Http {
                         "`verify`: the CA bundle file contains no certificate",
                     ));
                 }
-                builder = builder.tls_certs_merge(certs);
+                builder = match &config.verify {
+                    Verify::CaOnly(_) => builder.tls_certs_only(certs),
+                    _ => builder.tls_certs_merge(certs),
+                };
             }
         }
         let client = builder

@@ -178,7 +178,7 @@ fn unknown_service_and_bad_params_are_config_errors() {
 #[test]
 fn construction_does_not_touch_the_network() {
     // Nothing listens on this host; construction must still succeed.
-    let p = json!({"base_url": "http://192.0.2.1:9", "oauth_token": "t"});
+    let p = json!({"base_url": "https://192.0.2.1:9", "oauth_token": "t"});
     construct("ZendeskTicketsystemService", &p).unwrap();
 }
 

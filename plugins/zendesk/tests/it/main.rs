@@ -11,4 +11,5 @@ mod export;
 mod ffi;
 mod params;
 mod reads;
+mod tls;
 mod writes;

@@ -37,8 +37,9 @@ build:
 
 plugins:
 	$(CARGO) build --release -p otai-zendesk
-	mkdir -p $(PLUGINS_DIR)
-	cp $(RELEASE_DIR)/libotai_zendesk.so $(PLUGINS_DIR)/
+	# Writable by their owner only: otai refuses plugins that others could have written.
+	install -d -m 0755 $(PLUGINS_DIR)
+	install -m 0755 $(RELEASE_DIR)/libotai_zendesk.so $(PLUGINS_DIR)/
 
 # The Rust workspace, then the model build's own checks (the quantisation check passes the real encoder and
 # fails damaged ones) in the venv that setup made.

@@ -386,3 +386,44 @@ fn classify_file_reads_exports_and_carries_each_id_into_its_result() {
     );
     assert!(out.contains("queue     cards"), "{out}");
 }
+
+#[test]
+fn a_plugin_others_could_have_written_is_refused_naming_it_unless_the_operator_allows_it() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = TempDir::new().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    let lib = copy_plugin(&plugins, MISBEHAVING, "libotai_test_misbehaving.so");
+    std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o666)).unwrap();
+
+    let refused = otai(dir.path(), &["plugins", "list"]);
+    let allowed = Command::new(env!("CARGO_BIN_EXE_otai"))
+        .args(["plugins", "list"])
+        .current_dir(dir.path())
+        .env("OTAI_ALLOW_UNTRUSTED_PLUGINS", "1")
+        .env("RUST_LOG", "info")
+        .env_remove("OTAI_CONFIG")
+        .output()
+        .unwrap();
+
+    let out = stdout(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("FAILED plugins/libotai_test_misbehaving.so"),
+        "{out}"
+    );
+    assert!(
+        out.contains("refused, not loaded: writable by everyone (mode 666)"),
+        "{out}"
+    );
+    assert!(out.contains("OTAI_ALLOW_UNTRUSTED_PLUGINS=1"), "{out}");
+    assert!(allowed.status.success(), "{}", stderr(&allowed));
+    assert!(stdout(&allowed).contains("otai_test_misbehaving 0.1.0"));
+    let log = stderr(&allowed);
+    let sha = crate::support::sha256_of(&lib);
+    assert_eq!(sha.len(), 64);
+    assert!(
+        log.contains(&sha),
+        "the load is logged with the file's sha256: {log}"
+    );
+}

@@ -75,6 +75,12 @@ pub fn plugins_dir(lib_names: &[&str]) -> TempDir {
 pub fn copy_plugin(dir: &Path, lib_name: &str, file_name: &str) -> PathBuf {
     let target = dir.join(file_name);
     std::fs::copy(built_plugin(lib_name), &target).expect("copy a plugin library");
+    // Writable by its owner only, whatever the umask: otai refuses plugins others could have written.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
     target
 }
 
@@ -199,4 +205,17 @@ pub fn run_otai(cwd: &Path, config: &Path, plugins: &Path, args: &[&str]) -> (St
         "otai {args:?} failed:\n{stdout}\n{stderr}"
     );
     (stdout, stderr)
+}
+
+/// The sha256 of a file, by the system's `sha256sum` (independent of otai's own).
+pub fn sha256_of(path: &Path) -> String {
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("run sha256sum");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }

@@ -5,9 +5,11 @@
 //! 1. an explicit path ([`EncoderOptions::ort_library`](super::EncoderOptions::ort_library); no
 //!    configuration key sets it),
 //! 2. the `ORT_DYLIB_PATH` environment variable,
-//! 3. `models/onnxruntime/libonnxruntime.so*` in the working directory, the executable's directory, and up to
-//!    four of their parent directories (so `target/release/otai` and `cargo test` find the repository's copy),
-//!    then `libonnxruntime.so*` next to the executable and in its `lib/` subfolder.
+//! 3. `models/onnxruntime/libonnxruntime.so*` in the executable's directory and up to four of its parents (so
+//!    `target/release/otai` and `cargo test` find the repository's copy), then `libonnxruntime.so*` next to
+//!    the executable and in its `lib/` subfolder. Never the working directory or its parents: a library
+//!    found there would run as otai for whoever can write a folder otai happens to start in, while
+//!    whoever can write the executable's folders can replace otai itself anyway.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -124,9 +126,6 @@ fn existing(path: &Path, what: &str) -> Result<PathBuf> {
 
 fn search_dirs() -> Vec<PathBuf> {
     let mut roots: Vec<PathBuf> = Vec::new();
-    if let Ok(cwd) = std::env::current_dir() {
-        roots.extend(cwd.ancestors().take(5).map(Path::to_path_buf));
-    }
     let exe_dir = std::env::current_exe()
         .ok()
         .and_then(|exe| std::fs::canonicalize(exe).ok())
@@ -245,6 +244,26 @@ mod tests {
         assert!(
             msg.contains("make setup") && msg.contains("ORT_DYLIB_PATH"),
             "{msg}"
+        );
+    }
+
+    #[test]
+    fn the_working_directory_is_never_searched() {
+        // cargo runs these tests in host/, which is no ancestor of the test executable.
+        let cwd = std::env::current_dir().unwrap();
+
+        let dirs = search_dirs();
+
+        assert!(
+            !dirs.contains(&cwd.join("models").join("onnxruntime")),
+            "{dirs:?}"
+        );
+        let exe = std::fs::canonicalize(std::env::current_exe().unwrap()).unwrap();
+        assert!(
+            dirs.iter().all(|d| d
+                .ancestors()
+                .any(|a| exe.starts_with(a) && a != Path::new("/"))),
+            "{dirs:?}"
         );
     }
 

@@ -143,6 +143,8 @@ pub enum LoadError {
     InvalidInfo(String),
     #[error("a plugin named `{name}` is already loaded from {}; remove one of the two files", first.display())]
     Duplicate { name: String, first: PathBuf },
+    #[error("refused, not loaded: {0} (or set {allow}=1 to load such files anyway)", allow = super::trust::ALLOW_UNTRUSTED)]
+    Untrusted(String),
 }
 
 /// The interface version this host was built against, e.g. `1.1.0`.
@@ -169,6 +171,18 @@ pub fn load_dir(dir: &Path) -> LoadReport {
         plugins: Vec::new(),
         failures: Vec::new(),
     };
+    let checks = !super::trust::checks_disabled();
+    if checks && dir.exists() {
+        if let Some(reason) = super::trust::untrusted(dir) {
+            report.failures.push(LoadFailure {
+                path: dir.to_path_buf(),
+                reason: LoadError::Untrusted(format!("the plugins directory is {reason}")),
+            });
+            return report;
+        }
+    } else if !checks {
+        tracing::warn!(dir = %dir.display(), variable = super::trust::ALLOW_UNTRUSTED, "Plugin ownership and mode checks are off: any .so in the plugins directory is loaded.");
+    }
     let files = match list_libraries(dir) {
         Ok(files) => files,
         Err(reason) => {
@@ -180,7 +194,11 @@ pub fn load_dir(dir: &Path) -> LoadReport {
         }
     };
     for path in files {
-        let loaded = load_file(&path).and_then(|plugin| {
+        let trusted = match super::trust::untrusted_plugin(&path) {
+            Some(reason) if checks => Err(LoadError::Untrusted(reason)),
+            _ => Ok(()),
+        };
+        let loaded = trusted.and_then(|()| load_file(&path)).and_then(|plugin| {
             match report.plugins.iter().find(|p| p.name == plugin.name) {
                 Some(first) => Err(LoadError::Duplicate {
                     name: plugin.name,
@@ -191,10 +209,14 @@ pub fn load_dir(dir: &Path) -> LoadReport {
         });
         match loaded {
             Ok(plugin) => {
+                // What ran, checkable afterwards against the vendor's published checksum.
+                let sha256 =
+                    super::trust::sha256_hex(&path).unwrap_or_else(|e| format!("unreadable ({e})"));
                 tracing::info!(
                     plugin = %plugin.name,
                     version = %plugin.version,
-                    path = %path.display(),
+                    path = %super::trust::describe(&path),
+                    sha256 = %sha256,
                     "Loaded ticket-system plugin."
                 );
                 report.plugins.push(plugin);

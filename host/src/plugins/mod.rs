@@ -4,6 +4,8 @@
 //! ## Layout
 //! - [`loader`]: scans the plugins directory and loads each library through the interface version
 //!   it was built against, keeping every failure.
+//! - [`trust`]: refuses plugin files (and folders) that someone other than root or otai's user could
+//!   have written; the sha256 logged for every plugin that loads.
 //! - `legacy`: plugins built against interface 1.0 (a frozen copy of it), adapted to look like
 //!   current ones.
 //! - [`registry`]: the loaded plugins, and construction of configured ticket systems from them.
@@ -17,6 +19,7 @@ pub mod host_context;
 mod legacy;
 pub mod loader;
 pub mod registry;
+pub mod trust;
 
 pub use foreign::ForeignTicketSystem;
 pub use loader::{

@@ -427,6 +427,18 @@ mod tests {
     }
 
     #[test]
+    fn fetch_limit_is_bounded_so_a_pass_fits_in_memory() {
+        let text = "ticket_systems: {z: {use: \"p:S\"}}\npipelines:\n  main:\n    ticket_system: z\n    fetch: {limit: 10001}\n    fields: {queue: {action: tag}}\n";
+        let err = Config::parse(text, Path::new("t.yml"), &no_env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pipelines.main.fetch.limit"), "{err}");
+        assert!(err.contains("between 1 and 10000"), "{err}");
+        let ok = text.replace("10001", "10000");
+        assert!(Config::parse(&ok, Path::new("t.yml"), &no_env).is_ok());
+    }
+
+    #[test]
     fn the_examples_zendesk_params_are_what_the_adapter_accepts_oauth_first() {
         let example = parse(EXAMPLE).unwrap().ticket_systems["zendesk"].params_json();
         let seed = parse(SEED).unwrap().ticket_systems["zendesk"].params_json();

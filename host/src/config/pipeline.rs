@@ -38,6 +38,9 @@ pub const DEFAULT_STATE_DIR: &str = ".otai/state";
 /// The folder of the audit logs unless `audit_log:` says otherwise; each pipeline's is
 /// `<pipeline>.jsonl` in it.
 pub const DEFAULT_AUDIT_DIR: &str = ".otai/audit";
+/// The most tickets one pass may fetch: every fetched ticket (text included) is in memory until
+/// the pass ends.
+pub const MAX_FETCH_LIMIT: u64 = 10_000;
 /// Tickets fetched per pass unless `fetch.limit:` says otherwise.
 pub const DEFAULT_FETCH_LIMIT: u64 = 100;
 /// Tickets per `update_tickets` call: Zendesk's `update_many` takes at most 100.
@@ -467,8 +470,14 @@ impl RawPipeline {
             query: raw_fetch.query,
             limit: raw_fetch.limit.unwrap_or(DEFAULT_FETCH_LIMIT),
         };
-        if fetch.limit == 0 {
-            problem(format!("{key}.fetch.limit"), "must be at least 1".into());
+        if fetch.limit == 0 || fetch.limit > MAX_FETCH_LIMIT {
+            problem(
+                format!("{key}.fetch.limit"),
+                format!(
+                    "must be between 1 and {MAX_FETCH_LIMIT} (a pass holds its tickets in memory; \
+                     `otai run --once` passes again while more are waiting)"
+                ),
+            );
         }
         for (list, what) in [(&fetch.tags, "tags"), (&fetch.without_tags, "without_tags")] {
             for (i, tag) in list.iter().enumerate() {

@@ -360,7 +360,16 @@ impl Pipeline {
     }
 
     async fn run_pass(&mut self, dry_run: bool, stop: &Stop, report: &mut PassReport) {
-        let tickets = match self.system.find_tickets(self.query()).await {
+        // Tickets backing off would come back first and fill `fetch.limit` (a help desk returns
+        // the oldest first): ask for that many more, and handle at most `fetch.limit` of the rest.
+        let mut query = self.query();
+        let waiting = if dry_run {
+            0
+        } else {
+            self.retry.waiting(Instant::now())
+        };
+        query.limit = Some(self.config.fetch.limit.saturating_add(waiting as u64));
+        let tickets = match self.system.find_tickets(query).await {
             Ok(tickets) => dedup_by_id(&self.config.name, tickets),
             Err(e) => {
                 report.failure = Some(PassFailure::Fetch(e));
@@ -375,6 +384,7 @@ impl Pipeline {
         // Set aside what the model need not see.
         let mut to_classify: Vec<&Ticket> = Vec::new();
         let mut pending: Vec<Pending> = Vec::new();
+        let mut taken = 0u64;
         for ticket in &tickets {
             if self.written_recently.contains_key(&ticket.id) {
                 report.summary.echoes += 1;
@@ -389,6 +399,14 @@ impl Pipeline {
             } else {
                 self.retry.standing(&ticket.id, now)
             };
+            if !matches!(standing, Standing::Waiting { .. }) {
+                if taken >= self.config.fetch.limit {
+                    // The extra slots were for tickets backing off; the rest waits its turn.
+                    report.summary.fetched -= 1;
+                    continue;
+                }
+                taken += 1;
+            }
             match standing {
                 Standing::Exhausted {
                     attempts,

@@ -238,6 +238,15 @@ impl RetryBook {
         entry.attempts
     }
 
+    /// Tickets backing off at `now` (a failed write on record, attempts left, next try ahead): the
+    /// fetch asks for this many more, so they never take the slots of new tickets.
+    pub fn waiting(&self, now: Instant) -> usize {
+        self.entries
+            .values()
+            .filter(|e| e.attempts < self.config.max_attempts && e.next_try > now)
+            .count()
+    }
+
     /// Whether attempts so far use up the budget.
     pub fn is_exhausted(&self, attempts: u32) -> bool {
         attempts >= self.config.max_attempts

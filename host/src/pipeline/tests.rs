@@ -901,6 +901,41 @@ async fn a_write_killed_in_flight_counts_across_restarts_and_the_ticket_ends_tag
     assert!(!tags.contains(&"otai_processed".to_string()), "{tags:?}");
 }
 
+#[tokio::test]
+async fn tickets_backing_off_do_not_take_the_fetch_slots_of_new_ones() {
+    // Oldest first: ticket 1 fails and backs off for an hour; the limit is one ticket per pass.
+    let desk = FakeDesk::with(vec![
+        ticket("1", "cards urgent 0.95"),
+        ticket("2", "cards urgent 0.95"),
+        ticket("3", "cards urgent 0.95"),
+    ]);
+    desk.fail("1", &[ErrorKind::Validation]);
+    let config = CONFIG
+        .replace("backoff: 0", "backoff: 3600")
+        .replace("write_batch: 2", "write_batch: 2\n    fetch: {limit: 1}");
+    let mut p = Pipeline::new(pipeline_config(&config), desk.clone(), Arc::new(Scripted));
+
+    let first = p.pass(false, &Stop::never()).await;
+    let second = p.pass(false, &Stop::never()).await;
+    let third = p.pass(false, &Stop::never()).await;
+
+    assert_eq!(first.summary.failed, 1, "{first}");
+    assert_eq!(
+        (second.summary.waiting, second.summary.written),
+        (1, 1),
+        "{second}"
+    );
+    assert_eq!(
+        (third.summary.waiting, third.summary.written),
+        (1, 1),
+        "{third}"
+    );
+    assert!(desk
+        .ticket("3")
+        .tags
+        .contains(&"otai_processed".to_string()));
+}
+
 /// Panics on every call, as a bug in a classifier or adapter wrapper would.
 #[derive(Debug)]
 struct Panicking;

@@ -15,6 +15,7 @@
 //! | `max_retry_wait` | number (s) | 60 | longest `Retry-After` we wait for; a longer one fails with `rate_limited` |
 //! | `job_timeout` | number (s) | 90 | how long a batch write (`update_many` job) is polled before its tickets are reported as `timeout` (unknown whether applied); keep it below the host's `call_timeout` (default 120 s per 100 tickets), or the host abandons the call first |
 //! | `export_min_interval` | number (s) | 6 | least time between two pages of the incremental ticket export (`export_tickets`, used by `otai train --system`); Zendesk allows 10 export requests a minute |
+//! | `max_response_bytes` | integer | 134217728 (128 MiB) | the largest answer to a read that is accepted; a larger one is an error naming the URL path, never read on into memory |
 //! | `export_page_size` | integer | 1000 | tickets per export page (Zendesk's maximum and default; smaller only for tests) |
 //!
 //! Exactly one of `domain` / `base_url` (two places to say where Zendesk is would let one silently
@@ -45,6 +46,9 @@ pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 /// host's default `call_timeout` (120 s per started 100 tickets, one job's worth), so that with
 /// both defaults the plugin reports a slow job's tickets itself before the host abandons the call.
 pub const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(90);
+/// Default cap on the answer to a read: far above a page of 1,000 exported tickets, far below what
+/// would hurt the host.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 128 * 1024 * 1024;
 /// Default least time between two incremental-export pages: Zendesk allows 10 a minute.
 pub const DEFAULT_EXPORT_MIN_INTERVAL: Duration = Duration::from_secs(6);
 
@@ -63,6 +67,7 @@ const KNOWN_KEYS: &[&str] = &[
     "job_timeout",
     "export_min_interval",
     "export_page_size",
+    "max_response_bytes",
 ];
 
 /// The raw params as they arrive. Every value is kept as JSON so that a wrong type is reported by
@@ -84,6 +89,7 @@ struct RawParams {
     job_timeout: Option<Value>,
     export_min_interval: Option<Value>,
     export_page_size: Option<Value>,
+    max_response_bytes: Option<Value>,
 }
 
 /// How requests authenticate.
@@ -152,6 +158,8 @@ pub struct Config {
     pub export_min_interval: Duration,
     /// Tickets per export page (`per_page`, at most 1000).
     pub export_page_size: u32,
+    /// The largest answer to a GET that is read; a larger one is an error.
+    pub max_response_bytes: u64,
 }
 
 impl Config {
@@ -167,6 +175,7 @@ impl Config {
             job_timeout: DEFAULT_JOB_TIMEOUT,
             export_min_interval: DEFAULT_EXPORT_MIN_INTERVAL,
             export_page_size: crate::export::PER_PAGE,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
@@ -289,6 +298,10 @@ impl Config {
             None | Some(Value::Null) => crate::export::PER_PAGE,
             Some(v) => integer("export_page_size", v, 1, crate::export::PER_PAGE)?,
         };
+        let max_response_bytes = match raw.max_response_bytes {
+            None | Some(Value::Null) => DEFAULT_MAX_RESPONSE_BYTES,
+            Some(v) => integer("max_response_bytes", v, 1024, u32::MAX)? as u64,
+        };
         let max_attempts = match raw.max_attempts {
             None | Some(Value::Null) => DEFAULT_MAX_ATTEMPTS,
             Some(v) => integer("max_attempts", v, 1, 10)?,
@@ -338,6 +351,7 @@ impl Config {
             job_timeout,
             export_min_interval,
             export_page_size,
+            max_response_bytes,
         })
     }
 }

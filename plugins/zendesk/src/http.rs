@@ -93,6 +93,7 @@ pub(crate) struct Http {
     timeout: Duration,
     max_attempts: u32,
     max_retry_wait: Duration,
+    max_response_bytes: u64,
     log: Logger,
     stats: Counters,
 }
@@ -164,6 +165,7 @@ impl Http {
             timeout: config.timeout,
             max_attempts: config.max_attempts.max(1),
             max_retry_wait: config.max_retry_wait,
+            max_response_bytes: config.max_response_bytes,
             log,
             stats: Counters::default(),
         })
@@ -284,11 +286,27 @@ impl Http {
             }
             let started = Instant::now();
             let outcome = match request.send().await {
-                Ok(response) => {
+                Ok(mut response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
-                    match response.bytes().await {
-                        Ok(bytes) => Ok((status, headers, bytes.to_vec())),
+                    // Reads are capped; a write's answer is read whole (the write happened, and
+                    // its answer is bounded by what was written).
+                    let cap = (method == Method::Get).then_some(self.max_response_bytes);
+                    match read_body(&mut response, cap).await {
+                        Ok(Some(bytes)) => Ok((status, headers, bytes)),
+                        Ok(None) => {
+                            return Err(PluginError::new(
+                                ErrorKind::INVALID_RESPONSE,
+                                format!(
+                                    "{} {path}: Zendesk's answer is larger than max_response_bytes \
+                                     ({} bytes), so it was not read; raise `max_response_bytes` if \
+                                     such answers are expected",
+                                    method.as_str(),
+                                    self.max_response_bytes
+                                ),
+                            )
+                            .with_http_status(status.as_u16()))
+                        }
                         Err(e) => Err(e),
                     }
                 }
@@ -511,6 +529,26 @@ fn parse<T: DeserializeOwned>(
         }
         err
     })
+}
+
+/// The whole body, or `None` as soon as it is known to exceed `cap` (from `Content-Length` or while
+/// reading), without holding more than `cap` bytes.
+async fn read_body(
+    response: &mut reqwest::Response,
+    cap: Option<u64>,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let cap = cap.unwrap_or(u64::MAX);
+    if response.content_length().is_some_and(|n| n > cap) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() as u64 + chunk.len() as u64 > cap {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -419,3 +419,28 @@ async fn secrets_never_appear_in_debug_output_or_errors() {
     );
     drop(svc);
 }
+
+#[tokio::test]
+async fn an_answer_larger_than_max_response_bytes_is_an_error_naming_the_path_and_not_read() {
+    let server = MockServer::start().await;
+    let big = json!({"ticket": {"id": 7, "subject": "x", "description": "a".repeat(4096)}});
+    get_with(&server, ResponseTemplate::new(200).set_body_json(&big), 2).await;
+    let capped = client_with(&server, json!({"max_response_bytes": 1024}));
+    let roomy = client_with(&server, json!({"max_response_bytes": 1_000_000}));
+
+    let err = capped.get_ticket("7").await.unwrap_err();
+    let ok = roomy.get_ticket("7").await.unwrap();
+
+    assert_eq!(err.kind, ErrorKind::INVALID_RESPONSE);
+    assert!(
+        err.message.contains("GET /api/v2/tickets/7"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message.contains("max_response_bytes (1024 bytes)"),
+        "{}",
+        err.message
+    );
+    assert!(ok.is_some());
+}

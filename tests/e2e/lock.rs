@@ -3,34 +3,13 @@
 //! first to stop, then runs.
 
 use std::{
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     time::{Duration, Instant},
 };
 
-use otai_zendesk_sim::Simulator;
 use serde_json::json;
 
-use crate::support::{self, banking_sim_config, BANKING_GROUPS};
-
-fn otai(
-    cwd: &std::path::Path,
-    config: &std::path::Path,
-    plugins: &std::path::Path,
-    args: &[&str],
-) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_otai"));
-    c.args(args)
-        .arg("--config")
-        .arg(config)
-        .arg("--plugins-dir")
-        .arg(plugins)
-        .current_dir(cwd)
-        .env_remove("RUST_LOG")
-        .env_remove("OTAI_CONFIG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c
-}
+use crate::support::{otai_command, BankingDesk};
 
 fn terminate(child: &Child) {
     let status = Command::new("kill")
@@ -42,16 +21,14 @@ fn terminate(child: &Child) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_run_of_a_pipeline_is_refused_naming_the_first_or_waits_for_it() {
-    let sim = Simulator::builder()
-        .groups(BANKING_GROUPS)
-        .tickets(vec![json!({"id": 9001, "subject": "Card", "description": "I lost my card", "status": "new"})])
-        .start()
-        .await
-        .unwrap();
-    let plugins = support::plugins_dir(&[support::ZENDESK]);
-    let cwd = tempfile::tempdir().unwrap();
-    let config = cwd.path().join("lock.yml");
-    std::fs::write(&config, banking_sim_config(sim.base_url(), "locked")).unwrap();
+    let ticket =
+        json!({"id": 9001, "subject": "Card", "description": "I lost my card", "status": "new"});
+    let BankingDesk {
+        sim,
+        plugins,
+        cwd,
+        config,
+    } = BankingDesk::start(vec![ticket], "locked").await;
     let lock = cwd.path().join(".otai/state/locked.lock");
     let (dir, cfg, plug) = (
         cwd.path().to_path_buf(),
@@ -60,7 +37,7 @@ async fn a_second_run_of_a_pipeline_is_refused_naming_the_first_or_waits_for_it(
     );
 
     let outcome = tokio::task::spawn_blocking(move || {
-        let first = otai(&dir, &cfg, &plug, &["run"]).spawn().unwrap();
+        let first = otai_command(&dir, &cfg, &plug, &["run"]).spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         while !std::fs::read_to_string(&lock)
             .unwrap_or_default()
@@ -72,13 +49,13 @@ async fn a_second_run_of_a_pipeline_is_refused_naming_the_first_or_waits_for_it(
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        let refused = otai(&dir, &cfg, &plug, &["run", "--once"])
+        let refused = otai_command(&dir, &cfg, &plug, &["run", "--once"])
             .output()
             .unwrap();
-        let dry = otai(&dir, &cfg, &plug, &["run", "--once", "--dry-run"])
+        let dry = otai_command(&dir, &cfg, &plug, &["run", "--once", "--dry-run"])
             .output()
             .unwrap();
-        let waiting = otai(&dir, &cfg, &plug, &["run", "--once", "--wait-lock"])
+        let waiting = otai_command(&dir, &cfg, &plug, &["run", "--once", "--wait-lock"])
             .spawn()
             .unwrap();
         std::thread::sleep(Duration::from_millis(1500));

@@ -5,7 +5,7 @@
 //! Every ticket is routed exactly once and no failed request reaches the pipeline.
 
 use std::{
-    process::{Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 
@@ -14,13 +14,7 @@ use serde_json::{json, Value};
 
 use crate::support::{self, banking_sim_config, BANKING_GROUPS};
 
-const TEXTS: &[&str] = &[
-    "My card was stolen yesterday, please block it immediately",
-    "Why was I charged a fee for my transfer?",
-    "How do I activate my card?",
-    "The ATM did not give me my cash but my account was debited",
-    "My top-up failed, what should I do?",
-];
+const TEXTS: &[&str] = support::REQUEST_TEXTS;
 
 fn tickets(ids: std::ops::Range<u64>) -> Vec<Value> {
     ids.map(|id| {
@@ -57,16 +51,8 @@ async fn thirty_seconds_of_passes_with_two_second_tokens_route_every_ticket_once
     assert!(yaml.contains("client_id: otai"), "{yaml}");
     std::fs::write(&config, yaml).unwrap();
 
-    let otai = Command::new(env!("CARGO_BIN_EXE_otai"))
-        .args(["run", "--config"])
-        .arg(&config)
-        .arg("--plugins-dir")
-        .arg(plugins.path())
-        .current_dir(cwd.path())
+    let otai = support::otai_command(cwd.path(), &config, plugins.path(), &["run"])
         .env("RUST_LOG", "info")
-        .env_remove("OTAI_CONFIG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("start otai run");
 

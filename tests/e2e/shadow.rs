@@ -11,19 +11,11 @@ use otai::{
     plugins::PluginRegistry,
     ticket::{Queue, TicketUpdate},
 };
-use otai_zendesk_sim::Simulator;
 use serde_json::{json, Value};
 
-use crate::support::{self, banking_sim_config, run_otai as otai, BANKING_GROUPS};
+use crate::support::{self, run_otai as otai, BankingDesk};
 
-const TEXTS: &[&str] = &[
-    "My card was stolen yesterday, please block it immediately",
-    "Why was I charged a fee for my transfer?",
-    "How do I activate my card?",
-    "The ATM did not give me my cash but my account was debited",
-    "My top-up failed, what should I do?",
-    "My transfer to a friend has not arrived yet",
-];
+const TEXTS: &[&str] = support::REQUEST_TEXTS;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shadow_run_writes_nothing_and_evaluate_reports_agreement_with_agents() {
@@ -35,17 +27,13 @@ async fn shadow_run_writes_nothing_and_evaluate_reports_agreement_with_agents() 
                    "status": "new", "requester": format!("customer{i}@example.com")})
         })
         .collect();
-    let sim = Simulator::builder()
-        .groups(BANKING_GROUPS)
-        .tickets(tickets)
-        .start()
-        .await
-        .expect("the simulator starts");
-    let plugins = support::plugins_dir(&[support::ZENDESK]);
-    let cwd = tempfile::tempdir().unwrap();
-    let config_path = cwd.path().join("shadow.yml");
-    let yaml = banking_sim_config(sim.base_url(), "shadowed");
-    std::fs::write(&config_path, &yaml).unwrap();
+    let BankingDesk {
+        sim,
+        plugins,
+        cwd,
+        config: config_path,
+    } = BankingDesk::start(tickets, "shadowed").await;
+    let yaml = std::fs::read_to_string(&config_path).unwrap();
     let (config_path2, plugins_path) = (config_path.clone(), plugins.path().to_path_buf());
     let cwd_path = cwd.path().to_path_buf();
     let run = move || {

@@ -142,6 +142,38 @@ pub const BANKING_GROUPS: &[&str] = &[
     "Inbox",
 ];
 
+/// A pipeline's `fields:` (indented for a pipeline under `pipelines:`) routing the demo model's queue
+/// onto [`BANKING_GROUPS`], its priority, and its intent as a tag.
+pub const BANKING_FIELDS_YAML: &str = "    fields:
+      queue:
+        action: queue
+        map:
+          cards: Cards
+          card_payments: Card payments
+          disputes: Disputes
+          transfers: Transfers
+          top_ups: Top-ups
+          cash_atm: Cash and ATM
+          exchange: Exchange
+          account_security: Account security
+        fallback: Unclassified
+      priority:
+        action: priority
+        fallback: normal
+      intent:
+        action: tag
+";
+
+/// Customer requests in plain words, one per demo queue or so.
+pub const REQUEST_TEXTS: &[&str] = &[
+    "My card was stolen yesterday, please block it immediately",
+    "Why was I charged a fee for my transfer?",
+    "How do I activate my card?",
+    "The ATM did not give me my cash but my account was debited",
+    "My top-up failed, what should I do?",
+    "My transfer to a friend has not arrived yet",
+];
+
 /// A config with the Zendesk simulator at `base_url` as `zendesk` and one pipeline `pipeline` routing
 /// the demo model's queue, priority and intent onto [`BANKING_GROUPS`].
 pub fn banking_sim_config(base_url: &str, pipeline: &str) -> String {
@@ -161,33 +193,16 @@ pipelines:
     ticket_system: zendesk
     model: {model}
     inbox_queues: ["Inbox"]
-    fields:
-      queue:
-        action: queue
-        map:
-          cards: Cards
-          card_payments: Card payments
-          disputes: Disputes
-          transfers: Transfers
-          top_ups: Top-ups
-          cash_atm: Cash and ATM
-          exchange: Exchange
-          account_security: Account security
-        fallback: Unclassified
-      priority:
-        action: priority
-        fallback: normal
-      intent:
-        action: tag
-"#,
+{BANKING_FIELDS_YAML}"#,
         model = demo_model("a pipeline over the Zendesk simulator needs").display()
     )
 }
 
-/// Runs the `otai` binary in `cwd` with `--config` and `--plugins-dir`; panics with its output unless
-/// it succeeds; returns stdout and stderr.
-pub fn run_otai(cwd: &Path, config: &Path, plugins: &Path, args: &[&str]) -> (String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_otai"))
+/// The `otai` binary in `cwd` with `args`, `--config` and `--plugins-dir`, without the caller's
+/// `RUST_LOG` and `OTAI_CONFIG`; output piped when spawned.
+pub fn otai_command(cwd: &Path, config: &Path, plugins: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_otai"));
+    command
         .args(args)
         .arg("--config")
         .arg(config)
@@ -196,6 +211,15 @@ pub fn run_otai(cwd: &Path, config: &Path, plugins: &Path, args: &[&str]) -> (St
         .current_dir(cwd)
         .env_remove("RUST_LOG")
         .env_remove("OTAI_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    command
+}
+
+/// Runs the `otai` binary in `cwd` with `--config` and `--plugins-dir`; panics with its output unless
+/// it succeeds; returns stdout and stderr.
+pub fn run_otai(cwd: &Path, config: &Path, plugins: &Path, args: &[&str]) -> (String, String) {
+    let output = otai_command(cwd, config, plugins, args)
         .output()
         .expect("run otai");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -218,4 +242,34 @@ pub fn sha256_of(path: &Path) -> String {
         .next()
         .unwrap_or_default()
         .to_string()
+}
+
+/// The Zendesk simulator holding `tickets` in [`BANKING_GROUPS`], a plugins directory with the real
+/// Zendesk plugin, and a working directory whose `<pipeline>.yml` is [`banking_sim_config`].
+pub struct BankingDesk {
+    pub sim: otai_zendesk_sim::SimHandle,
+    pub plugins: TempDir,
+    pub cwd: TempDir,
+    pub config: PathBuf,
+}
+
+impl BankingDesk {
+    pub async fn start(tickets: Vec<Value>, pipeline: &str) -> BankingDesk {
+        let sim = otai_zendesk_sim::Simulator::builder()
+            .groups(BANKING_GROUPS)
+            .tickets(tickets)
+            .start()
+            .await
+            .expect("the simulator starts");
+        let plugins = plugins_dir(&[ZENDESK]);
+        let cwd = TempDir::new().unwrap();
+        let config = cwd.path().join(format!("{pipeline}.yml"));
+        std::fs::write(&config, banking_sim_config(sim.base_url(), pipeline)).unwrap();
+        BankingDesk {
+            sim,
+            plugins,
+            cwd,
+            config,
+        }
+    }
 }

@@ -207,35 +207,17 @@ fn choose_fields(
     Ok(fields)
 }
 
-fn parse_csv(path: &Path, text: &str, wanted: Option<&[String]>) -> Result<Dataset> {
-    let records = csv_records(path, text)?;
-    let mut records = records.into_iter();
-    let (_, header) = records
-        .next()
-        .ok_or_else(|| ClassifierError::data(path, 0, "empty file"))?;
-    let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let text_col = col("text");
-    let (subject_col, body_col) = (col("subject"), col("body"));
-    if text_col.is_none() && subject_col.is_none() && body_col.is_none() {
-        return Err(ClassifierError::data(
-            path,
-            1,
-            format!(
-                "no text column: the header needs `text`, or `subject` and/or `body` (it has: {})",
-                header.join(", ")
-            ),
-        ));
-    }
-    let fields = choose_fields(path, &header, wanted)?;
-    let field_cols: Vec<usize> = fields.iter().map(|f| col(f).unwrap_or_default()).collect();
-    let time_col = col(TIME_COLUMN);
-    let mut ds = Dataset {
-        path: path.to_path_buf(),
-        fields: fields.clone(),
-        labels: vec![Vec::new(); fields.len()],
-        ..Default::default()
+/// A CSV file as its trimmed header and its records (blank lines left out), each with the line it
+/// starts on; a record whose width differs from the header's is an error naming its line.
+pub(super) type CsvTable = (Vec<String>, Vec<(usize, Vec<String>)>);
+
+pub(super) fn csv_table(path: &Path, text: &str) -> Result<Option<CsvTable>> {
+    let mut records = csv_records(path, text)?.into_iter();
+    let Some((_, header)) = records.next() else {
+        return Ok(None);
     };
+    let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+    let mut rows = Vec::new();
     for (line, record) in records {
         if record.len() == 1 && record[0].is_empty() {
             continue; // blank line
@@ -251,6 +233,46 @@ fn parse_csv(path: &Path, text: &str, wanted: Option<&[String]>) -> Result<Datas
                 ),
             ));
         }
+        rows.push((line, record));
+    }
+    Ok(Some((header, rows)))
+}
+
+/// The text columns of a CSV header (`text`, `subject`, `body`), or the error naming what it has.
+pub(super) fn text_columns(
+    path: &Path,
+    header: &[String],
+) -> Result<(Option<usize>, Option<usize>, Option<usize>)> {
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (text, subject, body) = (col("text"), col("subject"), col("body"));
+    if text.is_none() && subject.is_none() && body.is_none() {
+        return Err(ClassifierError::data(
+            path,
+            1,
+            format!(
+                "no text column: the header needs `text`, or `subject` and/or `body` (it has: {})",
+                header.join(", ")
+            ),
+        ));
+    }
+    Ok((text, subject, body))
+}
+
+fn parse_csv(path: &Path, text: &str, wanted: Option<&[String]>) -> Result<Dataset> {
+    let (header, records) =
+        csv_table(path, text)?.ok_or_else(|| ClassifierError::data(path, 0, "empty file"))?;
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (text_col, subject_col, body_col) = text_columns(path, &header)?;
+    let fields = choose_fields(path, &header, wanted)?;
+    let field_cols: Vec<usize> = fields.iter().map(|f| col(f).unwrap_or_default()).collect();
+    let time_col = col(TIME_COLUMN);
+    let mut ds = Dataset {
+        path: path.to_path_buf(),
+        fields: fields.clone(),
+        labels: vec![Vec::new(); fields.len()],
+        ..Default::default()
+    };
+    for (line, record) in records {
         let text = match text_col {
             Some(c) => record[c].clone(),
             None => TicketText::new(
@@ -273,7 +295,7 @@ fn parse_csv(path: &Path, text: &str, wanted: Option<&[String]>) -> Result<Datas
 }
 
 /// Splits CSV text into records, each with the line it starts on.
-pub(super) fn csv_records(path: &Path, text: &str) -> Result<Vec<(usize, Vec<String>)>> {
+fn csv_records(path: &Path, text: &str) -> Result<Vec<(usize, Vec<String>)>> {
     let mut records = Vec::new();
     let mut record: Vec<String> = Vec::new();
     let mut field = String::new();

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::data::csv_records;
+use super::data::{csv_table, text_columns};
 use super::error::{ClassifierError, Result};
 use super::TicketText;
 
@@ -49,39 +49,13 @@ pub fn read_tickets(path: &Path) -> Result<Vec<InputTicket>> {
 }
 
 fn from_csv(path: &Path, content: &str) -> Result<Vec<InputTicket>> {
-    let mut records = csv_records(path, content)?.into_iter();
-    let Some((_, header)) = records.next() else {
+    let Some((header, records)) = csv_table(path, content)? else {
         return Ok(Vec::new());
     };
-    let header: Vec<&str> = header.iter().map(|h| h.trim()).collect();
-    let col = |name: &str| header.iter().position(|h| *h == name);
-    let (id, text, subject, body) = (col(ID_COLUMN), col("text"), col("subject"), col("body"));
-    if text.is_none() && subject.is_none() && body.is_none() {
-        return Err(ClassifierError::data(
-            path,
-            1,
-            format!(
-                "no text column: the header needs `text`, or `subject` and/or `body` (it has: {})",
-                header.join(", ")
-            ),
-        ));
-    }
+    let (text, subject, body) = text_columns(path, &header)?;
+    let id = header.iter().position(|h| h == ID_COLUMN);
     let mut tickets = Vec::new();
     for (line, record) in records {
-        if record.len() == 1 && record[0].is_empty() {
-            continue; // blank line
-        }
-        if record.len() != header.len() {
-            return Err(ClassifierError::data(
-                path,
-                line,
-                format!(
-                    "{} columns, the header has {} (quote fields that contain commas)",
-                    record.len(),
-                    header.len()
-                ),
-            ));
-        }
         let cell = |c: Option<usize>| c.map(|c| record[c].as_str()).unwrap_or("");
         let text = match text {
             Some(c) => TicketText::new("", record[c].as_str()),

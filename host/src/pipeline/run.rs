@@ -1,8 +1,9 @@
 //! The interval loop: every pipeline runs its passes on its own task until shutdown.
 //!
-//! With `once`, each pipeline routes what is waiting and returns: it passes again at once while
-//! the last pass came back full and moved tickets out of the fetch ([`PassReport::left_more`]),
-//! at most `max_passes` times; `fetch.limit` stays the batch size of each pass.
+//! A pipeline passes again at once, instead of waiting for its interval, while the last pass came
+//! back full and moved tickets out of the fetch ([`PassReport::left_more`]), at most `max_passes`
+//! passes in a row; `fetch.limit` stays the batch size of each pass. With `once` it then returns;
+//! otherwise it waits for its interval, so a backlog is routed at once and a quiet desk is polled.
 //!
 //! Shutdown is a future passed in (the binary gives SIGINT/SIGTERM; tests give whatever they
 //! like). When it completes, every pipeline is told to stop ([`Stop`]): a pass that is waiting for
@@ -76,7 +77,7 @@ pub struct RunOptions {
     /// Route what is waiting, then return: passes until nothing new is left, at most
     /// `max_passes` (a dry run makes one: it writes nothing, so a second would fetch the same).
     pub once: bool,
-    /// With `once`: the most passes per pipeline.
+    /// The most passes in a row while tickets are waiting (with `once`: in all).
     pub max_passes: u32,
     /// Decide and report, write nothing.
     pub dry_run: bool,
@@ -177,6 +178,7 @@ async fn pipeline_loop(
     reports: mpsc::UnboundedSender<PassReport>,
 ) -> usize {
     let mut failed = 0;
+    // Passes in a row without waiting for the interval.
     let mut passes = 0u32;
     loop {
         if stop.is_stopping() {
@@ -190,16 +192,17 @@ async fn pipeline_loop(
         let left_more = report.left_more(pipeline.config().fetch.limit);
         // A closed channel only means nobody prints reports; the pass was logged anyway.
         let _ = reports.send(report);
-        if options.once {
-            if !left_more {
-                break;
-            }
-            if passes >= options.max_passes.max(1) {
-                warn!(pipeline = %pipeline.name(), passes, "Stopped after the most passes allowed (--max-passes); more tickets may be waiting for the next run.");
-                break;
-            }
+        let at_most = passes >= options.max_passes.max(1);
+        if left_more && !at_most {
             continue;
         }
+        if options.once {
+            if left_more {
+                warn!(pipeline = %pipeline.name(), passes, "Stopped after the most passes allowed (--max-passes); more tickets may be waiting for the next run.");
+            }
+            break;
+        }
+        passes = 0;
         tokio::select! {
             () = sleep(pipeline.config().interval) => {}
             () = stop.stopped() => break,

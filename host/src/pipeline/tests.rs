@@ -1049,6 +1049,44 @@ async fn run_once_passes_until_nothing_new_is_left_writing_each_ticket_once() {
 }
 
 #[tokio::test]
+async fn a_service_routes_a_backlog_at_once_instead_of_one_batch_per_interval() {
+    let desk = FakeDesk::with(backlog(250));
+    let config = CONFIG.replace(
+        "write_batch: 2",
+        "write_batch: 100\n    interval: 3600\n    fetch: {limit: 100}",
+    );
+    let p = Pipeline::new(pipeline_config(&config), desk.clone(), Arc::new(Scripted));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PassReport>();
+    let options = RunOptions {
+        once: false,
+        max_passes: DEFAULT_MAX_PASSES,
+        dry_run: false,
+        grace: Duration::from_secs(5),
+    };
+    // Shut down once the passes that found work are in: an hour's interval would come long after.
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let counter = tokio::spawn(async move {
+        let (mut written, mut stop_tx) = (0, Some(stop_tx));
+        while let Some(report) = rx.recv().await {
+            written += report.summary.written;
+            if written == 250 {
+                stop_tx.take().unwrap().send(()).unwrap();
+            }
+        }
+        written
+    });
+
+    let outcome = run(vec![p], options, async { stop_rx.await.unwrap() }, tx).await;
+
+    assert_eq!(outcome, RunOutcome::default());
+    assert_eq!(
+        counter.await.unwrap(),
+        250,
+        "three passes back to back, not one an hour"
+    );
+}
+
+#[tokio::test]
 async fn run_once_stops_at_max_passes() {
     let desk = FakeDesk::with(backlog(250));
 

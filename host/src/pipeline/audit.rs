@@ -45,7 +45,8 @@ impl AuditLog {
 
     /// Appends the lines of one pass and syncs them to disk; returns how many were written.
     pub fn record(&mut self, report: &PassReport, model: &str) -> std::io::Result<usize> {
-        let lines = entries(report, model, &crate::history::since::rfc3339(now()));
+        let time = crate::history::since::rfc3339(crate::history::since::now_unix());
+        let lines = entries(report, model, &time);
         let mut text = String::new();
         for line in &lines {
             text.push_str(&line.to_string());
@@ -57,10 +58,6 @@ impl AuditLog {
     }
 }
 
-fn now() -> i64 {
-    crate::history::since::now_unix()
-}
-
 /// The audit lines of one pass, stamped `time`.
 pub fn entries(report: &PassReport, model: &str, time: &str) -> Vec<Value> {
     if report.dry_run {
@@ -70,11 +67,27 @@ pub fn entries(report: &PassReport, model: &str, time: &str) -> Vec<Value> {
         .tickets
         .iter()
         .filter_map(|t| {
-            let (action, result, fields, update) = match t {
-                TicketReport::Decided { decision, result } => (
-                    "classify",
-                    result,
-                    decision
+            let result = match t {
+                TicketReport::Decided { result, .. }
+                | TicketReport::Routed { result, .. }
+                | TicketReport::MarkFailed { result, .. } => result,
+                TicketReport::Waiting { .. } | TicketReport::Echo { .. } => return None,
+            };
+            let (outcome, error) = outcome(result);
+            let mut line = json!({
+                "time": time,
+                "pipeline": report.pipeline,
+                "ticket": t.id(),
+                "outcome": outcome,
+            });
+            if let Some(error) = error {
+                line["error"] = json!(error);
+            }
+            match t {
+                TicketReport::Decided { decision, .. } => {
+                    line["action"] = json!("classify");
+                    line["model"] = json!(model);
+                    line["fields"] = decision
                         .outcomes
                         .iter()
                         .map(|o| {
@@ -85,43 +98,22 @@ pub fn entries(report: &PassReport, model: &str, time: &str) -> Vec<Value> {
                                 "action": o.action_text(),
                             })
                         })
-                        .collect(),
-                    Some(&decision.update),
-                ),
-                TicketReport::Routed { result, .. } => ("routed_tag", result, Vec::new(), None),
-                TicketReport::MarkFailed { result, .. } => ("failed_tag", result, Vec::new(), None),
-                TicketReport::Waiting { .. } | TicketReport::Echo { .. } => return None,
-            };
-            let (outcome, error) = outcome(result);
-            let mut line = json!({
-                "time": time,
-                "pipeline": report.pipeline,
-                "ticket": t.id(),
-                "action": action,
-                "outcome": outcome,
-            });
-            if let Some(error) = error {
-                line["error"] = json!(error);
-            }
-            match t {
-                TicketReport::Decided { .. } => {
-                    line["model"] = json!(model);
-                    line["fields"] = Value::Array(fields);
-                    if let Some(update) = update {
-                        line["written"] = written(update);
-                    }
+                        .collect();
+                    line["written"] = written(&decision.update);
                 }
                 TicketReport::Routed { queue, tag, .. } => {
+                    line["action"] = json!("routed_tag");
                     line["queue"] = json!(queue);
                     line["written"] = json!({"tags_added": [tag]});
                 }
                 TicketReport::MarkFailed {
                     attempts, reason, ..
                 } => {
+                    line["action"] = json!("failed_tag");
                     line["attempts"] = json!(attempts);
                     line["reason"] = json!(reason);
                 }
-                _ => {}
+                TicketReport::Waiting { .. } | TicketReport::Echo { .. } => {}
             }
             Some(line)
         })

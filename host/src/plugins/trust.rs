@@ -35,9 +35,8 @@ pub fn untrusted_plugin(path: &Path) -> Option<String> {
         Ok(real) => real,
         Err(e) => return Some(format!("cannot resolve it: {e}")),
     };
-    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     let mut reasons = Vec::new();
-    if is_link {
+    if is_symlink(path) {
         // A link may sit in a well-kept folder and point anywhere: the target is what gets loaded.
         if let Some(r) = untrusted(&real) {
             reasons.push(format!("its target {}: {r}", real.display()));
@@ -118,11 +117,14 @@ fn current_uid() -> Option<u32> {
     line.split_whitespace().nth(2)?.parse().ok()
 }
 
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
 /// For messages: a path as given and, if it is a link, where it leads.
 pub fn describe(path: &Path) -> String {
-    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     match std::fs::canonicalize(path) {
-        Ok(real) if is_link => format!("{} -> {}", path.display(), real.display()),
+        Ok(real) if is_symlink(path) => format!("{} -> {}", path.display(), real.display()),
         _ => path.display().to_string(),
     }
 }

@@ -52,16 +52,16 @@
 //! - Anything else (reordering, removing, changing a field's type) is a new major version.
 //! - Items added after 1.0.0 say "since 1.x" in their documentation.
 //!
-//! ## Releasing 1.2 (and every later minor)
-//! 1. Freeze 1.1 first: copy this crate as it is at its last 1.1 commit to
-//!    `plugin-api-frozen/v1_1` (`src/` byte for byte; the manifest keeps `name = "otai-plugin-api"`
-//!    and `version = "1.1.x"`, with the workspace-inherited keys spelled out, plus a `FROZEN.md`).
+//! ## Releasing 1.3 (and every later minor)
+//! 1. Freeze 1.2 first: copy this crate as it is at its last 1.2 commit to
+//!    `plugin-api-frozen/v1_2` (`src/` byte for byte; the manifest keeps `name = "otai-plugin-api"`
+//!    and `version = "1.2.x"`, with the workspace-inherited keys spelled out, plus a `FROZEN.md`).
 //!    `plugin-api-frozen` is excluded from the workspace (two members may not share a name).
-//! 2. Add it to the host as `otai-plugin-api-v1-1 = { package = "otai-plugin-api", path = ... }`.
-//! 3. Give the host's loader a 1.1 case and `host/src/plugins/legacy.rs` a 1.1 adapter (its
-//!    service wrapper, conversions and `HostContext`), next to the 1.0 one.
-//! 4. Only then append the 1.2 items here and bump the version; add a test plugin built against
-//!    the frozen 1.1 copy to the end-to-end tests, as `tests/plugins/legacy-1-0` is for 1.0.
+//! 2. Add it to the host as `otai-plugin-api-v1-2 = { package = "otai-plugin-api", path = ... }`.
+//! 3. Give the host's loader a 1.2 case and `host/src/plugins/legacy.rs` a 1.2 adapter (its
+//!    service wrapper, conversions and `HostContext`), next to the 1.0 and 1.1 ones.
+//! 4. Only then append the 1.3 items here and bump the version; add a test plugin built against
+//!    the frozen 1.2 copy to the end-to-end tests, as `tests/plugins/legacy-1-0` and `legacy-1-1` are for 1.0 and 1.1.
 //!
 //! ## History
 //! - 1.0.0: root module (`info`, `new_ticket_system`), `TicketSystemService` (`find_tickets`,
@@ -74,6 +74,11 @@
 //!   Also `TicketSystemService::export_tickets` ([`ExportRequest`], [`ExportPage`]: the ticket
 //!   history page by page with a resumable cursor, for `otai train --system`); a 1.0 plugin
 //!   answers "unsupported".
+//! - 1.2.0: `TicketSystemService::ticket_state` ([`TicketState`], [`StatusCategory`]): the plugin
+//!   maps its help desk's statuses (and merge tags) onto otai's categories, so the host speaks no
+//!   help desk's vocabulary; [`vocabulary`] (otai's priority and status names, defined once).
+//!   A 1.0 or 1.1 plugin loads through the host's frozen copy (`plugin-api-frozen/v1_1`) and
+//!   answers the default mapping by name. Frozen 1.1 in `plugin-api-frozen/v1_1`.
 //!
 //! ## Layout
 //! - [`module`]: the root module a plugin exports, [`PluginInfo`] and the service constructor.
@@ -89,6 +94,7 @@ pub mod host;
 pub mod module;
 pub mod service;
 pub mod ticket;
+pub mod vocabulary;
 
 pub use error::{ErrorKind, PluginError};
 pub use host::{HostContext, HostContextRef, LogLevel};
@@ -99,7 +105,7 @@ pub use service::{
 };
 pub use ticket::{
     BatchOutcome, BatchUpdate, CustomFieldValue, ExportPage, ExportRequest, Note, Person, QueueRef,
-    SearchQuery, Ticket, TicketUpdate,
+    SearchQuery, StatusCategory, Ticket, TicketState, TicketUpdate,
 };
 
 /// Re-exported so plugins and host use the exact same versions as this crate.

@@ -10,7 +10,7 @@ use crate::{
     error::PluginError,
     ticket::{
         BatchOutcome, BatchUpdate, ExportPage, ExportRequest, Note, SearchQuery, Ticket,
-        TicketUpdate,
+        TicketState, TicketUpdate,
     },
 };
 
@@ -96,6 +96,20 @@ pub trait TicketSystemService: Send + Sync {
     fn export_tickets(&self, request: ExportRequest) -> ServiceFuture<ExportPage> {
         drop(request);
         async { RResult::RErr(PluginError::unsupported("export_tickets")) }.into_ffi()
+    }
+
+    /// Since 1.2. A ticket's state in otai's words, from the help desk's `status` and the
+    /// ticket's `tags` (some help desks mark a merge with a tag). Local and immediate: no request.
+    /// The host asks it for every ticket it reads, so that it never interprets a help desk's
+    /// own status names.
+    ///
+    /// The default (and what the host assumes for a plugin built against 1.0 or 1.1) maps a
+    /// status named like a category (`new`, `open`, `pending`, `solved`, `closed`, any case) to
+    /// it, anything else to [`StatusCategory::UNKNOWN`](crate::StatusCategory::UNKNOWN), never merged
+    /// or deleted.
+    fn ticket_state(&self, status: RString, tags: RVec<RString>) -> TicketState {
+        drop(tags);
+        crate::ticket::state_from_status_name(status.as_str())
     }
 }
 

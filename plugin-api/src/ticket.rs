@@ -198,3 +198,57 @@ pub struct ExportPage {
     /// Whether this is the last page for now.
     pub end_of_stream: bool,
 }
+
+/// Since 1.2. A ticket's status, normalised: an open set of codes (see
+/// [`ErrorKind`](crate::ErrorKind) for why), named in [`vocabulary::status`](crate::vocabulary::status).
+#[repr(transparent)]
+#[derive(StableAbi, Debug, Copy, Clone, PartialEq, Eq, Hash, Default)]
+pub struct StatusCategory(pub u8);
+
+impl StatusCategory {
+    /// A status the plugin does not map.
+    pub const UNKNOWN: StatusCategory = StatusCategory(0);
+    /// Nobody has worked on the ticket yet.
+    pub const NEW: StatusCategory = StatusCategory(1);
+    /// Being worked on.
+    pub const OPEN: StatusCategory = StatusCategory(2);
+    /// Waiting for the customer or a third party.
+    pub const PENDING: StatusCategory = StatusCategory(3);
+    /// Answered; may still reopen.
+    pub const SOLVED: StatusCategory = StatusCategory(4);
+    /// Finished for good.
+    pub const CLOSED: StatusCategory = StatusCategory(5);
+}
+
+/// Since 1.2. What [`TicketSystemService::ticket_state`](crate::TicketSystemService::ticket_state)
+/// answers: a ticket's status category and whether it was merged into another or deleted.
+#[repr(C)]
+#[derive(StableAbi, Debug, Copy, Clone, Default, PartialEq, Eq)]
+pub struct TicketState {
+    /// The status, normalised.
+    pub category: StatusCategory,
+    /// Merged into another ticket.
+    pub merged: bool,
+    /// Deleted.
+    pub deleted: bool,
+}
+
+/// The default [`TicketSystemService::ticket_state`](crate::TicketSystemService::ticket_state):
+/// a status named like a category maps to it (ASCII case ignored).
+pub fn state_from_status_name(status: &str) -> TicketState {
+    use crate::vocabulary::status as names;
+    let s = status.trim().to_ascii_lowercase();
+    let category = match s.as_str() {
+        names::NEW => StatusCategory::NEW,
+        names::OPEN => StatusCategory::OPEN,
+        names::PENDING => StatusCategory::PENDING,
+        names::SOLVED => StatusCategory::SOLVED,
+        names::CLOSED => StatusCategory::CLOSED,
+        _ => StatusCategory::UNKNOWN,
+    };
+    TicketState {
+        category,
+        merged: false,
+        deleted: false,
+    }
+}

@@ -4,14 +4,15 @@
 //! these callbacks, and they are re-emitted here under the target `otai::plugin` with the plugin's
 //! own target as the `plugin_target` field (`RUST_LOG=otai::plugin=debug` shows plugin details).
 //!
-//! A plugin built against interface 1.0 gets [`host_context_v1_0`]: the same callbacks behind the
-//! frozen 1.0 types (see `plugins::legacy`).
+//! A plugin built against interface 1.0 or 1.1 gets [`host_context_v1_0`] or [`host_context_v1_1`]:
+//! the same callbacks behind the frozen types of its version (see `plugins::legacy`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use abi_stable::{prefix_type::WithMetadata, std_types::RStr};
 use otai_plugin_api::{HostContext, HostContextRef, LogLevel};
 use otai_plugin_api_v1_0 as v1_0;
+use otai_plugin_api_v1_1 as v1_1;
 use tracing::level_filters::LevelFilter;
 
 use super::legacy::Convert;
@@ -24,24 +25,28 @@ pub fn host_context() -> HostContextRef {
     HostContextRef(CONTEXT.static_as_prefix())
 }
 
-/// The same callbacks for plugins built against interface 1.0, whose types are distinct.
-const CONTEXT_V1_0: &WithMetadata<v1_0::HostContext> = &WithMetadata::new(v1_0::HostContext {
-    max_level: max_level_v1_0,
-    log: log_v1_0,
-});
-
-/// The context to pass to a 1.0 plugin's `PluginModule::new_ticket_system`.
-pub fn host_context_v1_0() -> v1_0::HostContextRef {
-    v1_0::HostContextRef(CONTEXT_V1_0.static_as_prefix())
+/// The same callbacks for plugins built against an older interface, whose types are distinct:
+/// `$context()` is the context to pass to that version's `PluginModule::new_ticket_system`.
+macro_rules! old_host_context {
+    ($v:ident, $context:ident) => {
+        pub fn $context() -> $v::HostContextRef {
+            extern "C" fn max_level_old() -> $v::LogLevel {
+                max_level().convert()
+            }
+            extern "C" fn log_old(level: $v::LogLevel, target: RStr<'_>, message: RStr<'_>) {
+                log(level.convert(), target, message)
+            }
+            const OLD: &WithMetadata<$v::HostContext> = &WithMetadata::new($v::HostContext {
+                max_level: max_level_old,
+                log: log_old,
+            });
+            $v::HostContextRef(OLD.static_as_prefix())
+        }
+    };
 }
 
-extern "C" fn max_level_v1_0() -> v1_0::LogLevel {
-    max_level().convert()
-}
-
-extern "C" fn log_v1_0(level: v1_0::LogLevel, target: RStr<'_>, message: RStr<'_>) {
-    log(level.convert(), target, message)
-}
+old_host_context!(v1_0, host_context_v1_0);
+old_host_context!(v1_1, host_context_v1_1);
 
 extern "C" fn max_level() -> LogLevel {
     plugin_level(LevelFilter::current())

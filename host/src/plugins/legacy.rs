@@ -1,26 +1,28 @@
-//! Plugins built against plugin API 1.0, adapted so that the rest of the host sees a current
-//! (1.1) plugin.
+//! Plugins built against plugin API 1.0 or 1.1, adapted so that the rest of the host sees a
+//! current (1.2) plugin.
 //!
 //! abi_stable lets an older host load a newer plugin of the same major version, but not the other
 //! way round: it refuses a plugin whose `TicketSystemService` vtable has fewer methods than the
-//! host's ("too many fields (expected 11, found 8)" for a 1.0 plugin in a 1.1 host). So the host
-//! keeps a frozen copy of the 1.0 interface (`otai-plugin-api-v1-0`, `plugin-api-frozen/v1_0`),
-//! checks a plugin that declares 1.0 against those types instead, and wraps what it returns:
+//! host's ("too many fields (expected 12, found 8)" for a 1.0 plugin in a 1.2 host). So the host
+//! keeps a frozen copy of every older interface (`otai-plugin-api-v1-0` and `-v1-1`, in
+//! `plugin-api-frozen/`), checks a plugin against the types of the version it declares, and wraps
+//! what it returns:
 //!
-//! - [`info`] and [`new_ticket_system`] call the 1.0 root module (with a 1.0
-//!   [`HostContextRef`](v1_0::HostContextRef), [`host_context_v1_0`]) and convert the answers;
-//! - the 1.0 service is wrapped in a host-side type implementing the *current*
-//!   [`TicketSystemService`](current::TicketSystemService): each 1.0 method is delegated with its
-//!   arguments and answers converted; `update_tickets`, `request_stats` and `export_tickets` keep
-//!   the trait's default bodies (unsupported, so the host writes one ticket at a time; no
-//!   counters; no history export for `otai train --system`).
+//! - [`info_v1_0`] / [`new_ticket_system_v1_0`] (and the `v1_1` pair) call the old root module
+//!   (with an old [`HostContextRef`](v1_0::HostContextRef) from `host_context`) and convert the
+//!   answers;
+//! - the old service is wrapped in a host-side type implementing the *current*
+//!   [`TicketSystemService`](current::TicketSystemService): each method the old version has is
+//!   delegated with its arguments and answers converted; the methods added since keep the trait's
+//!   default bodies (1.0: no batch writes, so the host writes one ticket at a time; no counters;
+//!   no history export. Both: `ticket_state` maps statuses named like otai's categories).
 //!
 //! The result is an ordinary current [`TicketSystemBox`](current::TicketSystemBox), which
 //! [`ForeignTicketSystem`](super::ForeignTicketSystem) wraps as usual.
 //!
-//! The data types are the same in 1.0 and 1.1 (frozen within a major) but are distinct Rust types.
+//! The data types are the same in every 1.x (frozen within a major) but are distinct Rust types.
 //! [`Convert`] copies them field by field; `same_fields!` writes both directions from one field
-//! list, so a field missing from a list, or a type that differs between the two crates, fails to
+//! list, so a field missing from a list, or a type that differs between two crates, fails to
 //! compile instead of being dropped silently.
 
 use abi_stable::{
@@ -30,80 +32,122 @@ use abi_stable::{
 use async_ffi::FutureExt;
 use otai_plugin_api as current;
 use otai_plugin_api_v1_0 as v1_0;
+use otai_plugin_api_v1_1 as v1_1;
 
-use super::host_context::host_context_v1_0;
+use super::host_context::{host_context_v1_0, host_context_v1_1};
 
-/// The plugin's self-description, from a 1.0 root module.
-pub(crate) fn info(module: v1_0::PluginModuleRef) -> current::PluginInfo {
-    (module.info())().convert()
-}
-
-/// Constructs a ticket-system service from a 1.0 root module, as a current service.
-pub(crate) fn new_ticket_system(
-    module: v1_0::PluginModuleRef,
-    service: RStr<'_>,
-    params_json: RStr<'_>,
-) -> RResult<current::TicketSystemBox, current::PluginError> {
-    match (module.new_ticket_system())(service, params_json, host_context_v1_0()) {
-        RResult::ROk(inner) => RResult::ROk(current::TicketSystemService_TO::from_value(
-            V1_0Service(inner),
-            TD_Opaque,
-        )),
-        RResult::RErr(err) => RResult::RErr(err.convert()),
-    }
-}
-
-/// A 1.0 service behind the current trait. Dropping one of its futures drops the plugin's future,
-/// which cancels the plugin's work as the interface requires.
-struct V1_0Service(v1_0::TicketSystemBox);
-
-/// Awaits a 1.0 future and converts its answer.
-fn adapt<T, U>(future: v1_0::ServiceFuture<T>) -> current::ServiceFuture<U>
+/// Awaits an old version's future and converts its answer.
+fn adapt<T, U>(future: async_ffi::FfiFuture<T>) -> current::ServiceFuture<U>
 where
-    T: Convert<U> + Send + 'static,
+    T: Convert<current::PluginResult<U>> + Send + 'static,
     U: 'static,
 {
     async move { future.await.convert() }.into_ffi()
 }
 
-impl current::TicketSystemService for V1_0Service {
-    fn find_tickets(
-        &self,
-        query: current::SearchQuery,
-    ) -> current::ServiceFuture<RVec<current::Ticket>> {
-        adapt(self.0.find_tickets(query.convert()))
-    }
+/// The root-module calls and the service wrapper of one old version. `$extra` are the methods
+/// of `TicketSystemService` that version has beyond 1.0's.
+macro_rules! legacy_version {
+    ($v:ident, $info:ident, $new:ident, $host:ident, $service:ident, { $($extra:tt)* }) => {
+        /// The plugin's self-description, from an old root module.
+        pub(crate) fn $info(module: $v::PluginModuleRef) -> current::PluginInfo {
+            (module.info())().convert()
+        }
 
-    fn find_first_ticket(
-        &self,
-        query: current::SearchQuery,
-    ) -> current::ServiceFuture<ROption<current::Ticket>> {
-        adapt(self.0.find_first_ticket(query.convert()))
-    }
+        /// Constructs a ticket-system service from an old root module, as a current service.
+        pub(crate) fn $new(
+            module: $v::PluginModuleRef,
+            service: RStr<'_>,
+            params_json: RStr<'_>,
+        ) -> RResult<current::TicketSystemBox, current::PluginError> {
+            match (module.new_ticket_system())(service, params_json, $host()) {
+                RResult::ROk(inner) => RResult::ROk(current::TicketSystemService_TO::from_value(
+                    $service(inner),
+                    TD_Opaque,
+                )),
+                RResult::RErr(err) => RResult::RErr(err.convert()),
+            }
+        }
 
-    fn get_ticket(&self, id: RString) -> current::ServiceFuture<ROption<current::Ticket>> {
-        adapt(self.0.get_ticket(id))
-    }
+        /// An old service behind the current trait. Dropping one of its futures drops the
+        /// plugin's future, which cancels the plugin's work as the interface requires.
+        struct $service($v::TicketSystemBox);
 
-    fn update_ticket(
-        &self,
-        id: RString,
-        update: current::TicketUpdate,
-    ) -> current::ServiceFuture<current::Ticket> {
-        adapt(self.0.update_ticket(id, update.convert()))
-    }
+        impl current::TicketSystemService for $service {
+            fn find_tickets(
+                &self,
+                query: current::SearchQuery,
+            ) -> current::ServiceFuture<RVec<current::Ticket>> {
+                adapt(self.0.find_tickets(query.convert()))
+            }
 
-    fn add_note(&self, id: RString, note: current::Note) -> current::ServiceFuture<()> {
-        adapt(self.0.add_note(id, note.convert()))
-    }
+            fn find_first_ticket(
+                &self,
+                query: current::SearchQuery,
+            ) -> current::ServiceFuture<ROption<current::Ticket>> {
+                adapt(self.0.find_first_ticket(query.convert()))
+            }
 
-    fn check_connection(&self) -> current::ServiceFuture<RString> {
-        adapt(self.0.check_connection())
-    }
+            fn get_ticket(&self, id: RString) -> current::ServiceFuture<ROption<current::Ticket>> {
+                adapt(self.0.get_ticket(id))
+            }
 
-    // `update_tickets` and `request_stats` (since 1.1): the trait's defaults. A 1.0 plugin cannot
-    // write batches (the host falls back to `update_ticket`) and does not count requests.
+            fn update_ticket(
+                &self,
+                id: RString,
+                update: current::TicketUpdate,
+            ) -> current::ServiceFuture<current::Ticket> {
+                adapt(self.0.update_ticket(id, update.convert()))
+            }
+
+            fn add_note(&self, id: RString, note: current::Note) -> current::ServiceFuture<()> {
+                adapt(self.0.add_note(id, note.convert()))
+            }
+
+            fn check_connection(&self) -> current::ServiceFuture<RString> {
+                adapt(self.0.check_connection())
+            }
+
+            $($extra)*
+        }
+    };
 }
+
+legacy_version!(
+    v1_0,
+    info_v1_0,
+    new_ticket_system_v1_0,
+    host_context_v1_0,
+    V1_0Service,
+    {}
+);
+
+legacy_version!(
+    v1_1,
+    info_v1_1,
+    new_ticket_system_v1_1,
+    host_context_v1_1,
+    V1_1Service,
+    {
+        fn update_tickets(
+            &self,
+            updates: RVec<current::BatchUpdate>,
+        ) -> current::ServiceFuture<RVec<current::BatchOutcome>> {
+            adapt(self.0.update_tickets(updates.convert()))
+        }
+
+        fn request_stats(&self) -> ROption<current::RequestStats> {
+            self.0.request_stats().convert()
+        }
+
+        fn export_tickets(
+            &self,
+            request: current::ExportRequest,
+        ) -> current::ServiceFuture<current::ExportPage> {
+            adapt(self.0.export_tickets(request.convert()))
+        }
+    }
+);
 
 /// A copy of a value as the same type of the other interface version.
 pub(crate) trait Convert<T> {
@@ -144,27 +188,31 @@ impl<T: Convert<U>, U, E: Convert<F>, F> Convert<RResult<U, F>> for RResult<T, E
     }
 }
 
-/// Both directions between `v1_0::$name` and `current::$name`, field by field. Each struct
+/// Both directions between `$v::$name` and `current::$name`, field by field. Each struct
 /// literal must name every field of its type, so both lists are checked by the compiler.
 macro_rules! same_fields {
-    ($($name:ident { $($field:ident),* $(,)? })*) => {
+    ($v:ident; $($name:ident { $($field:ident),* $(,)? })*) => {
         $(
-            impl Convert<current::$name> for v1_0::$name {
+            impl Convert<current::$name> for $v::$name {
                 fn convert(self) -> current::$name {
                     current::$name { $($field: self.$field.convert()),* }
                 }
             }
 
-            impl Convert<v1_0::$name> for current::$name {
-                fn convert(self) -> v1_0::$name {
-                    v1_0::$name { $($field: self.$field.convert()),* }
+            impl Convert<$v::$name> for current::$name {
+                fn convert(self) -> $v::$name {
+                    $v::$name { $($field: self.$field.convert()),* }
                 }
             }
         )*
     };
 }
 
-same_fields! {
+/// The conversions every old version needs: the types of 1.0, the open sets of codes (an
+/// unknown code passes through unchanged) and the log levels.
+macro_rules! common_conversions {
+    ($v:ident) => {
+same_fields! { $v;
     QueueRef { id, name }
     CustomFieldValue { id, value_json }
     Person { id, name, email }
@@ -183,53 +231,66 @@ same_fields! {
     PluginInfo { name, version, services }
 }
 
-// Open sets of codes: an unknown code passes through unchanged.
-impl Convert<current::ErrorKind> for v1_0::ErrorKind {
+impl Convert<current::ErrorKind> for $v::ErrorKind {
     fn convert(self) -> current::ErrorKind {
         current::ErrorKind(self.0)
     }
 }
 
-impl Convert<v1_0::ErrorKind> for current::ErrorKind {
-    fn convert(self) -> v1_0::ErrorKind {
-        v1_0::ErrorKind(self.0)
+impl Convert<$v::ErrorKind> for current::ErrorKind {
+    fn convert(self) -> $v::ErrorKind {
+        $v::ErrorKind(self.0)
     }
 }
 
-impl Convert<current::ServiceKind> for v1_0::ServiceKind {
+impl Convert<current::ServiceKind> for $v::ServiceKind {
     fn convert(self) -> current::ServiceKind {
         current::ServiceKind(self.0)
     }
 }
 
-impl Convert<v1_0::ServiceKind> for current::ServiceKind {
-    fn convert(self) -> v1_0::ServiceKind {
-        v1_0::ServiceKind(self.0)
+impl Convert<$v::ServiceKind> for current::ServiceKind {
+    fn convert(self) -> $v::ServiceKind {
+        $v::ServiceKind(self.0)
     }
 }
 
-impl Convert<current::LogLevel> for v1_0::LogLevel {
+impl Convert<current::LogLevel> for $v::LogLevel {
     fn convert(self) -> current::LogLevel {
         match self {
-            v1_0::LogLevel::Error => current::LogLevel::Error,
-            v1_0::LogLevel::Warn => current::LogLevel::Warn,
-            v1_0::LogLevel::Info => current::LogLevel::Info,
-            v1_0::LogLevel::Debug => current::LogLevel::Debug,
-            v1_0::LogLevel::Trace => current::LogLevel::Trace,
+            $v::LogLevel::Error => current::LogLevel::Error,
+            $v::LogLevel::Warn => current::LogLevel::Warn,
+            $v::LogLevel::Info => current::LogLevel::Info,
+            $v::LogLevel::Debug => current::LogLevel::Debug,
+            $v::LogLevel::Trace => current::LogLevel::Trace,
         }
     }
 }
 
-impl Convert<v1_0::LogLevel> for current::LogLevel {
-    fn convert(self) -> v1_0::LogLevel {
+impl Convert<$v::LogLevel> for current::LogLevel {
+    fn convert(self) -> $v::LogLevel {
         match self {
-            current::LogLevel::Error => v1_0::LogLevel::Error,
-            current::LogLevel::Warn => v1_0::LogLevel::Warn,
-            current::LogLevel::Info => v1_0::LogLevel::Info,
-            current::LogLevel::Debug => v1_0::LogLevel::Debug,
-            current::LogLevel::Trace => v1_0::LogLevel::Trace,
+            current::LogLevel::Error => $v::LogLevel::Error,
+            current::LogLevel::Warn => $v::LogLevel::Warn,
+            current::LogLevel::Info => $v::LogLevel::Info,
+            current::LogLevel::Debug => $v::LogLevel::Debug,
+            current::LogLevel::Trace => $v::LogLevel::Trace,
         }
     }
+}
+    };
+}
+
+common_conversions!(v1_0);
+common_conversions!(v1_1);
+
+// Since 1.1.
+same_fields! { v1_1;
+    BatchUpdate { id, update, current_tags }
+    BatchOutcome { id, result }
+    ExportRequest { start_time, cursor }
+    ExportPage { tickets, cursor, end_of_stream }
+    RequestStats { requests, retries, rate_limited }
 }
 
 #[cfg(test)]

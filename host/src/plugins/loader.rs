@@ -11,11 +11,12 @@
 //! declares (`LibHeader::version_strings`, the `otai-plugin-api` version it was built against)
 //! and checks it against the types of that version:
 //! - 1.0: the frozen 1.0 types (`otai-plugin-api-v1-0`), adapted by `plugins::legacy`;
-//! - 1.1 and later 1.x: this host's own interface (abi_stable accepts a newer minor, whose
+//! - 1.1: the frozen 1.1 types (`otai-plugin-api-v1-1`), adapted likewise;
+//! - 1.2 and later 1.x: this host's own interface (abi_stable accepts a newer minor, whose
 //!   additions stay unused);
 //! - anything else: [`LoadError::Incompatible`].
 //!
-//! Deciding by the declared version rather than trying 1.1 and falling back to 1.0: the fallback
+//! Deciding by the declared version rather than trying 1.2 and falling back to older ones: the fallback
 //! would be sound (the layout check runs before the root-module constructor, and the `LibHeader`
 //! caches only a constructed module, never a failure), but every 1.0 plugin would first produce
 //! abi_stable's full incompatibility report, and a plugin of an unknown major would be reported
@@ -33,6 +34,7 @@ use abi_stable::{
 };
 use otai_plugin_api::{PluginError, PluginInfo, PluginModuleRef, ServiceKind, TicketSystemBox};
 use otai_plugin_api_v1_0 as v1_0;
+use otai_plugin_api_v1_1 as v1_1;
 
 use super::{host_context::host_context, legacy};
 
@@ -65,6 +67,8 @@ pub enum LoadedModule {
     Current(PluginModuleRef),
     /// Built against 1.0: checked against the frozen 1.0 types and adapted (`plugins::legacy`).
     V1_0(v1_0::PluginModuleRef),
+    /// Built against 1.1: checked against the frozen 1.1 types and adapted (`plugins::legacy`).
+    V1_1(v1_1::PluginModuleRef),
 }
 
 impl LoadedModule {
@@ -75,7 +79,8 @@ impl LoadedModule {
     fn info(self) -> PluginInfo {
         match self {
             LoadedModule::Current(module) => (module.info())(),
-            LoadedModule::V1_0(module) => legacy::info(module),
+            LoadedModule::V1_0(module) => legacy::info_v1_0(module),
+            LoadedModule::V1_1(module) => legacy::info_v1_1(module),
         }
     }
 
@@ -93,7 +98,12 @@ impl LoadedModule {
             LoadedModule::Current(module) => {
                 (module.new_ticket_system())(service, params_json, host_context())
             }
-            LoadedModule::V1_0(module) => legacy::new_ticket_system(module, service, params_json),
+            LoadedModule::V1_0(module) => {
+                legacy::new_ticket_system_v1_0(module, service, params_json)
+            }
+            LoadedModule::V1_1(module) => {
+                legacy::new_ticket_system_v1_1(module, service, params_json)
+            }
         }
     }
 }
@@ -302,6 +312,9 @@ fn init_root_module(header: &LibHeader) -> Result<(String, LoadedModule), LoadEr
         (1, 0) => header
             .init_root_module::<v1_0::PluginModuleRef>()
             .map(LoadedModule::V1_0),
+        (1, 1) => header
+            .init_root_module::<v1_1::PluginModuleRef>()
+            .map(LoadedModule::V1_1),
         (major, minor) if major == ours.major && minor >= ours.minor => header
             .init_root_module::<PluginModuleRef>()
             .map(LoadedModule::Current),

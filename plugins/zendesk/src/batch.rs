@@ -34,15 +34,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use abi_stable::std_types::RResult;
-use otai_plugin_api::{BatchOutcome, BatchUpdate, ErrorKind, LogLevel, PluginError};
+use otai_plugin_sdk::{http::error_detail, BatchOutcome, BatchUpdate, Error, ErrorKind, LogLevel};
 use serde_json::{json, Map, Value};
 
 use crate::{
     api::{JobStatus, JobStatusEnvelope, TicketsEnvelope, ZTicket},
     client::{context, ZendeskClient},
     convert,
-    http::error_detail,
 };
 
 const TARGET: &str = "otai_zendesk::batch";
@@ -111,8 +109,8 @@ impl ZendeskClient {
     pub async fn update_tickets(
         &self,
         updates: &[BatchUpdate],
-    ) -> Result<Vec<BatchOutcome>, PluginError> {
-        let mut results: Vec<Option<Result<(), PluginError>>> = vec![None; updates.len()];
+    ) -> Result<Vec<BatchOutcome>, Error> {
+        let mut results: Vec<Option<Result<(), Error>>> = vec![None; updates.len()];
         let mut prepared = Vec::new();
         let mut seen = HashSet::new();
         for (index, item) in updates.iter().enumerate() {
@@ -128,8 +126,8 @@ impl ZendeskClient {
                 continue;
             }
             if !seen.insert(id) {
-                results[index] = Some(Err(PluginError::new(
-                    ErrorKind::VALIDATION,
+                results[index] = Some(Err(Error::new(
+                    ErrorKind::Validation,
                     format!(
                         "update_tickets: ticket {id} appears more than once in the batch; \
                          combine its updates or send the later one in another batch"
@@ -147,7 +145,6 @@ impl ZendeskClient {
                         .update
                         .if_unchanged_since
                         .as_ref()
-                        .into_option()
                         .map(|s| s.trim().to_string())
                         .filter(|s| !s.is_empty()),
                 }),
@@ -162,7 +159,7 @@ impl ZendeskClient {
             .map(|p| p.id)
             .collect();
         let mut read: HashMap<u64, ZTicket> = HashMap::new();
-        let mut read_errors: HashMap<u64, PluginError> = HashMap::new();
+        let mut read_errors: HashMap<u64, Error> = HashMap::new();
         for ids in to_read.chunks(MAX_BATCH) {
             match self.show_many(ids).await {
                 Ok(found) => read.extend(found),
@@ -177,7 +174,7 @@ impl ZendeskClient {
         for p in prepared {
             let (tags, own_stamp) = if p.touches_tags() {
                 let (current, stamp): (Vec<String>, Option<String>) = if p.has_current_tags() {
-                    let tags = p.update.current_tags.as_ref().into_option();
+                    let tags = p.update.current_tags.as_ref();
                     (
                         tags.map(|t| t.iter().map(|s| s.to_string()).collect())
                             .unwrap_or_default(),
@@ -189,8 +186,8 @@ impl ZendeskClient {
                 } else if let Some(z) = read.get(&p.id) {
                     (z.tags.clone(), z.updated_at.clone())
                 } else {
-                    results[p.index] = Some(Err(PluginError::new(
-                        ErrorKind::NOT_FOUND,
+                    results[p.index] = Some(Err(Error::new(
+                        ErrorKind::NotFound,
                         format!(
                             "update_tickets: ticket {}: not found (GET {SHOW_MANY} did not return it); nothing was written",
                             p.id
@@ -225,8 +222,8 @@ impl ZendeskClient {
         for (chunk_no, chunk) in writes.chunks(MAX_BATCH).enumerate() {
             if let Some(why) = &not_sent {
                 for (index, id, _) in chunk {
-                    results[*index] = Some(Err(PluginError::new(
-                        ErrorKind::TRANSPORT,
+                    results[*index] = Some(Err(Error::new(
+                        ErrorKind::Transport,
                         format!("update_tickets: ticket {id}: not sent because {why}; nothing was written"),
                     )));
                 }
@@ -252,7 +249,7 @@ impl ZendeskClient {
                 Err(e) if chunk_no == 0 && is_auth(&e) => return Err(context(e, "update_tickets")),
                 // Only a 2xx answer is parsed, so Zendesk took the batch and a job may be running:
                 // as with an answer without a job status, the outcome is unknown, not failed.
-                Err(e) if e.kind == ErrorKind::INVALID_RESPONSE => JobEnd::Unknown {
+                Err(e) if e.kind == ErrorKind::InvalidResponse => JobEnd::Unknown {
                     reason: e.message.to_string(),
                 },
                 Err(e) => {
@@ -301,12 +298,11 @@ impl ZendeskClient {
             .map(|(item, result)| BatchOutcome {
                 id: item.id.clone(),
                 result: match result {
-                    Some(Ok(())) => RResult::ROk(()),
-                    Some(Err(e)) => RResult::RErr(e),
+                    Some(result) => result,
                     // Every path above sets a result; this guards against a bug without
                     // claiming anything.
-                    None => RResult::RErr(PluginError::new(
-                        ErrorKind::TIMEOUT,
+                    None => Err(Error::new(
+                        ErrorKind::Timeout,
                         format!(
                             "update_tickets: ticket {}: no outcome was recorded (a bug in the \
                              adapter); whether the update was applied is unknown",
@@ -319,7 +315,7 @@ impl ZendeskClient {
     }
 
     /// Tickets by id through `show_many` (at most [`MAX_BATCH`] ids); absent ids are missing.
-    async fn show_many(&self, ids: &[u64]) -> Result<HashMap<u64, ZTicket>, PluginError> {
+    async fn show_many(&self, ids: &[u64]) -> Result<HashMap<u64, ZTicket>, Error> {
         let list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
         let env: TicketsEnvelope = self.http.get(SHOW_MANY, &[("ids", list)]).await?;
         Ok(env
@@ -382,8 +378,8 @@ impl ZendeskClient {
                 },
                 // The transport already retried; keep polling until the deadline.
                 Err(e) if e.kind.is_transient() => {
-                    if let Some(ms) = e.retry_after_ms.into_option() {
-                        wait = wait.max(Duration::from_millis(ms));
+                    if let Some(asked) = e.retry_after {
+                        wait = wait.max(asked);
                     }
                     self.http.log().log(LogLevel::Debug, TARGET, || {
                         format!(
@@ -439,7 +435,7 @@ fn result_items(results: &Value) -> Vec<&Value> {
 }
 
 /// One ticket's result in a finished job.
-fn ticket_result(id: u64, job_id: &str, result: &Value) -> Result<(), PluginError> {
+fn ticket_result(id: u64, job_id: &str, result: &Value) -> Result<(), Error> {
     let success = result.get("success").and_then(Value::as_bool);
     let has_error = result.get("error").is_some_and(|e| !e.is_null());
     if success == Some(false) || (success.is_none() && has_error) {
@@ -453,13 +449,13 @@ fn ticket_result(id: u64, job_id: &str, result: &Value) -> Result<(), PluginErro
             .any(|word| lower.contains(word));
         let (kind, tail) = if conflict {
             (
-                ErrorKind::CONFLICT,
+                ErrorKind::Conflict,
                 "the ticket changed since it was read; nothing was written",
             )
         } else {
-            (ErrorKind::VALIDATION, "nothing was written")
+            (ErrorKind::Validation, "nothing was written")
         };
-        return Err(PluginError::new(
+        return Err(Error::new(
             kind,
             format!("update_tickets: ticket {id}: Zendesk job {job_id} reported: {detail}; {tail}"),
         ));
@@ -479,9 +475,9 @@ fn ticket_result(id: u64, job_id: &str, result: &Value) -> Result<(), PluginErro
 }
 
 /// "We cannot tell": `timeout`, the kind the interface reserves for unknown write outcomes.
-fn unknown(id: u64, reason: &str) -> PluginError {
-    PluginError::new(
-        ErrorKind::TIMEOUT,
+fn unknown(id: u64, reason: &str) -> Error {
+    Error::new(
+        ErrorKind::Timeout,
         format!(
             "update_tickets: ticket {id}: {reason}; whether the update was applied is unknown, \
              check the ticket before retrying"
@@ -489,12 +485,12 @@ fn unknown(id: u64, reason: &str) -> PluginError {
     )
 }
 
-fn item_error(e: PluginError, id: u64) -> PluginError {
+fn item_error(e: Error, id: u64) -> Error {
     context(e, &format!("update_tickets: ticket {id}"))
 }
 
-fn is_auth(e: &PluginError) -> bool {
-    e.kind == ErrorKind::AUTH || e.kind == ErrorKind::FORBIDDEN
+fn is_auth(e: &Error) -> bool {
+    e.kind == ErrorKind::Auth || e.kind == ErrorKind::Forbidden
 }
 
 /// Job ids go into a URL path; Zendesk's are letters, digits and dashes.
@@ -538,7 +534,7 @@ mod tests {
         };
         assert!(ticket_result(1, "J1", &results[&1]).is_ok());
         let e = ticket_result(2, "J1", &results[&2]).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::VALIDATION);
+        assert_eq!(e.kind, ErrorKind::Validation);
         assert!(
             e.message.contains("closed prevents ticket update"),
             "{}",
@@ -547,11 +543,11 @@ mod tests {
         assert!(e.message.contains("ticket 2"));
         assert_eq!(
             ticket_result(3, "J1", &results[&3]).unwrap_err().kind,
-            ErrorKind::CONFLICT
+            ErrorKind::Conflict
         );
         assert_eq!(
             ticket_result(4, "J1", &results[&4]).unwrap_err().kind,
-            ErrorKind::TIMEOUT
+            ErrorKind::Timeout
         );
         // An object instead of an array (as permanent deletes answer).
         assert_eq!(result_items(&json!({"id": 5, "success": true})).len(), 1);

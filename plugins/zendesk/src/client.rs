@@ -1,20 +1,21 @@
 //! [`ZendeskClient`]: the adapter's operations as plain async Rust, usable without the FFI layer.
 
-use std::fmt;
+use std::{fmt, future::Future, sync::Arc};
 
-use otai_plugin_api::{
-    ErrorKind, LogLevel, Note, PluginError, RequestStats, SearchQuery, Ticket, TicketUpdate,
+use otai_plugin_sdk::{
+    http::Http, BatchOutcome, BatchUpdate, Error, ErrorKind, ExportPage, ExportRequest, LogLevel,
+    Logger, Note, RequestStats, SearchQuery, Ticket, TicketState, TicketSystemAdapter,
+    TicketUpdate,
 };
 use serde_json::{json, Map, Value};
 
 use crate::{
     api::{TicketEnvelope, UserEnvelope, ZTicket},
     batch::JobPolling,
-    config::{Auth, Config, Verify},
+    config::{Auth, Config},
     convert,
     groups::GroupCache,
-    http::Http,
-    log::Logger,
+    oauth::TokenManager,
     search,
 };
 
@@ -25,10 +26,12 @@ pub const CONFLICT_RETRIES: u32 = 2;
 
 /// A Zendesk Support account: one HTTP connection pool, one group cache.
 ///
-/// Every method returns otai's [`PluginError`]; messages name the method, the URL path and the
+/// Every method returns otai's [`Error`]; messages name the method, the URL path and the
 /// ticket id, never credentials. Cheap to share behind an `Arc`; all methods take `&self`.
 pub struct ZendeskClient {
     pub(crate) http: Http,
+    /// The OAuth client's token manager, with `oauth:`.
+    oauth: Option<Arc<TokenManager>>,
     pub(crate) groups: GroupCache,
     auth: String,
     pub(crate) jobs: JobPolling,
@@ -41,26 +44,7 @@ pub struct ZendeskClient {
 impl ZendeskClient {
     /// A client for `config`. Local only: it builds the HTTP client (reading a CA bundle if
     /// configured) but sends nothing.
-    pub fn new(config: &Config, log: Logger) -> Result<ZendeskClient, PluginError> {
-        if config.verify == Verify::Disabled {
-            log.log(LogLevel::Warn, TARGET, || {
-                format!(
-                    "{}: TLS certificate verification is OFF (`verify: false`): anyone on the way to \
-                     Zendesk can read and change the credentials and tickets. Use it for test setups \
-                     only; for a private CA use `verify: {{ca: /path/to/ca.pem}}`.",
-                    config.base_url
-                )
-            });
-        }
-        if config.base_url.starts_with("http://") && !crate::config::is_loopback(&config.base_url) {
-            log.log(LogLevel::Warn, TARGET, || {
-                format!(
-                    "{}: plain http:// to another machine (`allow_insecure_http: true`): credentials \
-                     and tickets travel unencrypted.",
-                    config.base_url
-                )
-            });
-        }
+    pub fn new(config: &Config, log: Logger) -> Result<ZendeskClient, Error> {
         if let Auth::ApiToken { .. } = config.auth {
             log.log(LogLevel::Warn, TARGET, || {
                 format!(
@@ -72,8 +56,10 @@ impl ZendeskClient {
                 )
             });
         }
+        let (http, oauth) = crate::http::transport(config, log)?;
         Ok(ZendeskClient {
-            http: Http::new(config, log)?,
+            http,
+            oauth,
             groups: GroupCache::default(),
             auth: config.auth.describe(),
             jobs: JobPolling::new(config.job_timeout),
@@ -84,13 +70,13 @@ impl ZendeskClient {
     }
 
     /// A client from the params JSON object of the operator's config (see [`crate::config`]).
-    pub fn from_params_json(params_json: &str, log: Logger) -> Result<ZendeskClient, PluginError> {
+    pub fn from_params_json(params_json: &str, log: Logger) -> Result<ZendeskClient, Error> {
         Self::new(&Config::from_json(params_json)?, log)
     }
 
     /// OAuth access tokens obtained so far (0 without an `oauth:` client).
     pub fn token_renewals(&self) -> u64 {
-        self.http.token_renewals()
+        self.oauth.as_ref().map_or(0, |m| m.renewals())
     }
 
     /// The base URL requests go to, e.g. `https://acme.zendesk.com`.
@@ -100,7 +86,7 @@ impl ZendeskClient {
 
     /// Every ticket matching `query` (all pages, at most `query.limit`), oldest first; see
     /// [`crate::search`] for the translation and the switch to search export.
-    pub async fn find_tickets(&self, query: &SearchQuery) -> Result<Vec<Ticket>, PluginError> {
+    pub async fn find_tickets(&self, query: &SearchQuery) -> Result<Vec<Ticket>, Error> {
         let found = search::find(&self.http, &self.groups, query)
             .await
             .map_err(|e| context(e, "find_tickets"))?;
@@ -111,12 +97,9 @@ impl ZendeskClient {
     }
 
     /// The first ticket matching `query`, or none.
-    pub async fn find_first_ticket(
-        &self,
-        query: &SearchQuery,
-    ) -> Result<Option<Ticket>, PluginError> {
+    pub async fn find_first_ticket(&self, query: &SearchQuery) -> Result<Option<Ticket>, Error> {
         let mut q = query.clone();
-        q.limit = match q.limit.into_option() {
+        q.limit = match q.limit {
             Some(0) => Some(0),
             _ => Some(1),
         }
@@ -128,11 +111,11 @@ impl ZendeskClient {
     }
 
     /// One ticket, or `None` if Zendesk answers 404. A non-numeric id is a validation error.
-    pub async fn get_ticket(&self, id: &str) -> Result<Option<Ticket>, PluginError> {
+    pub async fn get_ticket(&self, id: &str) -> Result<Option<Ticket>, Error> {
         let id = convert::parse_ticket_id(id)?;
         match self.read_ticket(id).await {
             Ok((z, raw)) => Ok(Some(self.to_ticket(&z, &raw))),
-            Err(e) if e.kind == ErrorKind::NOT_FOUND => Ok(None),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(context(e, &format!("get_ticket {id}"))),
         }
     }
@@ -141,14 +124,10 @@ impl ZendeskClient {
     ///
     /// Tags are added/removed by reading the current tags and writing the new full set with
     /// `safe_update`, so a concurrent change yields 409 instead of lost tags. With
-    /// `if_unchanged_since`, that stamp is sent and a 409 is [`ErrorKind::CONFLICT`]; with our own
+    /// `if_unchanged_since`, that stamp is sent and a 409 is [`ErrorKind::Conflict`]; with our own
     /// read's stamp, a 409 leads to a re-read and retry (at most [`CONFLICT_RETRIES`] times).
     /// An empty update writes nothing and returns the ticket as it is.
-    pub async fn update_ticket(
-        &self,
-        id: &str,
-        update: &TicketUpdate,
-    ) -> Result<Ticket, PluginError> {
+    pub async fn update_ticket(&self, id: &str, update: &TicketUpdate) -> Result<Ticket, Error> {
         let id = convert::parse_ticket_id(id)?;
         let what = format!("update_ticket {id}");
         self.update_inner(id, update)
@@ -156,12 +135,11 @@ impl ZendeskClient {
             .map_err(|e| context(e, &what))
     }
 
-    async fn update_inner(&self, id: u64, update: &TicketUpdate) -> Result<Ticket, PluginError> {
+    async fn update_inner(&self, id: u64, update: &TicketUpdate) -> Result<Ticket, Error> {
         let base = self.prepare_update(update).await?;
         let caller_stamp = update
             .if_unchanged_since
             .as_ref()
-            .into_option()
             .map(|s| s.trim().to_string());
         let touches_tags = !update.add_tags.is_empty() || !update.remove_tags.is_empty();
         let path = format!("/api/v2/tickets/{id}");
@@ -199,7 +177,7 @@ impl ZendeskClient {
             {
                 Ok(env) => return self.ticket_from_envelope(&path, env),
                 Err(e)
-                    if e.kind == ErrorKind::CONFLICT
+                    if e.kind == ErrorKind::Conflict
                         && caller_stamp.is_none()
                         && own_stamp.is_some()
                         && attempt < CONFLICT_RETRIES =>
@@ -209,7 +187,7 @@ impl ZendeskClient {
                         format!("Ticket {id} changed while its tags were being updated (HTTP 409); re-reading and retrying ({attempt}/{CONFLICT_RETRIES}).")
                     });
                 }
-                Err(mut e) if e.kind == ErrorKind::CONFLICT => {
+                Err(mut e) if e.kind == ErrorKind::Conflict => {
                     let since = match &caller_stamp {
                         Some(s) => format!("since {s}"),
                         None => "while it was being updated".to_string(),
@@ -233,23 +211,23 @@ impl ZendeskClient {
     pub(crate) async fn prepare_update(
         &self,
         update: &TicketUpdate,
-    ) -> Result<Map<String, Value>, PluginError> {
+    ) -> Result<Map<String, Value>, Error> {
         convert::check_tags(&update.add_tags, "add_tags")?;
         convert::check_tags(&update.remove_tags, "remove_tags")?;
         let mut base = convert::update_body(update, None)?;
-        let group_id = match update.queue.as_ref().into_option() {
+        let group_id = match update.queue.as_ref() {
             None => None,
-            Some(queue) => Some(match (queue.id.as_ref().into_option(), queue.name.as_ref().into_option()) {
+            Some(queue) => Some(match (queue.id.as_ref(), queue.name.as_ref()) {
                 (Some(gid), _) => gid.trim().parse::<u64>().ok().filter(|g| *g > 0).ok_or_else(|| {
-                    PluginError::new(
-                        ErrorKind::VALIDATION,
+                    Error::new(
+                        ErrorKind::Validation,
                         format!("invalid Zendesk group id \"{gid}\": expected a positive whole number"),
                     )
                 })?,
                 (None, Some(name)) => self.groups.resolve(&self.http, name).await?,
                 (None, None) => {
-                    return Err(PluginError::new(
-                        ErrorKind::VALIDATION,
+                    return Err(Error::new(
+                        ErrorKind::Validation,
                         "the queue has neither an id nor a name",
                     ))
                 }
@@ -268,7 +246,7 @@ impl ZendeskClient {
     }
 
     /// Adds a comment: an internal note unless `note.public`, HTML if `note.html`.
-    pub async fn add_note(&self, id: &str, note: &Note) -> Result<(), PluginError> {
+    pub async fn add_note(&self, id: &str, note: &Note) -> Result<(), Error> {
         let id = convert::parse_ticket_id(id)?;
         let comment = convert::comment(note).map_err(|e| context(e, &format!("add_note {id}")))?;
         let path = format!("/api/v2/tickets/{id}");
@@ -281,7 +259,7 @@ impl ZendeskClient {
 
     /// One authenticated read (`GET /api/v2/users/me`); says who we are connected as, e.g.
     /// `support@acme.com (admin) on https://acme.zendesk.com`.
-    pub async fn check_connection(&self) -> Result<String, PluginError> {
+    pub async fn check_connection(&self) -> Result<String, Error> {
         let me: UserEnvelope = self
             .http
             .get("/api/v2/users/me", &[])
@@ -289,8 +267,8 @@ impl ZendeskClient {
             .map_err(|e| context(e, "check_connection"))?;
         if me.user.id.is_none() {
             // Zendesk answers unauthenticated requests to users/me with an anonymous user.
-            return Err(PluginError::new(
-                ErrorKind::AUTH,
+            return Err(Error::new(
+                ErrorKind::Auth,
                 format!(
                     "check_connection: GET /api/v2/users/me answered as an anonymous user: Zendesk \
                      did not accept the credentials ({}). Check them and that API access is enabled.",
@@ -304,24 +282,24 @@ impl ZendeskClient {
             .or(me.user.name)
             .unwrap_or_else(|| format!("user {}", me.user.id.unwrap_or_default()));
         let role = me.user.role.unwrap_or_else(|| "unknown role".into());
-        let auth = self
-            .http
-            .describe_oauth()
-            .unwrap_or_else(|| self.auth.clone());
+        let auth = match &self.oauth {
+            Some(manager) => manager.describe(),
+            None => self.auth.clone(),
+        };
         Ok(format!(
             "{who} ({role}) on {}; auth: {auth}",
             self.base_url()
         ))
     }
 
-    async fn read_ticket(&self, id: u64) -> Result<(ZTicket, Value), PluginError> {
+    async fn read_ticket(&self, id: u64) -> Result<(ZTicket, Value), Error> {
         let path = format!("/api/v2/tickets/{id}");
         let env: TicketEnvelope = self.http.get(&path, &[]).await?;
         let z = parse_ticket(&path, &env.ticket)?;
         Ok((z, env.ticket))
     }
 
-    fn ticket_from_envelope(&self, path: &str, env: TicketEnvelope) -> Result<Ticket, PluginError> {
+    fn ticket_from_envelope(&self, path: &str, env: TicketEnvelope) -> Result<Ticket, Error> {
         let z = parse_ticket(path, &env.ticket)?;
         Ok(self.to_ticket(&z, &env.ticket))
     }
@@ -341,19 +319,77 @@ impl fmt::Debug for ZendeskClient {
     }
 }
 
-pub(crate) fn parse_ticket(path: &str, raw: &Value) -> Result<ZTicket, PluginError> {
+pub(crate) fn parse_ticket(path: &str, raw: &Value) -> Result<ZTicket, Error> {
     ZTicket::from_json(raw)
         .filter(|z| z.id.is_some())
         .ok_or_else(|| {
-            PluginError::new(
-                ErrorKind::INVALID_RESPONSE,
+            Error::new(
+                ErrorKind::InvalidResponse,
                 format!("{path}: Zendesk's answer has no ticket object with an id"),
             )
         })
 }
 
 /// Prefixes an error message with the operation, keeping everything else.
-pub(crate) fn context(mut e: PluginError, what: &str) -> PluginError {
-    e.message = format!("{what}: {}", e.message).into();
-    e
+pub(crate) fn context(e: Error, what: &str) -> Error {
+    e.context(what)
+}
+
+/// The adapter the SDK exports: every operation is the client's own method of the same name.
+impl TicketSystemAdapter for ZendeskClient {
+    fn find_tickets(
+        &self,
+        query: &SearchQuery,
+    ) -> impl Future<Output = Result<Vec<Ticket>, Error>> + Send {
+        ZendeskClient::find_tickets(self, query)
+    }
+
+    fn find_first_ticket(
+        &self,
+        query: &SearchQuery,
+    ) -> impl Future<Output = Result<Option<Ticket>, Error>> + Send {
+        ZendeskClient::find_first_ticket(self, query)
+    }
+
+    fn get_ticket(&self, id: &str) -> impl Future<Output = Result<Option<Ticket>, Error>> + Send {
+        ZendeskClient::get_ticket(self, id)
+    }
+
+    fn update_ticket(
+        &self,
+        id: &str,
+        update: &TicketUpdate,
+    ) -> impl Future<Output = Result<Ticket, Error>> + Send {
+        ZendeskClient::update_ticket(self, id, update)
+    }
+
+    fn add_note(&self, id: &str, note: &Note) -> impl Future<Output = Result<(), Error>> + Send {
+        ZendeskClient::add_note(self, id, note)
+    }
+
+    fn check_connection(&self) -> impl Future<Output = Result<String, Error>> + Send {
+        ZendeskClient::check_connection(self)
+    }
+
+    fn update_tickets(
+        &self,
+        updates: &[BatchUpdate],
+    ) -> impl Future<Output = Result<Vec<BatchOutcome>, Error>> + Send {
+        ZendeskClient::update_tickets(self, updates)
+    }
+
+    fn export_tickets(
+        &self,
+        request: &ExportRequest,
+    ) -> impl Future<Output = Result<ExportPage, Error>> + Send {
+        ZendeskClient::export_tickets(self, request)
+    }
+
+    fn request_stats(&self) -> Option<RequestStats> {
+        Some(ZendeskClient::request_stats(self))
+    }
+
+    fn ticket_state(&self, status: &str, tags: &[String]) -> TicketState {
+        convert::ticket_state(status, tags)
+    }
 }

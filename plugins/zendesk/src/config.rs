@@ -27,70 +27,24 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use otai_plugin_api::{ErrorKind, PluginError};
-use serde::Deserialize;
-use serde_json::{Map, Value};
+pub use otai_plugin_sdk::Verify;
+use otai_plugin_sdk::{http::HttpSettings, Error, Params, Secret};
+use serde_json::Value;
 
 use crate::{
     oauth::{Grant, OAuthConfig, DEFAULT_SCOPE},
-    secret::Secret,
+    PLUGIN_NAME,
 };
 
-/// Default per-request timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default number of attempts per request (first try included).
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 4;
-/// Default longest `Retry-After` the client is willing to wait for.
-pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+pub use otai_plugin_sdk::http::{
+    DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT,
+};
 /// Default time a batch job may take, from its submission to a finished job status. Below the
 /// host's default `call_timeout` (120 s per started 100 tickets, one job's worth), so that with
 /// both defaults the plugin reports a slow job's tickets itself before the host abandons the call.
 pub const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(90);
-/// Default cap on the answer to a read: far above a page of 1,000 exported tickets, far below what
-/// would hurt the host.
-pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 128 * 1024 * 1024;
 /// Default least time between two incremental-export pages: Zendesk allows 10 a minute.
 pub const DEFAULT_EXPORT_MIN_INTERVAL: Duration = Duration::from_secs(6);
-
-const KNOWN_KEYS: &[&str] = &[
-    "domain",
-    "base_url",
-    "email",
-    "api_token",
-    "oauth_token",
-    "oauth",
-    "allow_insecure_http",
-    "timeout",
-    "verify",
-    "max_attempts",
-    "max_retry_wait",
-    "job_timeout",
-    "export_min_interval",
-    "export_page_size",
-    "max_response_bytes",
-];
-
-/// The raw params as they arrive. Every value is kept as JSON so that a wrong type is reported by
-/// our own code (naming the key) rather than by serde (whose messages can quote the value).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawParams {
-    domain: Option<Value>,
-    base_url: Option<Value>,
-    email: Option<Value>,
-    api_token: Option<Value>,
-    oauth_token: Option<Value>,
-    oauth: Option<Value>,
-    allow_insecure_http: Option<Value>,
-    timeout: Option<Value>,
-    verify: Option<Value>,
-    max_attempts: Option<Value>,
-    max_retry_wait: Option<Value>,
-    job_timeout: Option<Value>,
-    export_min_interval: Option<Value>,
-    export_page_size: Option<Value>,
-    max_response_bytes: Option<Value>,
-}
 
 /// How requests authenticate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,19 +74,6 @@ impl Auth {
             Auth::OAuthClient(c) => format!("oauth (client `{}`)", c.client_id),
         }
     }
-}
-
-/// How the server's TLS certificate is checked.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verify {
-    /// The platform's trust store (the default).
-    System,
-    /// No verification at all (`verify: false`); only for test setups.
-    Disabled,
-    /// The platform's trust store plus the CAs in this PEM bundle.
-    CaBundle(PathBuf),
-    /// Only the CAs in this PEM bundle (`verify: {ca: ..., only: true}`): a private CA, nothing else.
-    CaOnly(PathBuf),
 }
 
 /// Validated params of one Zendesk service.
@@ -180,265 +121,161 @@ impl Config {
     }
 
     /// Parses and validates the params JSON object the host passes to `new_ticket_system`.
-    pub fn from_json(params_json: &str) -> Result<Config, PluginError> {
-        let value: Value = serde_json::from_str(params_json).map_err(|e| {
-            // serde_json's syntax errors carry only a position, never the text around it.
-            config_error(format!(
-                "params are not valid JSON (line {}, column {})",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        Self::from_value(value)
+    pub fn from_json(params_json: &str) -> Result<Config, Error> {
+        Self::read(Params::from_json(PLUGIN_NAME, params_json)?)
     }
 
     /// Validates params already parsed as JSON.
-    pub fn from_value(value: Value) -> Result<Config, PluginError> {
-        let Value::Object(map) = value else {
-            return Err(config_error(
-                "params must be a JSON object of key: value pairs",
-            ));
-        };
-        check_unknown_keys(&map)?;
-        let raw: RawParams = serde_json::from_value(Value::Object(map))
-            .map_err(|_| config_error("params could not be read"))?;
+    pub fn from_value(value: Value) -> Result<Config, Error> {
+        Self::read(Params::from_value(PLUGIN_NAME, value)?)
+    }
 
-        let base_url =
-            match (
-                opt_string("domain", raw.domain)?,
-                opt_string("base_url", raw.base_url)?,
-            ) {
-                (Some(_), Some(_)) => return Err(config_error(
-                    "`domain` and `base_url` are both set; give exactly one (`base_url` is for \
-                     test servers and proxies)",
-                )),
-                (None, None) => {
-                    return Err(config_error(
-                        "missing `domain` (your Zendesk subdomain, e.g. `acme`) or `base_url`",
-                    ))
-                }
-                (Some(domain), None) => base_url_from_domain(&domain)?,
-                (None, Some(url)) => normalize_base_url(&url)?,
-            };
-
-        let auth = match raw.oauth {
-            None | Some(Value::Null) => None,
-            Some(oauth) => {
-                if [&raw.email, &raw.api_token, &raw.oauth_token]
-                    .iter()
-                    .any(|v| !matches!(v, None | Some(Value::Null)))
-                {
-                    return Err(config_error(
-                        "`oauth` cannot be combined with `email`/`api_token` or `oauth_token`;                          choose one auth method",
-                    ));
-                }
-                Some(Auth::OAuthClient(oauth_from_value(oauth, &base_url)?))
-            }
-        };
-        let auth = match auth {
-            Some(auth) => auth,
-            None => match (
-                opt_string("email", raw.email)?,
-                opt_string("api_token", raw.api_token)?,
-                opt_string("oauth_token", raw.oauth_token)?,
-            ) {
-                (Some(email), Some(token), None) => {
-                    check_email(&email)?;
-                    check_header_safe("api_token", &token)?;
-                    Auth::ApiToken {
-                        email,
-                        token: Secret::new(token),
-                    }
-                }
-                (None, None, Some(token)) => {
-                    check_header_safe("oauth_token", &token)?;
-                    Auth::OAuth {
-                        token: Secret::new(token),
-                    }
-                }
-                (None, None, None) => return Err(config_error(
-                    "no credentials: set `oauth` (an OAuth client: `client_id` + `client_secret`; \
-                     see config/config.example.yml), or the legacy `email` + `api_token`",
-                )),
-                (_, Some(_), Some(_)) | (Some(_), None, Some(_)) => return Err(config_error(
-                    "`oauth_token` cannot be combined with `email`/`api_token`; choose one auth \
-                     method: `email` + `api_token`, or `oauth_token`",
-                )),
-                (Some(_), None, None) => {
-                    return Err(config_error(
-                        "`email` is set but `api_token` is missing (or use `oauth_token` instead)",
-                    ))
-                }
-                (None, Some(_), None) => return Err(config_error(
-                    "`api_token` is set but `email` is missing: API-token auth needs the agent's \
-                     e-mail address",
-                )),
-            },
-        };
-
-        let timeout = match raw.timeout {
-            None | Some(Value::Null) => DEFAULT_TIMEOUT,
-            Some(v) => seconds("timeout", v, 0.001, 3600.0)?,
-        };
-        let max_retry_wait = match raw.max_retry_wait {
-            None | Some(Value::Null) => DEFAULT_MAX_RETRY_WAIT,
-            Some(v) => seconds("max_retry_wait", v, 0.0, 3600.0)?,
-        };
-        let job_timeout = match raw.job_timeout {
-            None | Some(Value::Null) => DEFAULT_JOB_TIMEOUT,
-            // Fractions below a second are for tests; Zendesk's jobs take seconds at least.
-            Some(v) => seconds("job_timeout", v, 0.1, 86_400.0)?,
-        };
-        let export_min_interval = match raw.export_min_interval {
-            None | Some(Value::Null) => DEFAULT_EXPORT_MIN_INTERVAL,
-            // 0 is for tests against a mock; a real account needs 6 s (10 requests a minute).
-            Some(v) => seconds("export_min_interval", v, 0.0, 600.0)?,
-        };
-        let export_page_size = match raw.export_page_size {
-            None | Some(Value::Null) => crate::export::PER_PAGE,
-            Some(v) => integer("export_page_size", v, 1, crate::export::PER_PAGE)?,
-        };
-        let max_response_bytes = match raw.max_response_bytes {
-            None | Some(Value::Null) => DEFAULT_MAX_RESPONSE_BYTES,
-            Some(v) => integer("max_response_bytes", v, 1024, u32::MAX)? as u64,
-        };
-        let max_attempts = match raw.max_attempts {
-            None | Some(Value::Null) => DEFAULT_MAX_ATTEMPTS,
-            Some(v) => integer("max_attempts", v, 1, 10)?,
-        };
-        let verify = match raw.verify {
-            None | Some(Value::Null) | Some(Value::Bool(true)) => Verify::System,
-            Some(Value::Bool(false)) => Verify::Disabled,
-            Some(Value::String(s)) => match s.trim() {
-                "true" => Verify::System,
-                "false" => Verify::Disabled,
-                "" => {
-                    return Err(config_error(
-                        "`verify` is an empty string; use true, false or a CA bundle path",
-                    ))
-                }
-                path => Verify::CaBundle(PathBuf::from(path)),
-            },
-            Some(Value::Object(o)) => verify_object(o)?,
-            Some(_) => {
-                return Err(config_error(
-                    "`verify` must be true, false, the path of a PEM CA bundle, or {ca: PATH, only: true|false}",
-                ))
-            }
-        };
-        let allow_insecure_http = match raw.allow_insecure_http {
-            None | Some(Value::Null) | Some(Value::Bool(false)) => false,
-            Some(Value::Bool(true)) => true,
-            Some(Value::String(s)) if s.trim() == "true" => true,
-            Some(Value::String(s)) if s.trim() == "false" => false,
-            Some(_) => return Err(config_error("`allow_insecure_http` must be true or false")),
-        };
-        if base_url.starts_with("http://") && !is_loopback(&base_url) && !allow_insecure_http {
-            return Err(config_error(
-                "`base_url` uses http:// to a host other than this machine: the credentials and \
-                 tickets would travel in clear. Use https://, or set `allow_insecure_http: true` \
-                 for a test setup",
+    fn read(mut p: Params) -> Result<Config, Error> {
+        if p.has("domain") && p.has("base_url") {
+            // Two places to say where Zendesk is would let one silently win over the other.
+            return Err(p.error(
+                "`domain` and `base_url` are both set; give exactly one (`base_url` is for \
+                 test servers and proxies)",
             ));
         }
-
+        let base_url = match (p.string("domain")?, p.base_url("base_url")?) {
+            (Some(_), Some(_)) => unreachable!("refused above"),
+            (None, None) => {
+                return Err(
+                    p.error("missing `domain` (your Zendesk subdomain, e.g. `acme`) or `base_url`")
+                )
+            }
+            (Some(domain), None) => base_url_from_domain(&p, &domain)?,
+            // Accept the API root too; paths are built as `{base_url}/api/v2/...`.
+            (None, Some(url)) => url.strip_suffix("/api/v2").unwrap_or(&url).to_string(),
+        };
+        let auth = read_auth(&mut p, &base_url)?;
+        let http = HttpSettings::new(base_url, "").read_params(&mut p)?;
+        // Fractions below a second are for tests; Zendesk's jobs take seconds at least.
+        let job_timeout = p.seconds("job_timeout", DEFAULT_JOB_TIMEOUT, 0.1, 86_400.0)?;
+        // 0 is for tests against a mock; a real account needs 6 s (10 requests a minute).
+        let export_min_interval = p.seconds(
+            "export_min_interval",
+            DEFAULT_EXPORT_MIN_INTERVAL,
+            0.0,
+            600.0,
+        )?;
+        let export_page_size = p.integer(
+            "export_page_size",
+            crate::export::PER_PAGE.into(),
+            1,
+            crate::export::PER_PAGE.into(),
+        )? as u32;
+        p.finish()?;
         Ok(Config {
-            base_url,
+            base_url: http.base_url,
             auth,
-            timeout,
-            verify,
-            max_attempts,
-            max_retry_wait,
+            timeout: http.timeout,
+            verify: http.verify,
+            max_attempts: http.max_attempts,
+            max_retry_wait: http.max_retry_wait,
             job_timeout,
             export_min_interval,
             export_page_size,
-            max_response_bytes,
+            max_response_bytes: http.max_response_bytes,
         })
     }
 }
 
-const OAUTH_KEYS: &[&str] = &[
-    "client_id",
-    "client_secret",
-    "scope",
-    "grant",
-    "refresh_token",
-    "refresh_token_file",
-];
+/// Exactly one auth method: `oauth`, `email` + `api_token`, or `oauth_token`.
+fn read_auth(p: &mut Params, base_url: &str) -> Result<Auth, Error> {
+    if p.has("oauth") {
+        if ["email", "api_token", "oauth_token"]
+            .iter()
+            .any(|k| p.has(k))
+        {
+            return Err(p.error(
+                "`oauth` cannot be combined with `email`/`api_token` or `oauth_token`; \
+                 choose one auth method",
+            ));
+        }
+        p.allow(&["email", "api_token", "oauth_token"]);
+        let oauth = p.object("oauth")?.expect("checked above");
+        return Ok(Auth::OAuthClient(read_oauth(oauth, base_url)?));
+    }
+    let auth = match (
+        p.string("email")?,
+        p.secret("api_token")?,
+        p.secret("oauth_token")?,
+    ) {
+        (Some(email), Some(token), None) => {
+            check_email(p, &email)?;
+            Auth::ApiToken { email, token }
+        }
+        (None, None, Some(token)) => Auth::OAuth { token },
+        (None, None, None) => {
+            return Err(p.error(
+                "no credentials: set `oauth` (an OAuth client: `client_id` + `client_secret`; \
+                 see config/config.example.yml), or the legacy `email` + `api_token`",
+            ))
+        }
+        (_, Some(_), Some(_)) | (Some(_), None, Some(_)) => {
+            return Err(p.error(
+                "`oauth_token` cannot be combined with `email`/`api_token`; choose one auth \
+                 method: `email` + `api_token`, or `oauth_token`",
+            ))
+        }
+        (Some(_), None, None) => {
+            return Err(
+                p.error("`email` is set but `api_token` is missing (or use `oauth_token` instead)")
+            )
+        }
+        (None, Some(_), None) => {
+            return Err(p.error(
+                "`api_token` is set but `email` is missing: API-token auth needs the agent's \
+                 e-mail address",
+            ))
+        }
+    };
+    p.allow(&["oauth"]);
+    Ok(auth)
+}
 
 /// The `oauth:` object. Errors name `oauth.<key>`, never a value.
-fn oauth_from_value(value: Value, base_url: &str) -> Result<OAuthConfig, PluginError> {
-    let Value::Object(mut map) = value else {
-        return Err(config_error(
-            "`oauth` must be an object with `client_id` and `client_secret`",
-        ));
-    };
-    if let Some(unknown) = map.keys().find(|k| !OAUTH_KEYS.contains(&k.as_str())) {
-        return Err(config_error(format!(
-            "unknown param `oauth.{unknown}`; known: {}",
-            OAUTH_KEYS.join(", ")
-        )));
-    }
-    let mut take = |key: &str| -> Result<Option<String>, PluginError> {
-        opt_string(&format!("oauth.{key}"), map.remove(key))
-    };
-    let client_id = take("client_id")?.ok_or_else(|| {
-        config_error("missing `oauth.client_id` (the OAuth client's unique identifier)")
-    })?;
-    let client_secret = take("client_secret")?.ok_or_else(|| {
-        config_error("missing `oauth.client_secret` (shown when the OAuth client is created)")
-    })?;
-    check_header_safe("oauth.client_id", &client_id)?;
-    let scope = take("scope")?.unwrap_or_else(|| DEFAULT_SCOPE.to_string());
-    let refresh_token = take("refresh_token")?;
-    let file = take("refresh_token_file")?;
+fn read_oauth(mut o: Params, base_url: &str) -> Result<OAuthConfig, Error> {
+    let client_id = o.required_string("client_id", "the OAuth client's unique identifier")?;
+    o.check_header_safe("client_id", &client_id)?;
+    let client_secret =
+        o.required_string("client_secret", "shown when the OAuth client is created")?;
+    let scope = o
+        .string("scope")?
+        .unwrap_or_else(|| DEFAULT_SCOPE.to_string());
+    let refresh_token = o.string("refresh_token")?;
+    let file = o.string("refresh_token_file")?;
     let grant =
-        match (take("grant")?.as_deref(), refresh_token) {
+        match (o.string("grant")?.as_deref(), refresh_token) {
             (None | Some("client_credentials"), None) => {
                 if file.is_some() {
-                    return Err(config_error(
-                        "`oauth.refresh_token_file` needs `oauth.grant: refresh_token`",
-                    ));
+                    return Err(
+                        o.error("`oauth.refresh_token_file` needs `oauth.grant: refresh_token`")
+                    );
                 }
                 Grant::ClientCredentials
             }
-            (Some("client_credentials"), Some(_)) => return Err(config_error(
+            (Some("client_credentials"), Some(_)) => return Err(o.error(
                 "`oauth.refresh_token` is set but `oauth.grant` is `client_credentials`; remove \
                  one of them",
             )),
-            (None | Some("refresh_token"), Some(token)) => {
-                let file = file.map(PathBuf::from).unwrap_or_else(|| {
-                    let host = base_url
-                        .split("://")
-                        .nth(1)
-                        .unwrap_or(base_url)
-                        .replace([':', '/'], "_");
-                    let client: String = client_id
-                        .chars()
-                        .map(|c| {
-                            if c.is_ascii_alphanumeric() || c == '-' {
-                                c
-                            } else {
-                                '_'
-                            }
-                        })
-                        .collect();
-                    PathBuf::from(format!(".otai/oauth/zendesk-{host}-{client}.refresh-token"))
-                });
-                Grant::RefreshToken {
-                    initial: Secret::new(token),
-                    file,
-                }
-            }
-            (Some("refresh_token"), None) => return Err(config_error(
+            (None | Some("refresh_token"), Some(token)) => Grant::RefreshToken {
+                initial: Secret::new(token),
+                file: file
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| default_refresh_token_file(base_url, &client_id)),
+            },
+            (Some("refresh_token"), None) => return Err(o.error(
                 "`oauth.grant: refresh_token` needs `oauth.refresh_token` (the refresh token of \
                  otai's authorisation)",
             )),
             (Some(_), _) => {
-                return Err(config_error(
-                    "`oauth.grant` must be `client_credentials` or `refresh_token`",
-                ))
+                return Err(o.error("`oauth.grant` must be `client_credentials` or `refresh_token`"))
             }
         };
+    o.finish()?;
     Ok(OAuthConfig {
         client_id,
         client_secret: Secret::new(client_secret),
@@ -447,117 +284,30 @@ fn oauth_from_value(value: Value, base_url: &str) -> Result<OAuthConfig, PluginE
     })
 }
 
-/// `verify: {ca: PATH, only: BOOL}`.
-fn verify_object(mut o: Map<String, Value>) -> Result<Verify, PluginError> {
-    if let Some(unknown) = o.keys().find(|k| !["ca", "only"].contains(&k.as_str())) {
-        return Err(config_error(format!(
-            "unknown param `verify.{unknown}`; known: ca, only"
-        )));
-    }
-    let ca = opt_string("verify.ca", o.remove("ca"))?
-        .ok_or_else(|| config_error("`verify.ca` (the path of a PEM CA bundle) is missing"))?;
-    let only = match o.remove("only") {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
-        Some(Value::Bool(true)) => true,
-        Some(_) => return Err(config_error("`verify.only` must be true or false")),
-    };
-    Ok(if only {
-        Verify::CaOnly(PathBuf::from(ca))
-    } else {
-        Verify::CaBundle(PathBuf::from(ca))
-    })
-}
-
-/// Whether a normalised base URL points at this machine (127.0.0.0/8, ::1, localhost), where
-/// cleartext never leaves it.
-pub(crate) fn is_loopback(base_url: &str) -> bool {
-    let Ok(url) = url::Url::parse(base_url) else {
-        return false;
-    };
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
-/// A [`ErrorKind::CONFIG`] error with the plugin's prefix.
-pub(crate) fn config_error(message: impl AsRef<str>) -> PluginError {
-    PluginError::new(
-        ErrorKind::CONFIG,
-        format!("otai_zendesk params: {}", message.as_ref()),
-    )
-}
-
-fn check_unknown_keys(map: &Map<String, Value>) -> Result<(), PluginError> {
-    let unknown: Vec<&str> = map
-        .keys()
-        .map(String::as_str)
-        .filter(|k| !KNOWN_KEYS.contains(k))
-        .collect();
-    if unknown.is_empty() {
-        return Ok(());
-    }
-    let list = unknown
-        .iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    Err(config_error(format!(
-        "unknown param {list}; known params: {}",
-        KNOWN_KEYS.join(", ")
-    )))
-}
-
-/// A string param; `null` counts as absent, an empty string is an error (usually an unset
-/// environment variable in a template).
-fn opt_string(key: &str, value: Option<Value>) -> Result<Option<String>, PluginError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => {
-            let s = s.trim().to_string();
-            if s.is_empty() {
-                Err(config_error(format!("`{key}` is empty")))
+/// `.otai/oauth/zendesk-<host>-<client_id>.refresh-token`, both made safe for a file name.
+fn default_refresh_token_file(base_url: &str, client_id: &str) -> PathBuf {
+    let host = base_url
+        .split("://")
+        .nth(1)
+        .unwrap_or(base_url)
+        .replace([':', '/'], "_");
+    let client: String = client_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
             } else {
-                Ok(Some(s))
+                '_'
             }
-        }
-        Some(_) => Err(config_error(format!("`{key}` must be a string"))),
-    }
+        })
+        .collect();
+    PathBuf::from(format!(".otai/oauth/zendesk-{host}-{client}.refresh-token"))
 }
 
-fn number(value: &Value) -> Option<f64> {
-    match value {
-        Value::Number(n) => n.as_f64(),
-        // Templated params often arrive as strings ("{{ env }}" renders to "10").
-        Value::String(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    }
-}
-
-fn seconds(key: &str, value: Value, min: f64, max: f64) -> Result<Duration, PluginError> {
-    match number(&value) {
-        Some(n) if n.is_finite() && n >= min && n <= max => Ok(Duration::from_secs_f64(n)),
-        _ => Err(config_error(format!(
-            "`{key}` must be a number of seconds between {min} and {max}"
-        ))),
-    }
-}
-
-fn integer(key: &str, value: Value, min: u32, max: u32) -> Result<u32, PluginError> {
-    match number(&value) {
-        Some(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => Ok(n as u32),
-        _ => Err(config_error(format!(
-            "`{key}` must be a whole number between {min} and {max}"
-        ))),
-    }
-}
-
-fn base_url_from_domain(domain: &str) -> Result<String, PluginError> {
+fn base_url_from_domain(p: &Params, domain: &str) -> Result<String, Error> {
     let domain = domain.to_ascii_lowercase();
     if domain.contains("://") || domain.contains('/') {
-        return Err(config_error(
+        return Err(p.error(
             "`domain` must be a Zendesk subdomain like `acme` or `acme.zendesk.com`; use \
              `base_url` for a full URL",
         ));
@@ -569,7 +319,7 @@ fn base_url_from_domain(domain: &str) -> Result<String, PluginError> {
         && !sub.starts_with('-')
         && !sub.ends_with('-');
     if !valid {
-        return Err(config_error(
+        return Err(p.error(
             "`domain` must be a Zendesk subdomain like `acme` or `acme.zendesk.com` (letters, \
              digits and dashes); use `base_url` for other hosts",
         ));
@@ -577,65 +327,22 @@ fn base_url_from_domain(domain: &str) -> Result<String, PluginError> {
     Ok(format!("https://{sub}.zendesk.com"))
 }
 
-fn normalize_base_url(raw: &str) -> Result<String, PluginError> {
-    let url =
-        url::Url::parse(raw).map_err(|_| config_error("`base_url` is not a valid absolute URL"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(config_error(
-            "`base_url` must start with https:// or http://",
-        ));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(config_error("`base_url` has no host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(config_error(
-            "`base_url` must not contain credentials; use `email` + `api_token` or `oauth_token`",
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(config_error(
-            "`base_url` must not have a query string or fragment",
-        ));
-    }
-    let mut s = url.as_str().trim_end_matches('/').to_string();
-    // Accept the API root too; paths are built as `{base_url}/api/v2/...`.
-    if let Some(stripped) = s.strip_suffix("/api/v2") {
-        s = stripped.to_string();
-    }
-    Ok(s)
-}
-
-fn check_email(email: &str) -> Result<(), PluginError> {
+fn check_email(p: &Params, email: &str) -> Result<(), Error> {
     let ok = email.contains('@') && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if ok {
         Ok(())
     } else {
-        Err(config_error(
-            "`email` must be an e-mail address like support@example.com",
-        ))
-    }
-}
-
-fn check_header_safe(key: &str, token: &str) -> Result<(), PluginError> {
-    if token
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
-    {
-        Err(config_error(format!(
-            "`{key}` contains spaces or characters that cannot appear in a token"
-        )))
-    } else {
-        Ok(())
+        Err(p.error("`email` must be an e-mail address like support@example.com"))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use otai_plugin_sdk::ErrorKind;
     use serde_json::json;
 
-    fn parse(v: Value) -> Result<Config, PluginError> {
+    fn parse(v: Value) -> Result<Config, Error> {
         Config::from_value(v)
     }
 
@@ -688,7 +395,7 @@ mod tests {
         for bad in [json!(0), json!(-3), json!("soon"), json!(100_000)] {
             let e = parse(json!({"domain": "acme", "oauth_token": "t", "job_timeout": bad}))
                 .unwrap_err();
-            assert_eq!(e.kind, ErrorKind::CONFIG);
+            assert_eq!(e.kind, ErrorKind::Config);
             assert!(e.message.contains("`job_timeout`"), "{}", e.message);
         }
     }
@@ -714,7 +421,7 @@ mod tests {
     fn both_domain_and_base_url_is_an_error() {
         let e = parse(json!({"domain": "acme", "base_url": "http://x", "oauth_token": "t"}))
             .unwrap_err();
-        assert_eq!(e.kind, ErrorKind::CONFIG);
+        assert_eq!(e.kind, ErrorKind::Config);
         assert!(e.message.contains("`domain`") && e.message.contains("`base_url`"));
     }
 
@@ -754,7 +461,7 @@ mod tests {
     fn params_must_be_an_object_and_valid_json() {
         assert_eq!(
             Config::from_json("[1]").unwrap_err().kind,
-            ErrorKind::CONFIG
+            ErrorKind::Config
         );
         let e = Config::from_json("{\"api_token\": \"abc").unwrap_err();
         assert!(!e.message.contains("abc"));

@@ -1,30 +1,48 @@
 //! Conversions between Zendesk's JSON and otai's unified types: a Zendesk ticket to a
 //! [`Ticket`], and a [`TicketUpdate`] / [`Note`] to the body of `PUT /api/v2/tickets/{id}`.
 
-use abi_stable::std_types::{ROption, RString, RVec};
-use otai_plugin_api::{
-    CustomFieldValue, ErrorKind, Note, Person, PluginError, QueueRef, Ticket, TicketUpdate,
+use otai_plugin_sdk::{
+    vocabulary::PRIORITIES, CustomField, Error, ErrorKind, Note, Person, Queue, StatusCategory,
+    Ticket, TicketState, TicketUpdate,
 };
 use serde_json::{json, Map, Value};
 
 use crate::api::ZTicket;
 
-/// otai's priorities, which are also Zendesk's.
-pub const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
+/// The tag Zendesk puts on a ticket it closed because it was merged into another.
+pub const MERGED_TAG: &str = "closed_by_merge";
+
+/// A Zendesk ticket's state in otai's words: `hold` waits like `pending`; `deleted` (listed by
+/// the incremental export) is a deleted ticket; a merged ticket is closed with [`MERGED_TAG`].
+pub fn ticket_state(status: &str, tags: &[String]) -> TicketState {
+    let category = match status.trim().to_ascii_lowercase().as_str() {
+        "new" => StatusCategory::New,
+        "open" => StatusCategory::Open,
+        "pending" | "hold" => StatusCategory::Pending,
+        "solved" => StatusCategory::Solved,
+        "closed" | "deleted" => StatusCategory::Closed,
+        _ => StatusCategory::Unknown,
+    };
+    TicketState {
+        category,
+        merged: tags.iter().any(|t| t.eq_ignore_ascii_case(MERGED_TAG)),
+        deleted: status.trim().eq_ignore_ascii_case("deleted"),
+    }
+}
 
 /// Parses a ticket id: Zendesk ids are unsigned 64-bit integers.
-pub fn parse_ticket_id(id: &str) -> Result<u64, PluginError> {
+pub fn parse_ticket_id(id: &str) -> Result<u64, Error> {
     parse_id(id, "ticket id")
 }
 
-fn parse_id(id: &str, what: &str) -> Result<u64, PluginError> {
+fn parse_id(id: &str, what: &str) -> Result<u64, Error> {
     id.trim()
         .parse::<u64>()
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| {
-            PluginError::new(
-                ErrorKind::VALIDATION,
+            Error::new(
+                ErrorKind::Validation,
                 format!("invalid Zendesk {what} \"{id}\": expected a positive whole number"),
             )
         })
@@ -32,55 +50,51 @@ fn parse_id(id: &str, what: &str) -> Result<u64, PluginError> {
 
 /// Maps a Zendesk ticket onto the unified [`Ticket`]. `group_name` is the queue's name if known.
 pub fn to_ticket(z: &ZTicket, raw: &Value, group_name: Option<String>) -> Ticket {
-    let opt = |s: &Option<String>| ROption::from(s.as_deref().map(RString::from));
+    let status = z.status.clone().unwrap_or_default();
     Ticket {
-        id: z.id.map(|id| id.to_string()).unwrap_or_default().into(),
-        subject: z.subject.clone().unwrap_or_default().into(),
-        body: z.description.clone().unwrap_or_default().into(),
-        status: z.status.clone().unwrap_or_default().into(),
-        priority: opt(&z.priority),
-        queue: z
-            .group_id
-            .map(|gid| QueueRef {
-                id: ROption::RSome(gid.to_string().into()),
-                name: group_name.map(RString::from).into(),
-            })
-            .into(),
-        tags: z.tags.iter().map(|t| RString::from(t.as_str())).collect(),
+        id: z.id.map(|id| id.to_string()).unwrap_or_default(),
+        subject: z.subject.clone().unwrap_or_default(),
+        body: z.description.clone().unwrap_or_default(),
+        state: ticket_state(&status, &z.tags),
+        status,
+        priority: z.priority.clone(),
+        queue: z.group_id.map(|gid| Queue {
+            id: Some(gid.to_string()),
+            name: group_name,
+        }),
+        tags: z.tags.clone(),
         custom_fields: z
             .custom_fields
             .iter()
             .filter_map(|f| {
-                Some(CustomFieldValue {
-                    id: f.id?.to_string().into(),
-                    value_json: f.value.to_string().into(),
+                Some(CustomField {
+                    id: f.id?.to_string(),
+                    value: f.value.clone(),
                 })
             })
             .collect(),
-        requester: z
-            .requester_id
-            .map(|id| Person {
-                id: id.to_string().into(),
-                name: ROption::RNone,
-                email: ROption::RNone,
-            })
-            .into(),
-        created_at: opt(&z.created_at),
-        updated_at: opt(&z.updated_at),
-        raw_json: raw.to_string().into(),
+        requester: z.requester_id.map(|id| Person {
+            id: id.to_string(),
+            name: None,
+            email: None,
+        }),
+        created_at: z.created_at.clone(),
+        updated_at: z.updated_at.clone(),
+        raw: raw.clone(),
     }
 }
 
-/// Validates a priority and returns Zendesk's spelling of it.
-pub fn zendesk_priority(priority: &str) -> Result<&'static str, PluginError> {
+/// Validates a priority and returns Zendesk's spelling of it (otai's priorities are also
+/// Zendesk's).
+pub fn zendesk_priority(priority: &str) -> Result<&'static str, Error> {
     let p = priority.trim().to_ascii_lowercase();
     PRIORITIES
         .iter()
         .copied()
         .find(|known| *known == p)
         .ok_or_else(|| {
-            PluginError::new(
-                ErrorKind::VALIDATION,
+            Error::new(
+                ErrorKind::Validation,
                 format!(
                     "invalid priority \"{priority}\": expected one of {}",
                     PRIORITIES.join(", ")
@@ -90,10 +104,10 @@ pub fn zendesk_priority(priority: &str) -> Result<&'static str, PluginError> {
 }
 
 /// The `comment` object of a note: an internal note unless `public` is set.
-pub fn comment(note: &Note) -> Result<Value, PluginError> {
+pub fn comment(note: &Note) -> Result<Value, Error> {
     if note.body.trim().is_empty() {
-        return Err(PluginError::new(
-            ErrorKind::VALIDATION,
+        return Err(Error::new(
+            ErrorKind::Validation,
             "the note's body is empty",
         ));
     }
@@ -104,31 +118,21 @@ pub fn comment(note: &Note) -> Result<Value, PluginError> {
 /// The `ticket` object of an update, without tags and safe-update fields (which depend on the
 /// ticket's current state and are added by [`with_tags_and_stamp`]).
 ///
-/// `group_id` is the resolved queue. `system_fields_json` is the base; unified fields win, and
+/// `group_id` is the resolved queue. `system_fields` is the base; unified fields win, and
 /// `id` is always dropped (Zendesk ignores it and warns).
 pub fn update_body(
     update: &TicketUpdate,
     group_id: Option<u64>,
-) -> Result<Map<String, Value>, PluginError> {
-    let mut body = match &update.system_fields_json {
-        ROption::RSome(text) if !text.trim().is_empty() => {
-            match serde_json::from_str::<Value>(text) {
-                Ok(Value::Object(map)) => map,
-                Ok(_) => {
-                    return Err(PluginError::new(
-                        ErrorKind::VALIDATION,
-                        "system_fields_json must be a JSON object of Zendesk ticket fields",
-                    ))
-                }
-                Err(e) => {
-                    return Err(PluginError::new(
-                        ErrorKind::VALIDATION,
-                        format!("system_fields_json is not valid JSON: {e}"),
-                    ))
-                }
-            }
+) -> Result<Map<String, Value>, Error> {
+    let mut body = match &update.system_fields {
+        None => Map::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(_) => {
+            return Err(Error::new(
+                ErrorKind::Validation,
+                "system_fields must be a JSON object of Zendesk ticket fields",
+            ))
         }
-        _ => Map::new(),
     };
     body.remove("id");
     // Safe-update fields are ours to set from `if_unchanged_since` or our own read.
@@ -138,16 +142,13 @@ pub fn update_body(
     if let Some(gid) = group_id {
         body.insert("group_id".into(), json!(gid));
     }
-    if let ROption::RSome(priority) = &update.priority {
+    if let Some(priority) = &update.priority {
         body.insert("priority".into(), json!(zendesk_priority(priority)?));
     }
-    if let ROption::RSome(status) = &update.status {
+    if let Some(status) = &update.status {
         let status = status.trim();
         if status.is_empty() {
-            return Err(PluginError::new(
-                ErrorKind::VALIDATION,
-                "the status is empty",
-            ));
+            return Err(Error::new(ErrorKind::Validation, "the status is empty"));
         }
         body.insert("status".into(), json!(status));
     }
@@ -155,13 +156,7 @@ pub fn update_body(
         let mut fields = Vec::new();
         for f in update.custom_fields.iter() {
             let id = parse_id(&f.id, "custom field id")?;
-            let value: Value = serde_json::from_str(&f.value_json).map_err(|e| {
-                PluginError::new(
-                    ErrorKind::VALIDATION,
-                    format!("custom field {id}: value_json is not valid JSON: {e}"),
-                )
-            })?;
-            fields.push((id, value));
+            fields.push((id, f.value.clone()));
         }
         // Keep system custom fields for ids the unified list does not set.
         let mut merged: Vec<Value> = match body.remove("custom_fields") {
@@ -181,7 +176,7 @@ pub fn update_body(
         );
         body.insert("custom_fields".into(), Value::Array(merged));
     }
-    if let ROption::RSome(note) = &update.note {
+    if let Some(note) = &update.note {
         body.insert("comment".into(), comment(note)?);
     }
     Ok(body)
@@ -190,11 +185,7 @@ pub fn update_body(
 /// The ticket's tags after adding and removing, preserving the order of the existing ones.
 /// Comparison ignores ASCII case, as Zendesk stores tags in lower case.
 /// Returns `None` when the set does not change.
-pub fn new_tags(
-    current: &[String],
-    add: &RVec<RString>,
-    remove: &RVec<RString>,
-) -> Option<Vec<String>> {
+pub fn new_tags(current: &[String], add: &[String], remove: &[String]) -> Option<Vec<String>> {
     let norm = |s: &str| s.trim().to_ascii_lowercase();
     let removed: Vec<String> = remove.iter().map(|t| norm(t)).collect();
     let mut out: Vec<String> = Vec::new();
@@ -215,11 +206,11 @@ pub fn new_tags(
 }
 
 /// Checks tags given to an update: Zendesk tags are single words.
-pub fn check_tags(tags: &RVec<RString>, what: &str) -> Result<(), PluginError> {
+pub fn check_tags(tags: &[String], what: &str) -> Result<(), Error> {
     for tag in tags.iter() {
         if tag.trim().is_empty() || tag.trim().chars().any(|c| c.is_whitespace() || c == '"') {
-            return Err(PluginError::new(
-                ErrorKind::VALIDATION,
+            return Err(Error::new(
+                ErrorKind::Validation,
                 format!("invalid tag \"{tag}\" in {what}: tags are single words without spaces or quotes"),
             ));
         }
@@ -253,8 +244,8 @@ pub fn with_tags_and_stamp(
 mod tests {
     use super::*;
 
-    fn rv(items: &[&str]) -> RVec<RString> {
-        items.iter().map(|s| RString::from(*s)).collect()
+    fn rv(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
@@ -274,14 +265,14 @@ mod tests {
         );
         assert!(t.body.starts_with("Mail to create fixture ticket"));
         assert_eq!(t.status.as_str(), "solved");
-        assert_eq!(t.priority, ROption::RNone);
+        assert_eq!(t.priority, None);
         let q = t.queue.unwrap();
         assert_eq!(q.id.unwrap().as_str(), "360004077472");
         assert_eq!(q.name.unwrap().as_str(), "Support");
         assert_eq!(t.requester.unwrap().id.as_str(), "377922500012");
         assert_eq!(t.created_at.unwrap().as_str(), "2019-06-03T02:23:47Z");
-        let back: Value = serde_json::from_str(&t.raw_json).unwrap();
-        assert_eq!(back, raw);
+        assert_eq!(t.raw, raw);
+        assert_eq!(t.state, TicketState::of(StatusCategory::Solved));
     }
 
     #[test]
@@ -291,16 +282,17 @@ mod tests {
         let t = to_ticket(&ZTicket::from_json(&raw).unwrap(), &raw, None);
         assert_eq!(t.subject.as_str(), "");
         assert_eq!(t.status.as_str(), "deleted");
-        assert_eq!(t.queue, ROption::RNone);
-        assert_eq!(t.custom_fields[0].value_json.as_str(), "\"opt1\"");
-        assert_eq!(t.custom_fields[1].value_json.as_str(), "null");
+        assert_eq!(t.queue, None);
+        assert_eq!(t.custom_fields[0].value, json!("opt1"));
+        assert_eq!(t.custom_fields[1].value, Value::Null);
+        assert!(t.state.deleted);
     }
 
     #[test]
     fn ids_must_be_u64() {
         assert_eq!(parse_ticket_id("33144692244499").unwrap(), 33144692244499);
         let e = parse_ticket_id("abc").unwrap_err();
-        assert_eq!(e.kind, ErrorKind::VALIDATION);
+        assert_eq!(e.kind, ErrorKind::Validation);
         assert!(e.message.contains("\"abc\""));
         assert!(parse_ticket_id("-1").is_err());
         assert!(parse_ticket_id("0").is_err());
@@ -310,8 +302,23 @@ mod tests {
     fn priorities_are_validated() {
         assert_eq!(zendesk_priority(" High ").unwrap(), "high");
         let e = zendesk_priority("critical").unwrap_err();
-        assert_eq!(e.kind, ErrorKind::VALIDATION);
+        assert_eq!(e.kind, ErrorKind::Validation);
         assert!(e.message.contains("low, normal, high, urgent"));
+    }
+
+    #[test]
+    fn zendesk_statuses_map_onto_otai_states() {
+        let tags = |t: &[&str]| rv(t);
+        assert_eq!(ticket_state("hold", &[]).category, StatusCategory::Pending);
+        assert_eq!(ticket_state("Solved", &[]).category, StatusCategory::Solved);
+        let merged = ticket_state("closed", &tags(&["x", MERGED_TAG]));
+        assert!(merged.merged && !merged.deleted);
+        assert_eq!(merged.category, StatusCategory::Closed);
+        assert!(ticket_state("deleted", &[]).deleted);
+        assert_eq!(
+            ticket_state("archived?", &[]).category,
+            StatusCategory::Unknown
+        );
     }
 
     #[test]
@@ -327,23 +334,19 @@ mod tests {
     #[test]
     fn update_body_merges_system_fields_and_drops_id() {
         let update = TicketUpdate {
-            priority: ROption::RSome("urgent".into()),
-            status: ROption::RSome("open".into()),
-            custom_fields: vec![CustomFieldValue {
+            priority: Some("urgent".into()),
+            status: Some("open".into()),
+            custom_fields: vec![CustomField {
                 id: "11".into(),
-                value_json: "\"opt1\"".into(),
-            }]
-            .into(),
-            note: ROption::RSome(Note {
+                value: json!("opt1"),
+            }],
+            note: Some(Note {
                 body: "<b>x</b>".into(),
                 html: true,
                 public: false,
             }),
-            system_fields_json: ROption::RSome(
-                r#"{"id": 9, "type": "incident", "priority": "low",
-                    "custom_fields": [{"id": 11, "value": "no"}, {"id": 12, "value": 3}]}"#
-                    .into(),
-            ),
+            system_fields: Some(json!({"id": 9, "type": "incident", "priority": "low",
+                "custom_fields": [{"id": 11, "value": "no"}, {"id": 12, "value": 3}]})),
             ..Default::default()
         };
         let body = Value::Object(update_body(&update, Some(42)).unwrap());
@@ -360,19 +363,18 @@ mod tests {
     #[test]
     fn bad_system_fields_and_custom_fields_are_validation_errors() {
         let mut update = TicketUpdate {
-            system_fields_json: ROption::RSome("[1]".into()),
+            system_fields: Some(json!([1])),
             ..Default::default()
         };
         assert_eq!(
             update_body(&update, None).unwrap_err().kind,
-            ErrorKind::VALIDATION
+            ErrorKind::Validation
         );
-        update.system_fields_json = ROption::RNone;
-        update.custom_fields = vec![CustomFieldValue {
+        update.system_fields = None;
+        update.custom_fields = vec![CustomField {
             id: "x1".into(),
-            value_json: "1".into(),
-        }]
-        .into();
+            value: json!(1),
+        }];
         assert!(update_body(&update, None)
             .unwrap_err()
             .message

@@ -16,8 +16,7 @@
 //! `export_min_interval` apart (default 6 s), measured from the start of the previous request.
 //! The transport's 429 / `Retry-After` handling comes on top.
 
-use abi_stable::std_types::{ROption, RString};
-use otai_plugin_api::{ErrorKind, ExportPage, ExportRequest, LogLevel, PluginError, Ticket};
+use otai_plugin_sdk::{Error, ErrorKind, ExportPage, ExportRequest, LogLevel, Ticket};
 use serde::Deserialize;
 use serde_json::Value;
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
@@ -45,28 +44,28 @@ struct CursorPage {
 pub fn export_query(
     request: &ExportRequest,
     per_page: u32,
-) -> Result<Vec<(&'static str, String)>, PluginError> {
+) -> Result<Vec<(&'static str, String)>, Error> {
     let mut query = vec![("per_page", per_page.min(PER_PAGE).to_string())];
-    if let Some(cursor) = request.cursor.as_ref().into_option() {
+    if let Some(cursor) = request.cursor.as_ref() {
         let cursor = cursor.trim();
         if cursor.is_empty() {
-            return Err(PluginError::new(
-                ErrorKind::VALIDATION,
+            return Err(Error::new(
+                ErrorKind::Validation,
                 "export_tickets: the cursor is empty",
             ));
         }
         query.push(("cursor", cursor.to_string()));
         return Ok(query);
     }
-    let Some(start) = request.start_time.as_ref().into_option() else {
-        return Err(PluginError::new(
-            ErrorKind::VALIDATION,
+    let Some(start) = request.start_time.as_ref() else {
+        return Err(Error::new(
+            ErrorKind::Validation,
             "export_tickets: give a start_time (first page) or a cursor (later pages)",
         ));
     };
     let at = OffsetDateTime::parse(start.trim(), &Rfc3339).map_err(|_| {
-        PluginError::new(
-            ErrorKind::VALIDATION,
+        Error::new(
+            ErrorKind::Validation,
             format!(
                 "export_tickets: start_time \"{start}\" is not an RFC 3339 time such as 2024-05-01T00:00:00Z"
             ),
@@ -78,7 +77,7 @@ pub fn export_query(
 
 impl ZendeskClient {
     /// One page of the incremental ticket export; see the module docs.
-    pub async fn export_tickets(&self, request: &ExportRequest) -> Result<ExportPage, PluginError> {
+    pub async fn export_tickets(&self, request: &ExportRequest) -> Result<ExportPage, Error> {
         let query = export_query(request, self.export_page_size)?;
         let groups = self
             .groups
@@ -94,10 +93,10 @@ impl ZendeskClient {
         let end_of_stream = page.end_of_stream.unwrap_or(false);
         let cursor = match page.after_cursor.filter(|c| !c.trim().is_empty()) {
             Some(c) => Some(c),
-            None if end_of_stream => request.cursor.clone().into_option().map(RString::into_string),
+            None if end_of_stream => request.cursor.clone(),
             None => {
-                return Err(PluginError::new(
-                    ErrorKind::INVALID_RESPONSE,
+                return Err(Error::new(
+                    ErrorKind::InvalidResponse,
                     format!("export_tickets: GET {EXPORT_PATH}: the page has no after_cursor but is not the end of the stream"),
                 ))
             }
@@ -122,8 +121,8 @@ impl ZendeskClient {
             });
         }
         Ok(ExportPage {
-            tickets: tickets.into(),
-            cursor: ROption::from(cursor.map(RString::from)),
+            tickets,
+            cursor,
             end_of_stream,
         })
     }
@@ -155,8 +154,8 @@ mod tests {
 
     fn req(start: Option<&str>, cursor: Option<&str>) -> ExportRequest {
         ExportRequest {
-            start_time: start.map(RString::from).into(),
-            cursor: cursor.map(RString::from).into(),
+            start_time: start.map(str::to_string),
+            cursor: cursor.map(str::to_string),
         }
     }
 
@@ -180,7 +179,7 @@ mod tests {
         ] {
             assert_eq!(
                 export_query(&r, PER_PAGE).unwrap_err().kind,
-                ErrorKind::VALIDATION
+                ErrorKind::Validation
             );
         }
     }

@@ -14,9 +14,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use otai_plugin_api::{ErrorKind, LogLevel, PluginError};
+use otai_plugin_sdk::{Error, ErrorKind, LogLevel};
 
-use crate::{api::GroupsPage, http::Http};
+use otai_plugin_sdk::http::Http;
+
+use crate::api::GroupsPage;
 
 const TARGET: &str = "otai_zendesk::groups";
 /// A guard against a server that keeps saying "more" forever.
@@ -86,7 +88,7 @@ impl GroupCache {
     }
 
     /// Every live group, loading the list if needed.
-    pub(crate) async fn all(&self, http: &Http) -> Result<Arc<Vec<Group>>, PluginError> {
+    pub(crate) async fn all(&self, http: &Http) -> Result<Arc<Vec<Group>>, Error> {
         if let Some(groups) = self.snapshot() {
             return Ok(groups);
         }
@@ -98,9 +100,9 @@ impl GroupCache {
     }
 
     /// Resolves a group name to its id: exact match first, then a case-insensitive match if it
-    /// is unambiguous. An unknown name is a [`ErrorKind::VALIDATION`] error listing known names;
+    /// is unambiguous. An unknown name is a [`ErrorKind::Validation`] error listing known names;
     /// it reloads the list first only if the list is [`RELOAD_ON_MISS_AFTER`] old or older.
-    pub(crate) async fn resolve(&self, http: &Http, name: &str) -> Result<u64, PluginError> {
+    pub(crate) async fn resolve(&self, http: &Http, name: &str) -> Result<u64, Error> {
         let groups = self.all(http).await?;
         if let Some(id) = find(&groups, name) {
             return Ok(id);
@@ -140,7 +142,7 @@ impl GroupCache {
 
     /// The error for `name`, which `groups` (the current list) does not know; remembers the name
     /// as unknown until the next load, and says so in the log the first time.
-    fn unknown(&self, http: &Http, name: &str, groups: &[Group]) -> PluginError {
+    fn unknown(&self, http: &Http, name: &str, groups: &[Group]) -> Error {
         let first_miss = {
             let mut guard = self.loaded.write().unwrap_or_else(|p| p.into_inner());
             guard
@@ -158,7 +160,7 @@ impl GroupCache {
         unknown_group(name, groups)
     }
 
-    async fn reload(&self, http: &Http) -> Result<Arc<Vec<Group>>, PluginError> {
+    async fn reload(&self, http: &Http) -> Result<Arc<Vec<Group>>, Error> {
         let groups = Arc::new(fetch_all(http).await?);
         http.log().log(LogLevel::Debug, TARGET, || {
             format!("Loaded {} Zendesk groups.", groups.len())
@@ -189,7 +191,7 @@ fn find(groups: &[Group], name: &str) -> Option<u64> {
     }
 }
 
-fn unknown_group(name: &str, groups: &[Group]) -> PluginError {
+fn unknown_group(name: &str, groups: &[Group]) -> Error {
     let mut names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
     names.sort_unstable();
     let shown = names
@@ -204,13 +206,13 @@ fn unknown_group(name: &str, groups: &[Group]) -> PluginError {
         (_, 0) => format!("known groups: {shown}"),
         (_, more) => format!("known groups: {shown} and {more} more"),
     };
-    PluginError::new(
-        ErrorKind::VALIDATION,
+    Error::new(
+        ErrorKind::Validation,
         format!("unknown Zendesk group (queue) \"{name}\"; {known}"),
     )
 }
 
-async fn fetch_all(http: &Http) -> Result<Vec<Group>, PluginError> {
+async fn fetch_all(http: &Http) -> Result<Vec<Group>, Error> {
     let mut out = Vec::new();
     let mut after: Option<String> = None;
     let mut offset_page: u32 = 1;
@@ -239,8 +241,8 @@ async fn fetch_all(http: &Http) -> Result<Vec<Group>, PluginError> {
             Some(meta) => match (meta.has_more, meta.after_cursor) {
                 (Some(true), Some(cursor)) if !cursor.is_empty() => {
                     if after.as_deref() == Some(cursor.as_str()) {
-                        return Err(PluginError::new(
-                            ErrorKind::INVALID_RESPONSE,
+                        return Err(Error::new(
+                            ErrorKind::InvalidResponse,
                             "GET /api/v2/groups: Zendesk returned the same cursor twice",
                         ));
                     }
@@ -252,8 +254,8 @@ async fn fetch_all(http: &Http) -> Result<Vec<Group>, PluginError> {
             None => return Ok(out),
         }
     }
-    Err(PluginError::new(
-        ErrorKind::INVALID_RESPONSE,
+    Err(Error::new(
+        ErrorKind::InvalidResponse,
         format!("GET /api/v2/groups: more than {MAX_PAGES} pages; giving up"),
     ))
 }
@@ -269,7 +271,9 @@ mod tests {
     };
 
     use super::*;
-    use crate::{config::Config, log::Logger};
+    use otai_plugin_sdk::Logger;
+
+    use crate::config::Config;
 
     /// A clock the test moves by hand.
     #[derive(Clone)]
@@ -290,7 +294,9 @@ mod tests {
 
     fn http(server: &MockServer) -> Http {
         let params = json!({"base_url": server.uri(), "oauth_token": "t"}).to_string();
-        Http::new(&Config::from_json(&params).unwrap(), Logger::silent()).unwrap()
+        crate::http::transport(&Config::from_json(&params).unwrap(), Logger::silent())
+            .unwrap()
+            .0
     }
 
     fn page(names: &[(u64, &str)]) -> ResponseTemplate {
@@ -335,7 +341,7 @@ mod tests {
         errors.push(cache.resolve(&http, "Sales").await.unwrap_err());
 
         for e in &errors {
-            assert_eq!(e.kind, ErrorKind::VALIDATION);
+            assert_eq!(e.kind, ErrorKind::Validation);
             assert!(
                 e.message.contains("known groups: \"Support\""),
                 "{}",
@@ -375,7 +381,7 @@ mod tests {
         let cache = clock.cache();
 
         let e = cache.resolve(&http, "Sales").await.unwrap_err();
-        assert_eq!(e.kind, ErrorKind::VALIDATION);
+        assert_eq!(e.kind, ErrorKind::Validation);
         assert!(
             cache.resolve(&http, "Sales").await.is_err(),
             "within the minute"
@@ -415,7 +421,7 @@ mod tests {
     #[test]
     fn unknown_group_lists_names() {
         let e = unknown_group("Sales", &groups());
-        assert_eq!(e.kind, ErrorKind::VALIDATION);
+        assert_eq!(e.kind, ErrorKind::Validation);
         assert!(e.message.contains("\"Sales\""));
         assert!(e.message.contains("\"Support\""));
     }

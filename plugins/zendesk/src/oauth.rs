@@ -26,12 +26,15 @@ use std::{
     time::{Duration, Instant, SystemTime},
 };
 
-use otai_plugin_api::{ErrorKind, LogLevel, PluginError};
+use otai_plugin_sdk::{Error, ErrorKind, LogLevel};
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::{http::backoff, log::Logger, secret::Secret};
+use otai_plugin_sdk::{
+    http::{backoff, Authorization},
+    Logger, Secret,
+};
 
 const TARGET: &str = "otai_zendesk::oauth";
 /// The token endpoint, below the account's base URL (not under `/api/v2`).
@@ -107,14 +110,6 @@ pub struct TokenManager {
     renewals: AtomicU64,
 }
 
-/// What a caller needs to send one request: the header and which token it is.
-pub struct Authorization {
-    /// `Bearer <access token>`, marked sensitive.
-    pub header: HeaderValue,
-    /// Which token this is (renewals count up).
-    pub generation: u64,
-}
-
 impl std::fmt::Debug for TokenManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenManager")
@@ -140,12 +135,12 @@ struct TokenAnswer {
 
 /// A failed token request: the error for the host, and the OAuth error code if Zendesk gave one.
 struct Failure {
-    error: PluginError,
+    error: Error,
     oauth_code: String,
 }
 
-impl From<PluginError> for Failure {
-    fn from(error: PluginError) -> Self {
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
         Failure {
             error,
             oauth_code: String::new(),
@@ -172,7 +167,7 @@ impl TokenManager {
         timeout: Duration,
         max_attempts: u32,
         log: Logger,
-    ) -> Result<TokenManager, PluginError> {
+    ) -> Result<TokenManager, Error> {
         let refresh_token = match &config.grant {
             Grant::ClientCredentials => None,
             Grant::RefreshToken { initial, file } => Some(match read_saved(file)? {
@@ -208,7 +203,7 @@ impl TokenManager {
     }
 
     /// The header for the next request: the current token, or a new one when it is due.
-    pub async fn authorization(self: &Arc<Self>) -> Result<Authorization, PluginError> {
+    pub async fn authorization(self: &Arc<Self>) -> Result<Authorization, Error> {
         if let Some(token) = self.fresh() {
             return Ok(Authorization {
                 header: token.header.clone(),
@@ -220,7 +215,7 @@ impl TokenManager {
     }
 
     /// Zendesk answered 401 to the token of `generation`: renew it unless another request already did.
-    pub async fn rejected(self: &Arc<Self>, generation: u64) -> Result<Authorization, PluginError> {
+    pub async fn rejected(self: &Arc<Self>, generation: u64) -> Result<Authorization, Error> {
         self.renew(generation).await
     }
 
@@ -272,7 +267,7 @@ impl TokenManager {
 
     /// Replaces the token of generation `stale` (single-flight). Runs as its own task so that a dropped
     /// caller cannot interrupt a refresh between Zendesk's rotation and our saving of the new token.
-    async fn renew(self: &Arc<Self>, stale: u64) -> Result<Authorization, PluginError> {
+    async fn renew(self: &Arc<Self>, stale: u64) -> Result<Authorization, Error> {
         let this = self.clone();
         let task = tokio::spawn(async move {
             let _one_at_a_time = this.renewing.lock().await;
@@ -289,15 +284,15 @@ impl TokenManager {
             this.obtain(stale + 1).await
         });
         task.await.map_err(|e| {
-            PluginError::new(
-                ErrorKind::PANICKED,
+            Error::new(
+                ErrorKind::Panicked,
                 format!("POST {TOKEN_PATH}: the token renewal stopped: {e}"),
             )
         })?
     }
 
     /// Asks Zendesk for a new access token and makes it current.
-    async fn obtain(&self, generation: u64) -> Result<Authorization, PluginError> {
+    async fn obtain(&self, generation: u64) -> Result<Authorization, Error> {
         let started = Instant::now();
         let answer = match self.request_with_saved_or_initial().await {
             Ok(answer) => answer,
@@ -317,8 +312,8 @@ impl TokenManager {
         let now = Instant::now();
         let mut header = HeaderValue::from_str(&format!("Bearer {}", answer.access_token))
             .map_err(|_| {
-                PluginError::new(
-                    ErrorKind::INVALID_RESPONSE,
+                Error::new(
+                    ErrorKind::InvalidResponse,
                     format!("POST {TOKEN_PATH}: the access token holds characters not allowed in a header"),
                 )
             })?;
@@ -420,8 +415,8 @@ impl TokenManager {
             let body = match text {
                 Ok(body) => body,
                 Err(e) => {
-                    return Err(PluginError::new(
-                        ErrorKind::TRANSPORT,
+                    return Err(Error::new(
+                        ErrorKind::Transport,
                         format!(
                             "POST {TOKEN_PATH}: cannot get an OAuth access token from Zendesk: {}",
                             error_kind(&e)
@@ -432,8 +427,8 @@ impl TokenManager {
             };
             if (200..300).contains(&status) {
                 return serde_json::from_slice::<TokenAnswer>(&body).map_err(|_| {
-                    PluginError::new(
-                        ErrorKind::INVALID_RESPONSE,
+                    Error::new(
+                        ErrorKind::InvalidResponse,
                         format!("POST {TOKEN_PATH}: Zendesk's answer holds no `access_token`"),
                     )
                     .with_http_status(status)
@@ -449,7 +444,7 @@ impl TokenManager {
     }
 
     /// A refusal of the token endpoint as an error that says what to fix, and where.
-    fn refusal_error(&self, status: u16, refusal: TokenError) -> PluginError {
+    fn refusal_error(&self, status: u16, refusal: TokenError) -> Error {
         let c = &self.config;
         let code = if refusal.error.is_empty() {
             format!("HTTP {status}")
@@ -463,7 +458,7 @@ impl TokenManager {
             .unwrap_or_default();
         let (kind, fix) = match refusal.error.as_str() {
             "invalid_client" => (
-                ErrorKind::AUTH,
+                ErrorKind::Auth,
                 format!(
                     "Zendesk refused the OAuth client `{}`. Check `oauth.client_id` (the client's \
                      unique identifier) and `oauth.client_secret` in {ADMIN_CENTER}; the secret is \
@@ -472,7 +467,7 @@ impl TokenManager {
                 ),
             ),
             "invalid_grant" => (
-                ErrorKind::AUTH,
+                ErrorKind::Auth,
                 match &c.grant {
                     Grant::RefreshToken { file, .. } => format!(
                         "the refresh token was revoked, has expired (30 days unused) or was already \
@@ -488,7 +483,7 @@ impl TokenManager {
                 },
             ),
             "invalid_scope" => (
-                ErrorKind::FORBIDDEN,
+                ErrorKind::Forbidden,
                 format!(
                     "client `{}` may not ask for the scope `{}`. otai needs `read write` (or \
                      `tickets:read tickets:write` with read access to groups); set `oauth.scope` to \
@@ -497,7 +492,7 @@ impl TokenManager {
                 ),
             ),
             "unsupported_grant_type" | "unauthorized_client" => (
-                ErrorKind::AUTH,
+                ErrorKind::Auth,
                 format!(
                     "Zendesk does not allow the `{}` grant for client `{}`. The client credentials \
                      grant needs a confidential OAuth client ({ADMIN_CENTER}: Client kind \
@@ -508,14 +503,14 @@ impl TokenManager {
             ),
             _ => (
                 if status == 401 {
-                    ErrorKind::AUTH
+                    ErrorKind::Auth
                 } else {
-                    ErrorKind::VALIDATION
+                    ErrorKind::Validation
                 },
                 "Zendesk refused the token request".to_string(),
             ),
         };
-        PluginError::new(
+        Error::new(
             kind,
             format!("POST {TOKEN_PATH} failed with HTTP {status} ({code}{said}): {fix}."),
         )
@@ -546,13 +541,13 @@ fn renew_margin(lifetime: Duration) -> Duration {
 }
 
 /// The saved refresh token, if the file exists.
-fn read_saved(file: &Path) -> Result<Option<Secret>, PluginError> {
+fn read_saved(file: &Path) -> Result<Option<Secret>, Error> {
     match std::fs::read_to_string(file) {
         Ok(text) if !text.trim().is_empty() => Ok(Some(Secret::new(text.trim()))),
         Ok(_) => Ok(None),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(PluginError::new(
-            ErrorKind::CONFIG,
+        Err(e) => Err(Error::new(
+            ErrorKind::Config,
             format!(
                 "`oauth.refresh_token_file`: cannot read {} ({})",
                 file.display(),
@@ -692,7 +687,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!(
             "otai-oauth-test-{}-{}",
             std::process::id(),
-            fastrand::u64(..)
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
         ));
         std::fs::create_dir_all(&dir).unwrap();
         dir

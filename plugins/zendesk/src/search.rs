@@ -34,14 +34,13 @@
 
 use std::collections::HashSet;
 
-use otai_plugin_api::{ErrorKind, LogLevel, PluginError, SearchQuery};
+use otai_plugin_sdk::{http::Http, Error, ErrorKind, LogLevel, SearchQuery};
 use serde_json::Value;
 use time::{format_description::well_known::Rfc3339, Duration, OffsetDateTime, UtcOffset};
 
 use crate::{
     api::{ExportPage, SearchPage, ZTicket},
     groups::GroupCache,
-    http::Http,
 };
 
 const TARGET: &str = "otai_zendesk::search";
@@ -84,11 +83,11 @@ impl Filter {
 }
 
 /// One search term value: a single word, because a space would split the term.
-fn word<'a>(value: &'a str, what: &str) -> Result<&'a str, PluginError> {
+fn word<'a>(value: &'a str, what: &str) -> Result<&'a str, Error> {
     let v = value.trim();
     if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c == '"') {
-        return Err(PluginError::new(
-            ErrorKind::VALIDATION,
+        return Err(Error::new(
+            ErrorKind::Validation,
             format!("invalid {what} \"{value}\" in the search query: expected a single word"),
         ));
     }
@@ -100,7 +99,7 @@ pub(crate) fn translate(
     q: &SearchQuery,
     group_id: Option<u64>,
     export: bool,
-) -> Result<(String, Filter), PluginError> {
+) -> Result<(String, Filter), Error> {
     let mut terms: Vec<String> = Vec::new();
     let mut filter = Filter {
         group_id,
@@ -114,7 +113,7 @@ pub(crate) fn translate(
         terms.push(format!("status:{s}"));
         filter.statuses.push(s);
     }
-    if let Some(name) = q.queue.as_ref().into_option() {
+    if let Some(name) = q.queue.as_ref() {
         // Zendesk's search syntax has no escape for a double quote inside a phrase.
         let name = name.trim().replace('"', " ");
         terms.push(format!("group:\"{name}\""));
@@ -129,11 +128,11 @@ pub(crate) fn translate(
         terms.push(format!("-tags:{t}"));
         filter.tags_none.push(t.to_ascii_lowercase());
     }
-    if let Some(since) = q.updated_since.as_ref().into_option() {
+    if let Some(since) = q.updated_since.as_ref() {
         let since = since.trim();
         let parsed = OffsetDateTime::parse(since, &Rfc3339).map_err(|_| {
-            PluginError::new(
-                ErrorKind::VALIDATION,
+            Error::new(
+                ErrorKind::Validation,
                 format!("invalid updated_since \"{since}\": expected an RFC 3339 time such as 2024-05-01T00:00:00Z"),
             )
         })?;
@@ -143,15 +142,15 @@ pub(crate) fn translate(
             .unwrap_or(just_before)
             .format(&Rfc3339)
             .map_err(|e| {
-                PluginError::new(
-                    ErrorKind::VALIDATION,
+                Error::new(
+                    ErrorKind::Validation,
                     format!("invalid updated_since \"{since}\": {e}"),
                 )
             })?;
         terms.push(format!("updated>{just_before}"));
         filter.updated_since = Some(parsed);
     }
-    if let Some(extra) = q.system_query.as_ref().into_option() {
+    if let Some(extra) = q.system_query.as_ref() {
         let extra = extra.trim();
         if !extra.is_empty() {
             terms.push(extra.to_string());
@@ -197,12 +196,12 @@ pub(crate) async fn find(
     http: &Http,
     groups: &GroupCache,
     q: &SearchQuery,
-) -> Result<Vec<(ZTicket, Value)>, PluginError> {
-    let limit = q.limit.into_option();
+) -> Result<Vec<(ZTicket, Value)>, Error> {
+    let limit = q.limit;
     if limit == Some(0) {
         return Ok(Vec::new());
     }
-    let group_id = match q.queue.as_ref().into_option() {
+    let group_id = match q.queue.as_ref() {
         Some(name) => Some(groups.resolve(http, name).await?),
         None => None,
     };
@@ -238,7 +237,7 @@ fn per_status(q: &SearchQuery) -> Vec<SearchQuery> {
 }
 
 /// Runs one Zendesk query (offset search, then export past the cap) into the collector.
-async fn search_into(http: &Http, q: &SearchQuery, c: &mut Collector) -> Result<(), PluginError> {
+async fn search_into(http: &Http, q: &SearchQuery, c: &mut Collector) -> Result<(), Error> {
     let (query, _) = translate(q, c.filter.group_id, false)?;
     let wants_more_than_cap = c
         .limit
@@ -275,7 +274,7 @@ async fn search_into(http: &Http, q: &SearchQuery, c: &mut Collector) -> Result<
     }
 }
 
-async fn export(http: &Http, q: &SearchQuery, c: &mut Collector) -> Result<(), PluginError> {
+async fn export(http: &Http, q: &SearchQuery, c: &mut Collector) -> Result<(), Error> {
     let (query, _) = translate(q, c.filter.group_id, true)?;
     let mut after: Option<String> = None;
     for _ in 0..MAX_EXPORT_PAGES {
@@ -301,14 +300,14 @@ async fn export(http: &Http, q: &SearchQuery, c: &mut Collector) -> Result<(), P
             Some(cursor) if !cursor.is_empty() && after.as_deref() != Some(cursor.as_str()) => {
                 after = Some(cursor)
             }
-            _ => return Err(PluginError::new(
-                ErrorKind::INVALID_RESPONSE,
+            _ => return Err(Error::new(
+                ErrorKind::InvalidResponse,
                 "GET /api/v2/search/export: `has_more` is true but no new `after_cursor` was given",
             )),
         }
     }
-    Err(PluginError::new(
-        ErrorKind::INVALID_RESPONSE,
+    Err(Error::new(
+        ErrorKind::InvalidResponse,
         format!("GET /api/v2/search/export: more than {MAX_EXPORT_PAGES} pages; giving up"),
     ))
 }
@@ -316,18 +315,17 @@ async fn export(http: &Http, q: &SearchQuery, c: &mut Collector) -> Result<(), P
 #[cfg(test)]
 mod tests {
     use super::*;
-    use abi_stable::std_types::{ROption, RString};
     use serde_json::json;
 
     fn q() -> SearchQuery {
         SearchQuery {
-            statuses: vec![RString::from("new"), RString::from("Open")].into(),
-            queue: ROption::RSome("Level 2".into()),
-            tags_all: vec![RString::from("vip"), RString::from("billing")].into(),
-            tags_none: vec![RString::from("ai_done")].into(),
-            updated_since: ROption::RSome("2024-05-01T00:00:00Z".into()),
-            limit: ROption::RSome(5),
-            system_query: ROption::RSome("brand:acme".into()),
+            statuses: vec!["new".to_string(), "Open".to_string()],
+            queue: Some("Level 2".into()),
+            tags_all: vec!["vip".to_string(), "billing".to_string()],
+            tags_none: vec!["ai_done".to_string()],
+            updated_since: Some("2024-05-01T00:00:00Z".into()),
+            limit: Some(5),
+            system_query: Some("brand:acme".into()),
         }
     }
 
@@ -346,7 +344,7 @@ mod tests {
     #[test]
     fn filter_requires_all_tags_and_exact_group() {
         let mut query = q();
-        query.updated_since = ROption::RNone; // checked in its own test
+        query.updated_since = None; // checked in its own test
         let (_, f) = translate(&query, Some(7), false).unwrap();
         let t = |v: Value| ZTicket::from_json(&v).unwrap();
         assert!(f.matches(&t(
@@ -369,13 +367,13 @@ mod tests {
     #[test]
     fn rejects_terms_that_would_break_the_query() {
         let mut bad = q();
-        bad.tags_all = vec![RString::from("two words")].into();
+        bad.tags_all = vec!["two words".to_string()];
         assert_eq!(
             translate(&bad, None, false).unwrap_err().kind,
-            ErrorKind::VALIDATION
+            ErrorKind::Validation
         );
         let mut bad = q();
-        bad.updated_since = ROption::RSome("yesterday or so".into());
+        bad.updated_since = Some("yesterday or so".into());
         assert!(translate(&bad, None, false)
             .unwrap_err()
             .message
@@ -391,7 +389,7 @@ mod tests {
         let (second, _) = translate(&subs[1], Some(7), false).unwrap();
         assert!(second.contains("status:open") && !second.contains("status:new"));
         let mut one = q();
-        one.statuses = vec![RString::from("new")].into();
+        one.statuses = vec!["new".to_string()];
         assert_eq!(per_status(&one).len(), 1);
     }
 

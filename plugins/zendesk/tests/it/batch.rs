@@ -13,9 +13,8 @@ use std::{
     time::Duration,
 };
 
-use abi_stable::std_types::{ROption, RResult, RString, RVec};
-use otai_plugin_api::{
-    BatchOutcome, BatchUpdate, ErrorKind, Note, QueueRef, RequestStats, TicketUpdate,
+use otai_plugin_sdk::{
+    BatchOutcome, BatchUpdate, ErrorKind, Note, Queue, RequestStats, TicketUpdate,
 };
 use otai_zendesk::ZendeskClient;
 use serde_json::{json, Value};
@@ -30,8 +29,8 @@ const UPDATE_MANY: &str = "/api/v2/tickets/update_many";
 const SHOW_MANY: &str = "/api/v2/tickets/show_many";
 const STAMP: &str = "2024-05-02T10:00:00Z";
 
-fn rs(items: &[&str]) -> RVec<RString> {
-    items.iter().map(|s| RString::from(*s)).collect()
+fn rs(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
 }
 
 /// A client whose job polls wait milliseconds instead of Zendesk's seconds.
@@ -45,13 +44,13 @@ fn item(id: &str, update: TicketUpdate) -> BatchUpdate {
     BatchUpdate {
         id: id.into(),
         update,
-        current_tags: ROption::RNone,
+        current_tags: None,
     }
 }
 
 fn priority(p: &str) -> TicketUpdate {
     TicketUpdate {
-        priority: ROption::RSome(p.into()),
+        priority: Some(p.into()),
         ..Default::default()
     }
 }
@@ -94,13 +93,13 @@ async fn mount_completed(server: &MockServer, job_id: &str, results: Value) {
 }
 
 fn ok(outcome: &BatchOutcome) -> bool {
-    matches!(outcome.result, RResult::ROk(()))
+    matches!(outcome.result, Ok(()))
 }
 
-fn err(outcome: &BatchOutcome) -> &otai_plugin_api::PluginError {
+fn err(outcome: &BatchOutcome) -> &otai_plugin_sdk::Error {
     match &outcome.result {
-        RResult::RErr(e) => e,
-        RResult::ROk(()) => panic!("ticket {} succeeded", outcome.id),
+        Err(e) => e,
+        Ok(()) => panic!("ticket {} succeeded", outcome.id),
     }
 }
 
@@ -158,38 +157,38 @@ async fn current_tags_and_stamp_give_the_exact_body_without_reading() {
     let first = BatchUpdate {
         id: "11".into(),
         update: TicketUpdate {
-            queue: ROption::RSome(QueueRef {
-                id: ROption::RSome("42".into()),
-                name: ROption::RNone,
+            queue: Some(Queue {
+                id: Some("42".into()),
+                name: None,
             }),
-            priority: ROption::RSome("High".into()),
+            priority: Some("High".into()),
             add_tags: rs(&["otai_processed", "vip"]),
             remove_tags: rs(&["old"]),
-            custom_fields: vec![otai_plugin_api::CustomFieldValue {
+            custom_fields: vec![otai_plugin_sdk::CustomField {
                 id: "360013088874".into(),
-                value_json: "\"opt1\"".into(),
+                value: serde_json::from_str(r#""opt1""#).unwrap(),
             }]
             .into(),
-            note: ROption::RSome(Note {
+            note: Some(Note {
                 body: "Classifier: billing (0.93)".into(),
                 html: false,
                 public: false,
             }),
-            if_unchanged_since: ROption::RSome(STAMP.into()),
-            system_fields_json: ROption::RSome(r#"{"type": "incident", "id": 99}"#.into()),
+            if_unchanged_since: Some(STAMP.into()),
+            system_fields: Some(serde_json::from_str(r#"{"type": "incident", "id": 99}"#).unwrap()),
             ..Default::default()
         },
-        current_tags: ROption::RSome(rs(&["vip", "billing", "old"])),
+        current_tags: Some(rs(&["vip", "billing", "old"])),
     };
     // No tag change: the caller's stamp alone makes it a safe update.
     let second = BatchUpdate {
         id: "12".into(),
         update: TicketUpdate {
-            status: ROption::RSome("open".into()),
-            if_unchanged_since: ROption::RSome("2024-05-03T08:00:00Z".into()),
+            status: Some("open".into()),
+            if_unchanged_since: Some("2024-05-03T08:00:00Z".into()),
             ..Default::default()
         },
-        current_tags: ROption::RSome(rs(&["x"])),
+        current_tags: Some(rs(&["x"])),
     };
 
     let outcomes = fast_client(&server, json!({}))
@@ -235,10 +234,10 @@ async fn without_current_tags_the_tickets_are_read_with_show_many() {
         ..Default::default()
     };
     let mut third = tagging(&["a", "b"]);
-    third.priority = ROption::RSome("low".into());
+    third.priority = Some("low".into());
     // current_tags without a stamp cannot be trusted: the ticket is read anyway.
     let mut with_tags_no_stamp = item("3", third);
-    with_tags_no_stamp.current_tags = ROption::RSome(rs(&["stale"]));
+    with_tags_no_stamp.current_tags = Some(rs(&["stale"]));
 
     let outcomes = fast_client(&server, json!({}))
         .update_tickets(&[
@@ -251,7 +250,7 @@ async fn without_current_tags_the_tickets_are_read_with_show_many() {
 
     assert!(ok(&outcomes[0]) && ok(&outcomes[1]), "{outcomes:?}");
     let missing = err(&outcomes[2]);
-    assert_eq!(missing.kind, ErrorKind::NOT_FOUND);
+    assert_eq!(missing.kind, ErrorKind::NotFound);
     assert!(
         missing.message.contains("ticket 404"),
         "{}",
@@ -384,18 +383,18 @@ async fn per_ticket_failures_conflicts_and_missing_results_are_told_apart() {
 
     assert!(ok(&outcomes[0]));
     let invalid = err(&outcomes[1]);
-    assert_eq!(invalid.kind, ErrorKind::VALIDATION);
+    assert_eq!(invalid.kind, ErrorKind::Validation);
     assert!(
         invalid.message.contains("ticket 2")
             && invalid.message.contains("closed prevents ticket update"),
         "{}",
         invalid.message
     );
-    assert_eq!(err(&outcomes[2]).kind, ErrorKind::CONFLICT);
+    assert_eq!(err(&outcomes[2]).kind, ErrorKind::Conflict);
     let unknown = err(&outcomes[3]);
     assert_eq!(
         unknown.kind,
-        ErrorKind::TIMEOUT,
+        ErrorKind::Timeout,
         "no result: never claim success"
     );
     assert!(unknown.message.contains("unknown"), "{}", unknown.message);
@@ -418,7 +417,7 @@ async fn a_failed_job_leaves_its_tickets_unknown() {
 
     for outcome in &outcomes {
         let e = err(outcome);
-        assert_eq!(e.kind, ErrorKind::TIMEOUT);
+        assert_eq!(e.kind, ErrorKind::Timeout);
         assert!(e.message.contains("`failed`"), "{}", e.message);
         assert!(e.message.contains(&format!("ticket {}", outcome.id)));
     }
@@ -452,13 +451,13 @@ async fn a_job_that_never_finishes_times_out_and_later_chunks_are_not_sent() {
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_millis(950), "{elapsed:?}");
     let first = err(&outcomes[0]);
-    assert_eq!(first.kind, ErrorKind::TIMEOUT);
+    assert_eq!(first.kind, ErrorKind::Timeout);
     assert!(first.message.contains("job_timeout"), "{}", first.message);
     assert!(outcomes[..100]
         .iter()
-        .all(|o| err(o).kind == ErrorKind::TIMEOUT));
+        .all(|o| err(o).kind == ErrorKind::Timeout));
     let unsent = err(&outcomes[100]);
-    assert_eq!(unsent.kind, ErrorKind::TRANSPORT);
+    assert_eq!(unsent.kind, ErrorKind::Transport);
     assert!(unsent.message.contains("not sent"), "{}", unsent.message);
 }
 
@@ -484,9 +483,9 @@ async fn locally_invalid_items_fail_alone_and_the_rest_is_written() {
         .await;
     mount_completed(&server, "V3-v", json!([updated(5)])).await;
     let queue = |name: &str| TicketUpdate {
-        queue: ROption::RSome(QueueRef {
-            id: ROption::RNone,
-            name: ROption::RSome(name.into()),
+        queue: Some(Queue {
+            id: None,
+            name: Some(name.into()),
         }),
         ..Default::default()
     };
@@ -502,7 +501,7 @@ async fn locally_invalid_items_fail_alone_and_the_rest_is_written() {
             item(
                 "6",
                 TicketUpdate {
-                    system_fields_json: ROption::RSome("[1]".into()),
+                    system_fields: Some(serde_json::json!([1])),
                     ..Default::default()
                 },
             ),
@@ -511,10 +510,10 @@ async fn locally_invalid_items_fail_alone_and_the_rest_is_written() {
         .unwrap();
 
     assert_eq!(outcomes.len(), 7);
-    assert_eq!(err(&outcomes[0]).kind, ErrorKind::VALIDATION);
+    assert_eq!(err(&outcomes[0]).kind, ErrorKind::Validation);
     assert!(err(&outcomes[0]).message.contains("\"abc\""));
     let bad_priority = err(&outcomes[1]);
-    assert_eq!(bad_priority.kind, ErrorKind::VALIDATION);
+    assert_eq!(bad_priority.kind, ErrorKind::Validation);
     assert!(
         bad_priority.message.contains("ticket 2"),
         "{}",
@@ -527,7 +526,7 @@ async fn locally_invalid_items_fail_alone_and_the_rest_is_written() {
         err(&outcomes[5]).message.contains("more than once"),
         "a repeated id fails"
     );
-    assert_eq!(err(&outcomes[6]).kind, ErrorKind::VALIDATION);
+    assert_eq!(err(&outcomes[6]).kind, ErrorKind::Validation);
 }
 
 #[tokio::test]
@@ -549,7 +548,7 @@ async fn a_rejected_chunk_fails_each_ticket_and_401_fails_the_whole_call() {
 
     for (outcome, id) in outcomes.iter().zip(["1", "2"]) {
         let e = err(outcome);
-        assert_eq!(e.kind, ErrorKind::VALIDATION);
+        assert_eq!(e.kind, ErrorKind::Validation);
         assert!(e.message.contains(&format!("ticket {id}")) && e.message.contains(UPDATE_MANY));
     }
 
@@ -568,7 +567,7 @@ async fn a_rejected_chunk_fails_each_ticket_and_401_fails_the_whole_call() {
         .await
         .unwrap_err();
 
-    assert_eq!(e.kind, ErrorKind::AUTH);
+    assert_eq!(e.kind, ErrorKind::Auth);
     assert!(!e.message.contains(API_TOKEN));
 }
 
@@ -606,8 +605,8 @@ async fn request_stats_count_every_attempt_retries_and_429s() {
 }
 
 #[tokio::test]
-async fn the_ffi_service_answers_update_tickets_and_request_stats() {
-    use otai_plugin_api::TicketSystemService;
+async fn the_adapter_answers_update_tickets_and_request_stats() {
+    use otai_plugin_sdk::TicketSystemAdapter;
     let server = MockServer::start().await;
     // A job may already be finished in the submission's answer: then nothing is polled.
     Mock::given(method("PUT"))
@@ -620,22 +619,20 @@ async fn the_ffi_service_answers_update_tickets_and_request_stats() {
         .expect(1)
         .mount(&server)
         .await;
-    let service = otai_zendesk::ZendeskTicketsystemService::from_params_json(
-        &params(&server, json!({})).to_string(),
-        otai_zendesk::Logger::silent(),
+    let service = client(&server);
+
+    let outcomes = TicketSystemAdapter::update_tickets(
+        &service,
+        &[item("1", priority("low")), item("2", priority("low"))],
     )
+    .await
     .unwrap();
 
-    let outcomes = service
-        .update_tickets(vec![item("1", priority("low")), item("2", priority("low"))].into())
-        .await
-        .unwrap();
-
     assert!(ok(&outcomes[0]));
-    assert_eq!(err(&outcomes[1]).kind, ErrorKind::VALIDATION);
+    assert_eq!(err(&outcomes[1]).kind, ErrorKind::Validation);
     assert_eq!(
-        service.request_stats(),
-        ROption::RSome(RequestStats {
+        TicketSystemAdapter::request_stats(&service),
+        Some(RequestStats {
             requests: 1,
             retries: 0,
             rate_limited: 0

@@ -2,8 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use abi_stable::std_types::ROption;
-use otai_plugin_api::{ErrorKind, SearchQuery};
+use otai_plugin_sdk::{ErrorKind, SearchQuery};
 use serde_json::json;
 use wiremock::{
     matchers::{method, path},
@@ -24,12 +23,12 @@ async fn get_with(server: &MockServer, response: ResponseTemplate, times: u64) {
 #[tokio::test]
 async fn status_codes_map_to_error_kinds() {
     let cases = [
-        (401, ErrorKind::AUTH),
-        (403, ErrorKind::FORBIDDEN),
-        (409, ErrorKind::CONFLICT),
-        (400, ErrorKind::VALIDATION),
-        (413, ErrorKind::VALIDATION),
-        (422, ErrorKind::VALIDATION),
+        (401, ErrorKind::Auth),
+        (403, ErrorKind::Forbidden),
+        (409, ErrorKind::Conflict),
+        (400, ErrorKind::Validation),
+        (413, ErrorKind::Validation),
+        (422, ErrorKind::Validation),
     ];
     for (status, kind) in cases {
         let server = MockServer::start().await;
@@ -43,7 +42,7 @@ async fn status_codes_map_to_error_kinds() {
         let err = client(&server).get_ticket("7").await.unwrap_err();
 
         assert_eq!(err.kind, kind, "HTTP {status}");
-        assert_eq!(err.http_status, ROption::RSome(status));
+        assert_eq!(err.http_status, Some(status));
         assert!(
             err.message.contains("GET /api/v2/tickets/7"),
             "{}",
@@ -68,8 +67,8 @@ async fn zendesk_error_body_and_request_id_reach_the_error() {
 
     let err = client(&server).get_ticket("7").await.unwrap_err();
 
-    assert_eq!(err.kind, ErrorKind::VALIDATION);
-    assert_eq!(err.request_id, ROption::RSome("req-abc-123".into()));
+    assert_eq!(err.kind, ErrorKind::Validation);
+    assert_eq!(err.request_id, Some("req-abc-123".into()));
     assert!(err.message.contains("get_ticket 7"), "{}", err.message);
     assert!(
         err.message
@@ -128,7 +127,7 @@ async fn other_error_shapes_are_read_too() {
     )
     .await;
     let err = oauth_client(&server).get_ticket("7").await.unwrap_err();
-    assert_eq!(err.kind, ErrorKind::AUTH);
+    assert_eq!(err.kind, ErrorKind::Auth);
     assert!(
         err.message
             .contains("invalid_token: The access token provided is expired"),
@@ -185,10 +184,13 @@ async fn a_retry_after_longer_than_max_retry_wait_fails_at_once_with_rate_limite
         .await
         .unwrap_err();
 
-    assert_eq!(err.kind, ErrorKind::RATE_LIMITED);
-    assert_eq!(err.retry_after_ms, ROption::RSome(120_000));
-    assert_eq!(err.http_status, ROption::RSome(429));
-    assert_eq!(err.request_id, ROption::RSome("req-429".into()));
+    assert_eq!(err.kind, ErrorKind::RateLimited);
+    assert_eq!(
+        err.retry_after,
+        Some(std::time::Duration::from_millis(120_000))
+    );
+    assert_eq!(err.http_status, Some(429));
+    assert_eq!(err.request_id, Some("req-429".into()));
 }
 
 #[tokio::test]
@@ -206,8 +208,8 @@ async fn rate_limited_after_the_last_attempt_carries_retry_after() {
         .await
         .unwrap_err();
 
-    assert_eq!(err.kind, ErrorKind::RATE_LIMITED);
-    assert_eq!(err.retry_after_ms, ROption::RSome(0));
+    assert_eq!(err.kind, ErrorKind::RateLimited);
+    assert_eq!(err.retry_after, Some(std::time::Duration::ZERO));
 }
 
 #[tokio::test]
@@ -232,8 +234,8 @@ async fn a_503_with_retry_after_is_retried_and_without_it_is_transport() {
         .await
         .unwrap_err();
 
-    assert_eq!(err.kind, ErrorKind::TRANSPORT);
-    assert_eq!(err.http_status, ROption::RSome(503));
+    assert_eq!(err.kind, ErrorKind::Transport);
+    assert_eq!(err.http_status, Some(503));
     assert!(err.message.contains("maintenance"), "{}", err.message);
 }
 
@@ -276,7 +278,7 @@ async fn a_get_is_retried_on_500_then_succeeds() {
     let logs = logs.lock().unwrap();
     let mut warns: Vec<&String> = logs
         .iter()
-        .filter(|(l, _)| *l == otai_plugin_api::LogLevel::Warn)
+        .filter(|(l, _)| *l == otai_plugin_sdk::LogLevel::Warn)
         .map(|(_, m)| m)
         .collect();
     assert_eq!(warns.len(), 3, "{logs:?}");
@@ -306,8 +308,8 @@ async fn a_get_gives_up_after_max_attempts() {
         .await
         .unwrap_err();
 
-    assert_eq!(err.kind, ErrorKind::TRANSPORT);
-    assert_eq!(err.http_status, ROption::RSome(500));
+    assert_eq!(err.kind, ErrorKind::Transport);
+    assert_eq!(err.http_status, Some(500));
 }
 
 #[tokio::test]
@@ -327,7 +329,7 @@ async fn a_slow_answer_is_a_timeout() {
         .await
         .unwrap_err();
 
-    assert_eq!(err.kind, ErrorKind::TIMEOUT);
+    assert_eq!(err.kind, ErrorKind::Timeout);
     assert!(err.message.contains("within 0.3 s"), "{}", err.message);
 }
 
@@ -350,8 +352,8 @@ async fn malformed_json_is_an_invalid_response() {
         .await
         .unwrap_err();
 
-    assert_eq!(err.kind, ErrorKind::INVALID_RESPONSE);
-    assert_eq!(err.request_id, ROption::RSome("req-bad-json".into()));
+    assert_eq!(err.kind, ErrorKind::InvalidResponse);
+    assert_eq!(err.request_id, Some("req-bad-json".into()));
     assert!(
         err.message.contains("GET /api/v2/search"),
         "{}",
@@ -376,7 +378,7 @@ async fn a_refused_connection_is_a_transport_error() {
 
     let err = c.get_ticket("7").await.unwrap_err();
 
-    assert_eq!(err.kind, ErrorKind::TRANSPORT);
+    assert_eq!(err.kind, ErrorKind::Transport);
     assert!(err.message.contains("cannot connect"), "{}", err.message);
 }
 
@@ -391,11 +393,8 @@ async fn secrets_never_appear_in_debug_output_or_errors() {
     .await;
     let config = otai_zendesk::Config::from_value(params(&server, json!({}))).unwrap();
     let c = client(&server);
-    let svc = otai_zendesk::ZendeskTicketsystemService::from_params_json(
-        &params(&server, json!({})).to_string(),
-        otai_zendesk::Logger::silent(),
-    )
-    .unwrap();
+    let svc =
+        otai_plugin_sdk::service::AdapterService::new(client(&server), "otai_zendesk").unwrap();
 
     let err = c.get_ticket("7").await.unwrap_err();
 
@@ -411,7 +410,7 @@ async fn secrets_never_appear_in_debug_output_or_errors() {
         assert!(!text.contains(API_TOKEN), "{text}");
         assert!(!text.contains(encoded), "{text}");
     }
-    assert_eq!(err.kind, ErrorKind::AUTH);
+    assert_eq!(err.kind, ErrorKind::Auth);
     assert!(
         err.message.contains("Couldn't authenticate you"),
         "{}",
@@ -431,7 +430,7 @@ async fn an_answer_larger_than_max_response_bytes_is_an_error_naming_the_path_an
     let err = capped.get_ticket("7").await.unwrap_err();
     let ok = roomy.get_ticket("7").await.unwrap();
 
-    assert_eq!(err.kind, ErrorKind::INVALID_RESPONSE);
+    assert_eq!(err.kind, ErrorKind::InvalidResponse);
     assert!(
         err.message.contains("GET /api/v2/tickets/7"),
         "{}",

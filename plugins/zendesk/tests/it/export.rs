@@ -2,8 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use abi_stable::std_types::{ROption, RString};
-use otai_plugin_api::{ErrorKind, ExportRequest};
+use otai_plugin_sdk::{ErrorKind, ExportRequest};
 use serde_json::json;
 use wiremock::{
     matchers::{method, path, query_param, query_param_is_missing},
@@ -14,15 +13,15 @@ use crate::common::{client_with, ticket};
 
 fn first(start: &str) -> ExportRequest {
     ExportRequest {
-        start_time: ROption::RSome(start.into()),
-        cursor: ROption::RNone,
+        start_time: Some(start.into()),
+        cursor: None,
     }
 }
 
 fn next(cursor: &str) -> ExportRequest {
     ExportRequest {
-        start_time: ROption::RNone,
-        cursor: ROption::RSome(RString::from(cursor)),
+        start_time: None,
+        cursor: Some(cursor.to_string()),
     }
 }
 
@@ -120,7 +119,7 @@ async fn a_missing_cursor_mid_stream_is_an_invalid_response() {
         .export_tickets(&first("2024-05-01T00:00:00Z"))
         .await
         .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::INVALID_RESPONSE);
+    assert_eq!(err.kind, ErrorKind::InvalidResponse);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 
-use abi_stable::{
+use otai_plugin_api::abi_stable::{
     prefix_type::PrefixTypeTrait,
     std_types::{ROption, RStr, RString},
 };
@@ -234,7 +234,7 @@ fn the_cdylib_loads_through_abi_stable() {
     ));
     assert!(so.exists(), "{} was not built", so.display());
 
-    let module = abi_stable::library::lib_header_from_path(&so)
+    let module = otai_plugin_api::abi_stable::library::lib_header_from_path(&so)
         .and_then(|header| header.init_root_module::<otai_plugin_api::PluginModuleRef>())
         .unwrap_or_else(|e| panic!("loading {}: {e}", so.display()));
 

@@ -6,6 +6,7 @@
 
 mod batch;
 mod common;
+mod conformance;
 mod errors;
 mod export;
 mod ffi;

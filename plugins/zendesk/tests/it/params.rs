@@ -1,12 +1,12 @@
 //! Params validation as the host sees it: errors name the key, never the value.
 
-use otai_plugin_api::ErrorKind;
+use otai_plugin_sdk::ErrorKind;
 use otai_zendesk::{Config, Logger, ZendeskClient};
 use serde_json::json;
 
 fn config_err(params: serde_json::Value) -> String {
     let err = Config::from_json(&params.to_string()).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::CONFIG);
+    assert_eq!(err.kind, ErrorKind::Config);
     let message = err.message.to_string();
     for secret in ["SECRET-A", "SECRET-B"] {
         assert!(!message.contains(secret), "{message}");
@@ -65,7 +65,7 @@ fn domain_or_base_url_is_required() {
 fn a_missing_ca_bundle_is_a_config_error_at_construction() {
     let p = json!({"domain": "acme", "oauth_token": "SECRET-A", "verify": "/nonexistent/ca.pem"});
     let err = ZendeskClient::from_params_json(&p.to_string(), Logger::silent()).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::CONFIG);
+    assert_eq!(err.kind, ErrorKind::Config);
     assert!(err.message.contains("`verify`"), "{}", err.message);
 }
 

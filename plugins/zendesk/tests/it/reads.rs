@@ -1,7 +1,6 @@
 //! Reads: get, search with paging, search export, check_connection.
 
-use abi_stable::std_types::{ROption, RString};
-use otai_plugin_api::{ErrorKind, SearchQuery};
+use otai_plugin_sdk::{ErrorKind, SearchQuery};
 use serde_json::json;
 use wiremock::{
     matchers::{header, method, path, query_param, query_param_is_missing},
@@ -10,8 +9,8 @@ use wiremock::{
 
 use crate::common::*;
 
-fn rs(items: &[&str]) -> abi_stable::std_types::RVec<RString> {
-    items.iter().map(|s| RString::from(*s)).collect()
+fn rs(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
 }
 
 #[tokio::test]
@@ -38,16 +37,12 @@ async fn get_ticket_sends_basic_auth_and_maps_the_recorded_ticket() {
         "Mail to create fixture ticket for testing"
     );
     assert_eq!(t.status.as_str(), "solved");
-    assert_eq!(t.priority, ROption::RNone);
+    assert_eq!(t.priority, None);
     let queue = t.queue.unwrap();
     assert_eq!(queue.id.unwrap().as_str(), "360004077472");
-    assert_eq!(
-        queue.name,
-        ROption::RNone,
-        "groups were never loaded, so no name"
-    );
+    assert_eq!(queue.name, None, "groups were never loaded, so no name");
     assert_eq!(t.updated_at.unwrap().as_str(), "2019-06-05T01:13:24Z");
-    let raw: serde_json::Value = serde_json::from_str(&t.raw_json).unwrap();
+    let raw = &t.raw;
     assert_eq!(raw["via"]["channel"], "email");
 }
 
@@ -94,10 +89,10 @@ async fn non_numeric_ids_are_rejected_before_any_request() {
     let c = client(&server);
 
     let err = c.get_ticket("12ab").await.unwrap_err();
-    assert_eq!(err.kind, ErrorKind::VALIDATION);
+    assert_eq!(err.kind, ErrorKind::Validation);
     assert!(err.message.contains("\"12ab\""), "{}", err.message);
     let err = c.add_note("x", &Default::default()).await.unwrap_err();
-    assert_eq!(err.kind, ErrorKind::VALIDATION);
+    assert_eq!(err.kind, ErrorKind::Validation);
     assert_eq!(request_count(&server).await, 0);
 }
 
@@ -124,7 +119,7 @@ async fn search_uses_the_recorded_search_response() {
 
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].id.as_str(), "4");
-    assert_eq!(found[0].priority, ROption::RSome("urgent".into()));
+    assert_eq!(found[0].priority, Some("urgent".into()));
 }
 
 #[tokio::test]
@@ -184,7 +179,7 @@ async fn search_stops_when_the_limit_is_reached() {
     let c = client(&server);
 
     let q = SearchQuery {
-        limit: ROption::RSome(2),
+        limit: Some(2),
         ..Default::default()
     };
     assert_eq!(c.find_tickets(&q).await.unwrap().len(), 2);
@@ -276,12 +271,12 @@ async fn search_translates_every_condition_and_enforces_them_client_side() {
 
     let q = SearchQuery {
         statuses: rs(&["open", "new"]),
-        queue: ROption::RSome("Support".into()),
+        queue: Some("Support".into()),
         tags_all: rs(&["vip", "billing"]),
         tags_none: rs(&["ai_done"]),
-        updated_since: ROption::RSome("2024-05-01T00:00:00Z".into()),
-        limit: ROption::RNone,
-        system_query: ROption::RSome("brand:acme".into()),
+        updated_since: Some("2024-05-01T00:00:00Z".into()),
+        limit: None,
+        system_query: Some("brand:acme".into()),
     };
     let found = client(&server).find_tickets(&q).await.unwrap();
 
@@ -366,7 +361,7 @@ async fn search_with_a_limit_under_the_cap_stays_on_offset_search() {
         .await;
 
     let q = SearchQuery {
-        limit: ROption::RSome(2),
+        limit: Some(2),
         ..Default::default()
     };
     assert_eq!(client(&server).find_tickets(&q).await.unwrap().len(), 2);
@@ -410,7 +405,7 @@ async fn check_connection_as_anonymous_user_is_an_auth_error() {
 
     let err = client(&server).check_connection().await.unwrap_err();
 
-    assert_eq!(err.kind, ErrorKind::AUTH);
+    assert_eq!(err.kind, ErrorKind::Auth);
     assert!(err.message.contains("anonymous"), "{}", err.message);
     assert!(!err.message.contains(API_TOKEN));
 }

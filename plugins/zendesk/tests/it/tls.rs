@@ -10,7 +10,7 @@ use std::{
     process::{Child, Command, Stdio},
 };
 
-use otai_plugin_api::ErrorKind;
+use otai_plugin_sdk::ErrorKind;
 use otai_zendesk::{Logger, ZendeskClient};
 use serde_json::{json, Value};
 
@@ -153,7 +153,7 @@ impl Drop for Server {
     }
 }
 
-fn client(base_url: &str, verify: Value) -> Result<ZendeskClient, otai_plugin_api::PluginError> {
+fn client(base_url: &str, verify: Value) -> Result<ZendeskClient, otai_plugin_sdk::Error> {
     let params =
         json!({"base_url": base_url, "oauth_token": "t", "verify": verify, "max_attempts": 1});
     ZendeskClient::from_params_json(&params.to_string(), Logger::silent())
@@ -184,7 +184,7 @@ async fn a_private_ca_is_refused_by_default_and_trusted_when_configured() {
         .await;
 
     let err = default.unwrap_err();
-    assert_eq!(err.kind, ErrorKind::TRANSPORT, "{}", err.message);
+    assert_eq!(err.kind, ErrorKind::Transport, "{}", err.message);
     assert!(
         err.message.contains("certificate") || err.message.contains("Certificate"),
         "{}",
@@ -192,7 +192,7 @@ async fn a_private_ca_is_refused_by_default_and_trusted_when_configured() {
     );
     assert!(added.unwrap().contains("agent@example.com"));
     assert!(only.unwrap().contains("agent@example.com"));
-    assert_eq!(wrong.unwrap_err().kind, ErrorKind::TRANSPORT);
+    assert_eq!(wrong.unwrap_err().kind, ErrorKind::Transport);
 }
 
 #[tokio::test]
@@ -223,7 +223,7 @@ async fn a_redirect_to_another_host_is_reported_and_never_followed() {
 #[test]
 fn plain_http_to_another_machine_is_refused_unless_allowed() {
     let refused = client("http://helpdesk.example.com", json!(true)).unwrap_err();
-    assert_eq!(refused.kind, ErrorKind::CONFIG);
+    assert_eq!(refused.kind, ErrorKind::Config);
     assert!(
         refused.message.contains("allow_insecure_http"),
         "{}",

@@ -1,7 +1,6 @@
 //! Writes: update (queue, priority, fields, note, tags with safe_update), add_note, groups.
 
-use abi_stable::std_types::{ROption, RString, RVec};
-use otai_plugin_api::{CustomFieldValue, ErrorKind, Note, QueueRef, TicketUpdate};
+use otai_plugin_sdk::{CustomField, ErrorKind, Note, Queue, TicketUpdate};
 use serde_json::json;
 use wiremock::{
     matchers::{body_json, header, method, path, query_param, query_param_is_missing},
@@ -10,14 +9,14 @@ use wiremock::{
 
 use crate::common::*;
 
-fn rs(items: &[&str]) -> RVec<RString> {
-    items.iter().map(|s| RString::from(*s)).collect()
+fn rs(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
 }
 
-fn queue_named(name: &str) -> ROption<QueueRef> {
-    ROption::RSome(QueueRef {
-        id: ROption::RNone,
-        name: ROption::RSome(name.into()),
+fn queue_named(name: &str) -> Option<Queue> {
+    Some(Queue {
+        id: None,
+        name: Some(name.into()),
     })
 }
 
@@ -75,19 +74,19 @@ async fn update_resolves_group_by_name_and_writes_everything_in_one_put() {
 
     let update = TicketUpdate {
         queue: queue_named("Billing"),
-        priority: ROption::RSome("High".into()),
-        status: ROption::RSome("open".into()),
-        custom_fields: vec![CustomFieldValue {
+        priority: Some("High".into()),
+        status: Some("open".into()),
+        custom_fields: vec![CustomField {
             id: "360013088874".into(),
-            value_json: "\"opt1\"".into(),
+            value: serde_json::from_str(r#""opt1""#).unwrap(),
         }]
         .into(),
-        note: ROption::RSome(Note {
+        note: Some(Note {
             body: "Classifier: billing (0.93)".into(),
             html: false,
             public: false,
         }),
-        system_fields_json: ROption::RSome(r#"{"type": "incident", "id": 99}"#.into()),
+        system_fields: Some(serde_json::from_str(r#"{"type": "incident", "id": 99}"#).unwrap()),
         ..Default::default()
     };
     let t = client(&server).update_ticket("2", &update).await.unwrap();
@@ -108,9 +107,9 @@ async fn update_by_group_id_needs_no_group_lookup() {
         .await;
 
     let update = TicketUpdate {
-        queue: ROption::RSome(QueueRef {
-            id: ROption::RSome("42".into()),
-            name: ROption::RNone,
+        queue: Some(Queue {
+            id: Some("42".into()),
+            name: None,
         }),
         ..Default::default()
     };
@@ -153,7 +152,7 @@ async fn unknown_group_name_is_a_validation_error_listing_known_names() {
         .await
         .unwrap_err();
 
-    assert_eq!(err.kind, ErrorKind::VALIDATION);
+    assert_eq!(err.kind, ErrorKind::Validation);
     assert!(err.message.contains("\"Sales\""), "{}", err.message);
     assert!(
         err.message.contains("\"Billing\"") && err.message.contains("\"Support\""),
@@ -167,7 +166,7 @@ async fn unknown_group_name_is_a_validation_error_listing_known_names() {
 async fn invalid_priority_is_rejected_before_any_request() {
     let server = MockServer::start().await;
     let update = TicketUpdate {
-        priority: ROption::RSome("critical".into()),
+        priority: Some("critical".into()),
         ..Default::default()
     };
 
@@ -176,7 +175,7 @@ async fn invalid_priority_is_rejected_before_any_request() {
         .await
         .unwrap_err();
 
-    assert_eq!(err.kind, ErrorKind::VALIDATION);
+    assert_eq!(err.kind, ErrorKind::Validation);
     assert!(
         err.message.contains("\"critical\"") && err.message.contains("urgent"),
         "{}",
@@ -296,8 +295,8 @@ async fn if_unchanged_since_is_sent_and_409_is_a_conflict_without_retry() {
         .await;
 
     let update = TicketUpdate {
-        priority: ROption::RSome("low".into()),
-        if_unchanged_since: ROption::RSome("2024-05-02T10:00:00Z".into()),
+        priority: Some("low".into()),
+        if_unchanged_since: Some("2024-05-02T10:00:00Z".into()),
         ..Default::default()
     };
     let err = client(&server)
@@ -305,9 +304,9 @@ async fn if_unchanged_since_is_sent_and_409_is_a_conflict_without_retry() {
         .await
         .unwrap_err();
 
-    assert_eq!(err.kind, ErrorKind::CONFLICT);
-    assert_eq!(err.http_status, ROption::RSome(409));
-    assert_eq!(err.request_id, ROption::RSome("req-409".into()));
+    assert_eq!(err.kind, ErrorKind::Conflict);
+    assert_eq!(err.http_status, Some(409));
+    assert_eq!(err.request_id, Some("req-409".into()));
     assert!(
         err.message.contains("since 2024-05-02T10:00:00Z"),
         "{}",
@@ -384,8 +383,8 @@ async fn a_write_is_not_retried_on_500() {
         .await
         .unwrap_err();
 
-    assert_eq!(err.kind, ErrorKind::TRANSPORT);
-    assert_eq!(err.http_status, ROption::RSome(500));
+    assert_eq!(err.kind, ErrorKind::Transport);
+    assert_eq!(err.http_status, Some(500));
 }
 
 #[tokio::test]
@@ -414,7 +413,7 @@ async fn a_write_that_times_out_is_not_retried() {
         .await
         .unwrap_err();
 
-    assert_eq!(err.kind, ErrorKind::TIMEOUT);
+    assert_eq!(err.kind, ErrorKind::Timeout);
     assert!(
         err.message.contains("may or may not have been applied"),
         "{}",

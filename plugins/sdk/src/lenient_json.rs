@@ -9,9 +9,21 @@
 
 use std::borrow::Cow;
 
+/// Parses `body` strictly, and if that fails, once more after [`repair`]; the error is the
+/// strict parse's.
+pub fn from_slice<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+    match serde_json::from_slice(body) {
+        Err(e) => match repair(body) {
+            Some(fixed) => serde_json::from_slice(&fixed).map_err(|_| e),
+            None => Err(e),
+        },
+        ok => ok,
+    }
+}
+
 /// The body with invalid UTF-8 sequences and unpaired surrogate escapes replaced by U+FFFD, or
 /// `None` if there was nothing to replace (the body is broken in some other way).
-pub(crate) fn repair(body: &[u8]) -> Option<Vec<u8>> {
+pub fn repair(body: &[u8]) -> Option<Vec<u8>> {
     let text: Cow<'_, str> = String::from_utf8_lossy(body);
     let utf8_repaired = matches!(text, Cow::Owned(_));
     let (fixed, escapes_repaired) = replace_lone_surrogates(&text);

@@ -1,5 +1,6 @@
-//! Log forwarding: the plugin has no `tracing` subscriber of its own, so events go to the host
-//! through [`HostContextRef::emit`], or to a closure when the client is used from Rust directly.
+//! Log forwarding: a plugin has no `tracing` subscriber of its own (its `tracing` would be a private
+//! copy), so events go to the host
+//! through the host context, or to a closure when the adapter is used from Rust directly (tests).
 
 use std::{fmt, sync::Arc};
 
@@ -14,10 +15,10 @@ enum Sink {
     Fn(Arc<LogFn>),
 }
 
-/// Where the client's log events go. Cheap to clone.
+/// Where an adapter's log events go. Cheap to clone.
 ///
 /// Messages never contain credentials: the transport logs method, path (without query string),
-/// status, elapsed time and Zendesk's request id only.
+/// status, elapsed time and the help desk's request id only; adapters must do the same.
 #[derive(Clone)]
 pub struct Logger {
     sink: Sink,
@@ -30,7 +31,7 @@ impl Logger {
     }
 
     /// Forwards events to the host that loaded the plugin.
-    pub fn host(host: HostContextRef) -> Self {
+    pub(crate) fn host(host: HostContextRef) -> Self {
         Logger {
             sink: Sink::Host(host),
         }
@@ -74,5 +75,27 @@ impl fmt::Debug for Logger {
             Sink::Fn(_) => "fn",
         };
         f.debug_struct("Logger").field("sink", &kind).finish()
+    }
+}
+
+impl Logger {
+    /// An error event (`message` built only if it goes anywhere).
+    pub fn error(&self, target: &str, message: impl FnOnce() -> String) {
+        self.log(LogLevel::Error, target, message)
+    }
+
+    /// A warning.
+    pub fn warn(&self, target: &str, message: impl FnOnce() -> String) {
+        self.log(LogLevel::Warn, target, message)
+    }
+
+    /// Normal operation, worth seeing by default.
+    pub fn info(&self, target: &str, message: impl FnOnce() -> String) {
+        self.log(LogLevel::Info, target, message)
+    }
+
+    /// Details for debugging.
+    pub fn debug(&self, target: &str, message: impl FnOnce() -> String) {
+        self.log(LogLevel::Debug, target, message)
     }
 }

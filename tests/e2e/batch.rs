@@ -8,7 +8,9 @@ use std::{path::Path, sync::Arc, time::Duration};
 use otai::{
     config::Config,
     plugins::{loader::interface_version, PluginRegistry},
-    ticket::{BatchUpdate, ErrorKind, Note, SearchQuery, TicketSystem, TicketUpdate},
+    ticket::{
+        BatchUpdate, ErrorKind, Note, SearchQuery, StatusCategory, TicketSystem, TicketUpdate,
+    },
 };
 use serde_json::{json, Value};
 use wiremock::{
@@ -16,7 +18,9 @@ use wiremock::{
     Mock, MockServer, ResponseTemplate,
 };
 
-use crate::support::{self, misbehaving, plugins_dir, system_config, LEGACY, MISBEHAVING};
+use crate::support::{
+    self, misbehaving, plugins_dir, system_config, LEGACY, LEGACY_1_1, MISBEHAVING,
+};
 
 const SECOND: Duration = Duration::from_secs(1);
 const LEGACY_SERVICE: &str = "LegacyService";
@@ -308,6 +312,59 @@ async fn a_plugin_built_against_api_1_0_is_written_one_by_one() {
         None,
         "a 1.0 plugin does not count requests"
     );
+}
+
+/// A plugin built against otai-plugin-api 1.1.0 (tests/plugins/legacy-1-1, against the frozen
+/// copy in plugin-api-frozen/v1_1) loads through the host's 1.1 adapter: its batch writes and
+/// request counters are used, and, having no `ticket_state` (since 1.2), its statuses are mapped
+/// by name.
+#[tokio::test]
+async fn a_plugin_built_against_api_1_1_loads_batches_counts_and_maps_statuses_by_name() {
+    let dir = plugins_dir(&[LEGACY_1_1]);
+    let registry = PluginRegistry::load(dir.path());
+    assert!(registry.failures().is_empty(), "{:?}", registry.failures());
+    let loaded = &registry.plugins()[0];
+    assert!(matches!(
+        loaded.module,
+        otai::plugins::loader::LoadedModule::V1_1(_)
+    ));
+    assert_eq!(loaded.interface, "1.1.0");
+    let desk = registry
+        .new_ticket_system(&system_config(
+            "legacy11",
+            LEGACY_1_1,
+            "Legacy11Service",
+            json!({}),
+            SECOND,
+        ))
+        .expect("the 1.1 plugin constructs its service");
+
+    let before = desk.request_stats().expect("a 1.1 plugin counts");
+    let outcomes = desk
+        .update_tickets(vec![priority("2", "high"), priority("9", "low")])
+        .await
+        .unwrap();
+    let after = desk.request_stats().unwrap();
+    let tickets = desk.find_tickets(SearchQuery::default()).await.unwrap();
+
+    assert!(outcomes[0].result.is_ok(), "{:?}", outcomes[0]);
+    assert_eq!(
+        outcomes[1].result.as_ref().unwrap_err().kind,
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        after.since(before).requests,
+        1,
+        "one batch call: the plugin's own update_tickets (one update_ticket per ticket would \
+         count two)"
+    );
+    let states: Vec<_> = tickets.iter().map(|t| t.state.category).collect();
+    assert_eq!(
+        states,
+        [StatusCategory::Open, StatusCategory::Solved],
+        "`open` and `Solved` mapped by name"
+    );
+    assert_eq!(tickets[1].priority.as_deref(), Some("high"));
 }
 
 /// `otai plugins list` names the interface version each plugin was built against.

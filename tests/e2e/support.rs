@@ -23,6 +23,8 @@ pub const INCOMPATIBLE: &str = "otai_test_incompatible";
 pub const ZENDESK: &str = "otai_zendesk";
 /// Built against the frozen plugin API 1.0.0 (tests/plugins/legacy-1-0).
 pub const LEGACY: &str = "otai_test_legacy";
+/// Built against the frozen plugin API 1.1.0 (tests/plugins/legacy-1-1).
+pub const LEGACY_1_1: &str = "otai_test_legacy_1_1";
 
 /// The Zendesk plugin's ticket-system service.
 pub const ZENDESK_SERVICE: &str = "ZendeskTicketsystemService";

@@ -41,8 +41,6 @@ pub const DEFAULT_CACHE_DIR: &str = ".otai/history";
 pub const DEFAULT_MIN_EXAMPLES: usize = 10;
 /// The default fallback label.
 pub const DEFAULT_FALLBACK_LABEL: &str = "Unclassified";
-/// The tag Zendesk puts on a ticket that was merged into another one (and closed).
-pub const MERGED_TAG: &str = "closed_by_merge";
 /// A guard against an export that never ends.
 const MAX_PAGES: usize = 100_000;
 
@@ -361,12 +359,12 @@ pub fn parse_fields(items: &[String]) -> anyhow::Result<Vec<Field>> {
 pub struct SkipReport {
     /// Tickets looked at (each once).
     pub tickets: usize,
-    /// Deleted tickets (`status: deleted`).
+    /// Deleted tickets.
     pub deleted: usize,
-    /// Tickets merged into another one (Zendesk closes them with the tag `closed_by_merge`): their
-    /// labels are the merge, not a routing decision.
+    /// Tickets merged into another one (Zendesk closes them with a merge tag): their labels are
+    /// the merge, not a routing decision.
     pub merged: usize,
-    /// Tickets not finished (status other than `solved` / `closed`): agents may still change them.
+    /// Tickets not finished (neither solved nor closed): agents may still change them.
     pub unfinished: usize,
     /// Finished tickets with neither subject nor body.
     pub no_text: usize,
@@ -390,10 +388,7 @@ impl fmt::Display for SkipReport {
         )?;
         let rows = [
             (self.deleted, "deleted"),
-            (
-                self.merged,
-                "merged into another ticket (tag closed_by_merge)",
-            ),
+            (self.merged, "merged into another ticket"),
             (self.unfinished, "not solved or closed"),
             (self.no_text, "no subject and no text"),
             (
@@ -446,16 +441,16 @@ pub fn labelled(tickets: &[Ticket], fields: &[Field]) -> (Labelled, SkipReport) 
     };
     let wants_queue = fields.contains(&Field::Queue);
     for t in tickets {
-        let status = t.status.trim().to_ascii_lowercase();
-        if status == "deleted" {
+        // The adapter says what its statuses mean (`Ticket::state`); the host reads no status name.
+        if t.state.deleted {
             report.deleted += 1;
             continue;
         }
-        if t.tags.iter().any(|tag| tag == MERGED_TAG) {
+        if t.state.merged {
             report.merged += 1;
             continue;
         }
-        if status != "solved" && status != "closed" {
+        if !t.state.category.is_finished() {
             report.unfinished += 1;
             continue;
         }

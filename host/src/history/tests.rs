@@ -4,8 +4,8 @@ use serde_json::json;
 
 use super::*;
 use crate::ticket::{
-    BoxFuture, CustomField, ErrorKind, ExportPage, Note, Queue, SearchQuery, TicketResult,
-    TicketSystemError, TicketUpdate,
+    BoxFuture, CustomField, ErrorKind, ExportPage, Note, Queue, SearchQuery, StatusCategory,
+    TicketResult, TicketState, TicketSystemError, TicketUpdate,
 };
 
 fn ticket(id: u32, status: &str, queue: Option<(&str, Option<&str>)>) -> Ticket {
@@ -20,6 +20,12 @@ fn ticket(id: u32, status: &str, queue: Option<(&str, Option<&str>)>) -> Ticket 
             name: name.map(str::to_string),
         }),
         created_at: Some("2024-05-01T10:00:00Z".into()),
+        // What an adapter's `ticket_state` answers for these statuses.
+        state: TicketState {
+            category: StatusCategory::from_name(status),
+            merged: false,
+            deleted: status == "deleted",
+        },
         ..Ticket::default()
     }
 }
@@ -46,7 +52,7 @@ fn fields_parse_and_name_their_heads() {
 #[test]
 fn skips_are_counted_by_reason_and_finished_tickets_kept() {
     let mut merged = ticket(3, "closed", Some(("1", Some("Cards"))));
-    merged.tags.push(MERGED_TAG.into());
+    merged.state.merged = true;
     let mut empty = ticket(5, "solved", Some(("1", Some("Cards"))));
     empty.subject = " ".into();
     empty.body = String::new();

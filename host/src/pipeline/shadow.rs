@@ -213,8 +213,7 @@ impl ShadowRecorder {
 
 /// Whether an agent has handled the ticket (see the module docs).
 pub fn handled(pipeline: Option<&PipelineConfig>, ticket: &Ticket) -> bool {
-    let status = ticket.status.to_ascii_lowercase();
-    if status == "solved" || status == "closed" {
+    if ticket.state.category.is_finished() {
         return true;
     }
     let inbox: &[String] = pipeline.map(|p| p.inbox_queues.as_slice()).unwrap_or(&[]);

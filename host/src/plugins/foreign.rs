@@ -89,6 +89,28 @@ impl ForeignTicketSystem {
     }
 
     /// Awaits a plugin future under the call timeout and converts its answer.
+    /// Checks and converts a ticket from the plugin, with its state in otai's words.
+    fn ticket_in(&self, ticket: otai_plugin_api::Ticket) -> Result<Ticket, String> {
+        let mut ticket = convert::ticket_from_ffi(ticket)?;
+        self.fill_state(&mut ticket);
+        Ok(ticket)
+    }
+
+    /// Asks the plugin what the ticket's status means (plugin API 1.2; older plugins answer by
+    /// the status's name): the host never interprets a help desk's status names itself. A local,
+    /// immediate call, like `request_stats`.
+    fn fill_state(&self, ticket: &mut Ticket) {
+        let tags = ticket
+            .tags
+            .iter()
+            .map(|t| RString::from(t.as_str()))
+            .collect();
+        let state = self
+            .inner
+            .ticket_state(RString::from(ticket.status.as_str()), tags);
+        ticket.state = convert::state_from_ffi(state);
+    }
+
     async fn call<R, T>(
         &self,
         operation: &'static str,
@@ -255,12 +277,14 @@ impl TicketSystem for ForeignTicketSystem {
 
     fn find_tickets(&self, query: SearchQuery) -> BoxFuture<'_, TicketResult<Vec<Ticket>>> {
         let limit = query.limit;
-        let future = self.inner.find_tickets(convert::search_query_to_ffi(query));
+        let future = self
+            .inner
+            .find_tickets(convert::search_query_to_ffi(&query));
         Box::pin(
             self.call("find_tickets", Effect::Read, future, move |tickets| {
                 let mut tickets = tickets
                     .into_iter()
-                    .map(convert::ticket_from_ffi)
+                    .map(|t| self.ticket_in(t))
                     .collect::<Result<Vec<_>, _>>()?;
                 // The limit is the host's promise to its caller, whatever the plugin did with it.
                 if let Some(limit) = limit.and_then(|l| usize::try_from(l).ok()) {
@@ -274,17 +298,12 @@ impl TicketSystem for ForeignTicketSystem {
     fn find_first_ticket(&self, query: SearchQuery) -> BoxFuture<'_, TicketResult<Option<Ticket>>> {
         let future = self
             .inner
-            .find_first_ticket(convert::search_query_to_ffi(query));
+            .find_first_ticket(convert::search_query_to_ffi(&query));
         Box::pin(self.call(
             "find_first_ticket",
             Effect::Read,
             future,
-            |ticket: ROption<_>| {
-                ticket
-                    .into_option()
-                    .map(convert::ticket_from_ffi)
-                    .transpose()
-            },
+            |ticket: ROption<_>| ticket.into_option().map(|t| self.ticket_in(t)).transpose(),
         ))
     }
 
@@ -298,7 +317,7 @@ impl TicketSystem for ForeignTicketSystem {
             move |ticket: ROption<_>| {
                 ticket
                     .into_option()
-                    .map(|t| convert::ticket_from_ffi(t).and_then(|t| expect_id(&asked, t)))
+                    .map(|t| self.ticket_in(t).and_then(|t| expect_id(&asked, t)))
                     .transpose()
             },
         ))
@@ -311,7 +330,7 @@ impl TicketSystem for ForeignTicketSystem {
             .update_ticket(RString::from(id), convert::update_to_ffi(&update));
         Box::pin(
             self.call("update_ticket", Effect::Write, future, move |ticket| {
-                convert::ticket_from_ffi(ticket).and_then(|t| expect_id(&asked, t))
+                self.ticket_in(ticket).and_then(|t| expect_id(&asked, t))
             }),
         )
     }
@@ -319,7 +338,7 @@ impl TicketSystem for ForeignTicketSystem {
     fn add_note(&self, id: &str, note: Note) -> BoxFuture<'_, TicketResult<()>> {
         let future = self
             .inner
-            .add_note(RString::from(id), convert::note_to_ffi(note));
+            .add_note(RString::from(id), convert::note_to_ffi(&note));
         Box::pin(self.call("add_note", Effect::Write, future, |()| Ok(())))
     }
 
@@ -377,13 +396,14 @@ impl TicketSystem for ForeignTicketSystem {
     fn export_tickets(&self, request: ExportRequest) -> BoxFuture<'_, TicketResult<ExportPage>> {
         let future = self
             .inner
-            .export_tickets(convert::export_request_to_ffi(request));
-        Box::pin(self.call(
-            "export_tickets",
-            Effect::Read,
-            future,
-            convert::export_page_from_ffi,
-        ))
+            .export_tickets(convert::export_request_to_ffi(&request));
+        Box::pin(self.call("export_tickets", Effect::Read, future, |page| {
+            let mut page = convert::export_page_from_ffi(page)?;
+            for ticket in &mut page.tickets {
+                self.fill_state(ticket);
+            }
+            Ok(page)
+        }))
     }
 
     /// A synchronous plugin call, not bounded by `call_timeout`: plugins must answer it at once

@@ -15,7 +15,7 @@ CPU_SIG      := $(shell bash models/cpu-signature.sh)
 MODEL_STAMP  := models/.setup-complete-$(CPU_SIG)
 PYTHON       := .venv/bin/python
 
-.PHONY: help setup build plugins sim test run check bench lint fmt clean-models
+.PHONY: help setup build plugins sim test run check bench lint fmt clean-models plugin-template
 
 help:
 	@echo "make setup    install everything a fresh machine needs (crates, ONNX Runtime, default model), build otai and the plugins"
@@ -26,6 +26,7 @@ help:
 	@echo "make sim      build the Zendesk simulator (demo and sandbox)"
 	@echo "make bench    print benchmark figures (classifier; end to end against the simulator)"
 	@echo "make lint     rustfmt check + clippy"
+	@echo "make plugin-template NAME=acme DEST=/some/dir   write a standalone adapter crate (docs/plugin-authors.md)"
 
 setup: $(MODEL_STAMP) build plugins
 
@@ -68,6 +69,11 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+# A standalone adapter crate outside the workspace, on the SDK (docs/plugin-authors.md).
+plugin-template:
+	@test -n "$(NAME)" -a -n "$(DEST)" || { echo "usage: make plugin-template NAME=acme DEST=/some/dir"; exit 2; }
+	bash scripts/plugin-template.sh "$(NAME)" "$(DEST)"
 
 # Make the next setup rebuild nothing but check everything again.
 clean-models:

@@ -33,4 +33,5 @@ mod pipeline;
 mod services;
 mod shadow;
 mod support;
+mod template;
 mod zendesk;

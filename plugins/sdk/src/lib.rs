@@ -123,7 +123,7 @@ macro_rules! export_plugin {
             use super::*;
             use $crate::__private::{abi_stable, ServiceEntry};
 
-            const PLUGIN: &str = $plugin;
+            const __OTAI_PLUGIN_NAME: &str = $plugin;
 
             static SERVICES: &[ServiceEntry] = &[
                 $(ServiceEntry {
@@ -136,7 +136,7 @@ macro_rules! export_plugin {
             ];
 
             extern "C" fn info() -> $crate::__private::PluginInfo {
-                $crate::__private::plugin_info(PLUGIN, env!("CARGO_PKG_VERSION"), SERVICES)
+                $crate::__private::plugin_info(__OTAI_PLUGIN_NAME, env!("CARGO_PKG_VERSION"), SERVICES)
             }
 
             extern "C" fn new_ticket_system(
@@ -147,7 +147,7 @@ macro_rules! export_plugin {
                 $crate::__private::TicketSystemBox,
                 $crate::__private::PluginError,
             > {
-                $crate::__private::new_ticket_system(PLUGIN, SERVICES, service, params_json, host)
+                $crate::__private::new_ticket_system(__OTAI_PLUGIN_NAME, SERVICES, service, params_json, host)
             }
 
             /// The root module: what `#[abi_stable::export_root_module]` would export.

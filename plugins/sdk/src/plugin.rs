@@ -95,3 +95,15 @@ pub fn new_ticket_system(
 /// [`export_plugin!`](crate::export_plugin) defines it itself so that adapters need no
 /// `abi_stable` dependency. A test checks it against abi_stable's own.
 pub const ROOT_MODULE_LOADER_NAME: &str = "_1as_0lib_1header_0root_bmodule_bloader";
+
+#[cfg(test)]
+mod tests {
+    /// `export_plugin!` writes the loader's symbol name out by hand; abi_stable computes it.
+    #[test]
+    fn the_macro_exports_the_symbol_abi_stable_looks_up() {
+        assert_eq!(
+            super::ROOT_MODULE_LOADER_NAME,
+            abi_stable_shared::mangled_root_module_loader_name()
+        );
+    }
+}

@@ -102,8 +102,7 @@ impl ZendeskClient {
         q.limit = match q.limit {
             Some(0) => Some(0),
             _ => Some(1),
-        }
-        .into();
+        };
         let found = search::find(&self.http, &self.groups, &q)
             .await
             .map_err(|e| context(e, "find_first_ticket"))?;
@@ -195,8 +194,7 @@ impl ZendeskClient {
                     e.message = format!(
                         "ticket {id} changed {since}; nothing was written ({})",
                         e.message
-                    )
-                    .into();
+                    );
                     return Err(e);
                 }
                 Err(e) => return Err(e),

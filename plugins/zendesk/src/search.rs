@@ -230,7 +230,7 @@ fn per_status(q: &SearchQuery) -> Vec<SearchQuery> {
     q.statuses
         .iter()
         .map(|s| SearchQuery {
-            statuses: vec![s.clone()].into(),
+            statuses: vec![s.clone()],
             ..q.clone()
         })
         .collect()

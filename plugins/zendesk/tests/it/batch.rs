@@ -167,8 +167,7 @@ async fn current_tags_and_stamp_give_the_exact_body_without_reading() {
             custom_fields: vec![otai_plugin_sdk::CustomField {
                 id: "360013088874".into(),
                 value: serde_json::from_str(r#""opt1""#).unwrap(),
-            }]
-            .into(),
+            }],
             note: Some(Note {
                 body: "Classifier: billing (0.93)".into(),
                 html: false,

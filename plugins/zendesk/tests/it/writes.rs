@@ -79,8 +79,7 @@ async fn update_resolves_group_by_name_and_writes_everything_in_one_put() {
         custom_fields: vec![CustomField {
             id: "360013088874".into(),
             value: serde_json::from_str(r#""opt1""#).unwrap(),
-        }]
-        .into(),
+        }],
         note: Some(Note {
             body: "Classifier: billing (0.93)".into(),
             html: false,

@@ -3,16 +3,15 @@
 
 use std::time::Duration;
 
-use abi_stable::std_types::{ROption, RResult, RString, RVec};
-use otai_plugin_api::{BatchUpdate, ErrorKind, Note, QueueRef, SearchQuery, TicketUpdate};
+use otai_plugin_sdk::{BatchUpdate, ErrorKind, Note, Queue, SearchQuery, TicketUpdate};
 use otai_zendesk::{Logger, ZendeskClient};
 use otai_zendesk_sim::{Fault, FaultRule, Faults, SimHandle, DEFAULT_EMAIL, DEFAULT_TOKEN};
 use serde_json::json;
 
 use crate::common::*;
 
-fn rs(items: &[&str]) -> RVec<RString> {
-    items.iter().map(|s| RString::from(*s)).collect()
+fn rs(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| String::from(*s)).collect()
 }
 
 fn client(sim: &SimHandle) -> ZendeskClient {
@@ -26,18 +25,18 @@ fn group_id(sim: &SimHandle, ticket: u64) -> u64 {
     sim.ticket(ticket).unwrap().group_id.unwrap()
 }
 
-fn note(body: &str) -> ROption<Note> {
-    ROption::RSome(Note {
+fn note(body: &str) -> Option<Note> {
+    Some(Note {
         body: body.into(),
         html: false,
         public: false,
     })
 }
 
-fn queue(name: &str) -> ROption<QueueRef> {
-    ROption::RSome(QueueRef {
-        id: ROption::RNone,
-        name: ROption::RSome(name.into()),
+fn queue(name: &str) -> Option<Queue> {
+    Some(Queue {
+        id: None,
+        name: Some(name.into()),
     })
 }
 
@@ -59,7 +58,7 @@ async fn adapter_finds_with_statuses_queue_and_tags_none() {
     assert_eq!(ids, vec![BIG.to_string(), "6".to_string()]);
     let billing = c
         .find_tickets(&SearchQuery {
-            queue: ROption::RSome("Billing".into()),
+            queue: Some("Billing".into()),
             tags_all: rs(&["vip"]),
             ..Default::default()
         })
@@ -80,7 +79,7 @@ async fn adapter_finds_with_statuses_queue_and_tags_none() {
     );
     let since = c
         .find_tickets(&SearchQuery {
-            updated_since: ROption::RSome("2024-05-04T10:00:00Z".into()),
+            updated_since: Some("2024-05-04T10:00:00Z".into()),
             ..Default::default()
         })
         .await
@@ -106,7 +105,7 @@ async fn adapter_update_writes_tags_group_priority_and_a_private_note() {
             "3",
             &TicketUpdate {
                 queue: queue("Billing"),
-                priority: ROption::RSome("urgent".into()),
+                priority: Some("urgent".into()),
                 add_tags: rs(&["ai_routed"]),
                 remove_tags: rs(&["login"]),
                 note: note("otai: billing (0.91)"),
@@ -149,7 +148,7 @@ async fn adapter_update_writes_tags_group_priority_and_a_private_note() {
         .update_ticket(
             "4",
             &TicketUpdate {
-                priority: ROption::RSome("low".into()),
+                priority: Some("low".into()),
                 ..Default::default()
             },
         )
@@ -157,7 +156,7 @@ async fn adapter_update_writes_tags_group_priority_and_a_private_note() {
         .unwrap_err();
     assert_eq!(
         e.kind,
-        ErrorKind::VALIDATION,
+        ErrorKind::Validation,
         "closed ticket: {}",
         e.message
     );
@@ -170,14 +169,14 @@ async fn adapter_batch_update_goes_through_update_many_jobs() {
     let item = |id: &str, update: TicketUpdate| BatchUpdate {
         id: id.into(),
         update,
-        current_tags: ROption::RNone,
+        current_tags: None,
     };
     let out = c
         .update_tickets(&[
             item(
                 "2",
                 TicketUpdate {
-                    priority: ROption::RSome("low".into()),
+                    priority: Some("low".into()),
                     add_tags: rs(&["ai"]),
                     ..Default::default()
                 },
@@ -200,20 +199,17 @@ async fn adapter_batch_update_goes_through_update_many_jobs() {
             item(
                 "4",
                 TicketUpdate {
-                    priority: ROption::RSome("low".into()),
+                    priority: Some("low".into()),
                     ..Default::default()
                 },
             ),
         ])
         .await
         .unwrap();
-    let ok: Vec<bool> = out
-        .iter()
-        .map(|o| matches!(o.result, RResult::ROk(())))
-        .collect();
+    let ok: Vec<bool> = out.iter().map(|o| matches!(o.result, Ok(()))).collect();
     assert_eq!(ok, vec![true, true, true, false]);
-    if let RResult::RErr(e) = &out[3].result {
-        assert_eq!(e.kind, ErrorKind::VALIDATION, "{}", e.message);
+    if let Err(e) = &out[3].result {
+        assert_eq!(e.kind, ErrorKind::Validation, "{}", e.message);
     }
     assert_eq!(
         sim.ticket(2).unwrap().tags,

@@ -7,8 +7,7 @@ use std::{
     time::Duration,
 };
 
-use abi_stable::std_types::ROption;
-use otai_plugin_api::{ErrorKind, LogLevel, SearchQuery, TicketUpdate};
+use otai_plugin_sdk::{ErrorKind, LogLevel, SearchQuery, TicketUpdate};
 use otai_zendesk::{Logger, ZendeskClient};
 use otai_zendesk_sim::{Fault, FaultRule, Faults, OAuthClient, SimHandle};
 use serde_json::{json, Value};
@@ -48,7 +47,7 @@ fn oauth_client(sim: &SimHandle, extra: Value) -> (ZendeskClient, Arc<Mutex<Vec<
 
 fn all_new() -> SearchQuery {
     SearchQuery {
-        statuses: vec!["new".into()].into(),
+        statuses: vec!["new".into()],
         ..Default::default()
     }
 }
@@ -91,7 +90,7 @@ async fn a_rejected_token_is_renewed_once_and_the_write_applied_exactly_once() {
     assert_eq!(sim.expire_access_tokens(), 1);
 
     let update = TicketUpdate {
-        priority: ROption::RSome("high".into()),
+        priority: Some("high".into()),
         ..Default::default()
     };
     c.update_ticket("6", &update).await.unwrap();
@@ -169,7 +168,7 @@ async fn a_revoked_refresh_token_says_to_authorise_again() {
 
     let err = c.find_tickets(&all_new()).await.unwrap_err();
 
-    assert_eq!(err.kind, ErrorKind::AUTH);
+    assert_eq!(err.kind, ErrorKind::Auth);
     assert!(
         err.message
             .contains("POST /oauth/tokens failed with HTTP 400 (invalid_grant"),
@@ -194,7 +193,7 @@ async fn a_wrong_secret_or_scope_is_an_error_naming_the_fix_and_no_secret() {
     let secret_err = wrong_secret.find_tickets(&all_new()).await.unwrap_err();
     let scope_err = wrong_scope.find_tickets(&all_new()).await.unwrap_err();
 
-    assert_eq!(secret_err.kind, ErrorKind::AUTH);
+    assert_eq!(secret_err.kind, ErrorKind::Auth);
     assert!(
         secret_err.message.contains("invalid_client"),
         "{}",
@@ -211,7 +210,7 @@ async fn a_wrong_secret_or_scope_is_an_error_naming_the_fix_and_no_secret() {
         secret_err.message
     );
     assert!(!secret_err.message.contains("not-the-secret"));
-    assert_eq!(scope_err.kind, ErrorKind::FORBIDDEN);
+    assert_eq!(scope_err.kind, ErrorKind::Forbidden);
     assert!(
         scope_err.message.contains("invalid_scope"),
         "{}",

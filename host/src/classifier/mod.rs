@@ -17,7 +17,8 @@
 //! - [`model`]: model folder formats (otai's manifest, Hugging Face folders) and writing new folders.
 //! - [`data`]: labelled CSV / JSONL training data.
 //! - [`unlabelled`]: tickets to classify from a help desk's CSV / JSONL export, with their ids.
-//! - [`train`]: multinomial logistic regression with L-BFGS in pure Rust; `train_from_file`.
+//! - [`train`]: multinomial logistic regression in pure Rust; `train_from_file`.
+//! - `lbfgs`: the optimiser the heads are fitted with.
 //! - [`metrics`]: accuracy and macro-F1.
 //! - [`demo`]: the BANKING77 demo model (routing file, training, test-split report).
 //! - [`error`]: the error type.
@@ -29,6 +30,7 @@ pub mod encoder;
 pub mod error;
 pub mod evaluate;
 pub mod head;
+mod lbfgs;
 pub mod metrics;
 pub mod model;
 pub mod runtime;

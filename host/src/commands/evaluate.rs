@@ -10,7 +10,7 @@
 //! with a suggested threshold (`--target-precision`), as text or `--json`. A new data source is an arm
 //! of the match on the arguments in [`evaluate`] producing a header and `(field, Vec<Scored>)`.
 
-use std::io::Write;
+use std::{io::Write, path::Path};
 
 use anyhow::{bail, Context as _};
 
@@ -22,6 +22,7 @@ use crate::{
     },
     cli::EvaluateArgs,
     commands::Context,
+    pipeline::shadow,
 };
 
 pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -35,7 +36,7 @@ pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyh
         (Some(data), None) => from_data(&args.model, data, args)?,
         (None, Some(file)) => {
             let runtime = super::runtime()?;
-            runtime.block_on(crate::pipeline::shadow::compare(ctx, file, args))?
+            runtime.block_on(shadow_source(ctx, file, args))?
         }
         _ => bail!("give --data FILE (with --model DIR) or --shadow FILE"),
     };
@@ -67,6 +68,52 @@ pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyh
 }
 
 /// Classifies the labelled rows of `data` (the newest `--holdout` share when it has times) with `model`.
+/// `otai evaluate --shadow FILE`: loads the configuration and the ticket system, compares, and returns
+/// a header and the per-field scored predictions.
+async fn shadow_source(
+    ctx: &Context,
+    file: &Path,
+    args: &EvaluateArgs,
+) -> anyhow::Result<(String, FieldScores)> {
+    let records = shadow::read_records(file)?;
+    if records.is_empty() {
+        bail!(
+            "{} has no shadow records (run `otai run --shadow` first)",
+            file.display()
+        );
+    }
+    let config = std::sync::Arc::new(ctx.load_config()?);
+    let system_name = match &args.system {
+        Some(name) => name.clone(),
+        None => {
+            let names: std::collections::BTreeSet<&str> = records
+                .iter()
+                .filter_map(|r| config.pipelines.get(&r.pipeline))
+                .map(|p| p.ticket_system.as_str())
+                .collect();
+            match names.into_iter().collect::<Vec<_>>().as_slice() {
+                [one] => one.to_string(),
+                [] => bail!(
+                    "the records' pipelines are not in {}: name the ticket system with --system",
+                    config.file.display()
+                ),
+                _ => bail!("the records come from pipelines on several ticket systems: pick one with --system"),
+            }
+        }
+    };
+    let (plugins_dir, cfg, name) = (
+        ctx.plugins_dir(&config),
+        config.clone(),
+        system_name.clone(),
+    );
+    let system = tokio::task::spawn_blocking(move || {
+        crate::commands::tickets::open_configured_system(&plugins_dir, &cfg, &name)
+    })
+    .await??;
+    let (cmp, scored) = shadow::compare_with(records, &config.pipelines, system, 8).await;
+    Ok((shadow::comparison_header(file, &system_name, &cmp), scored))
+}
+
 fn from_data(
     model: &std::path::Path,
     data: &std::path::Path,

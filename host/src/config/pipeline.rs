@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::Problem;
 pub use crate::classifier::describe::DEFAULT_SIMILARITY_SCALE;
-use crate::plugins::registry::list_or_none;
+use crate::lists::list_or_none;
 
 /// The model folder a pipeline uses unless `model:` says otherwise.
 pub const DEFAULT_MODEL_DIR: &str = "models/banking77";
@@ -54,7 +54,7 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 /// Seconds before the first retry of a failed write; doubled after each further failure.
 pub const DEFAULT_BACKOFF_SECS: f64 = 60.0;
 /// otai's priority vocabulary, which plugins map to their help desk's.
-pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
+pub use otai_plugin_sdk::vocabulary::PRIORITIES;
 
 /// One entry under `pipelines:` as written.
 #[derive(Debug, Deserialize)]

@@ -54,7 +54,7 @@ use crate::{
         pipeline::{check_value, PRIORITIES},
         FieldAction, PipelineConfig, Problem,
     },
-    plugins::registry::list_or_none,
+    lists::list_or_none,
     ticket::BoxFuture,
 };
 

@@ -17,7 +17,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -25,8 +25,6 @@ use super::decide::{Basis, Decision};
 use super::{PassReport, TicketReport};
 use crate::{
     classifier::evaluate::{FieldScores, Scored},
-    cli::EvaluateArgs,
-    commands::Context,
     config::{FieldAction, PipelineConfig},
     ticket::{Ticket, TicketSystem},
 };
@@ -357,57 +355,11 @@ pub async fn compare_with(
     (cmp, out)
 }
 
-/// `otai evaluate --shadow FILE`: loads the configuration and the ticket system, compares, and returns
-/// a header and the per-field scored predictions.
-pub async fn compare(
-    ctx: &Context,
-    file: &Path,
-    args: &EvaluateArgs,
-) -> anyhow::Result<(String, FieldScores)> {
-    let records = read_records(file)?;
-    if records.is_empty() {
-        bail!(
-            "{} has no shadow records (run `otai run --shadow` first)",
-            file.display()
-        );
-    }
-    let config = Arc::new(ctx.load_config()?);
-    let system_name = match &args.system {
-        Some(name) => name.clone(),
-        None => {
-            let names: std::collections::BTreeSet<&str> = records
-                .iter()
-                .filter_map(|r| config.pipelines.get(&r.pipeline))
-                .map(|p| p.ticket_system.as_str())
-                .collect();
-            match names.into_iter().collect::<Vec<_>>().as_slice() {
-                [one] => one.to_string(),
-                [] => bail!(
-                    "the records' pipelines are not in {}: name the ticket system with --system",
-                    config.file.display()
-                ),
-                _ => bail!("the records come from pipelines on several ticket systems: pick one with --system"),
-            }
-        }
-    };
-    let (plugins_dir, cfg, name) = (
-        ctx.plugins_dir(&config),
-        config.clone(),
-        system_name.clone(),
-    );
-    let system = tokio::task::spawn_blocking(move || {
-        crate::commands::tickets::open_configured_system(&plugins_dir, &cfg, &name)
-    })
-    .await??;
-    let (cmp, scored) = compare_with(records, &config.pipelines, system, 8).await;
-    Ok((comparison_header(file, &system_name, &cmp), scored))
-}
-
 /// The lines above the per-field tables.
 pub fn comparison_header(file: &Path, system: &str, cmp: &Comparison) -> String {
     let mut s = format!(
         "Shadow decisions in {} against ticket system `{system}`: {} recorded, {} handled by agents and compared, \
-         {} not handled yet (status not solved/closed and still in no queue or an inbox queue), {} gone (404), \
+         {} not handled yet (not finished and still in no queue or an inbox queue), {} gone (404), \
          {} unreadable.",
         file.display(),
         cmp.records,

@@ -18,6 +18,7 @@ use super::{
 };
 use crate::{
     config::{Config, TicketSystemConfig},
+    lists::list_or_none,
     ticket::{TicketSystem, TicketSystemError},
 };
 
@@ -79,15 +80,6 @@ pub enum ServiceProblem {
         service: String,
         error: TicketSystemError,
     },
-}
-
-/// `a, b, c`, or `none` for an empty list (error messages).
-pub(crate) fn list_or_none<S: std::borrow::Borrow<str>>(items: &[S]) -> String {
-    if items.is_empty() {
-        "none".to_string()
-    } else {
-        items.join(", ")
-    }
 }
 
 /// The load failures, which probably explain a missing plugin. One whose file name matches the

@@ -100,8 +100,14 @@ mod tests {
             (v, vec![2.0 * (x[0] - 3.0), 20.0 * (x[1] + 1.0)])
         };
         let (x, iterations, value) = minimise(f, vec![0.0, 0.0], 100);
-        assert!((x[0] - 3.0).abs() < 1e-5 && (x[1] + 1.0).abs() < 1e-5, "{x:?}");
-        assert!(value < 1e-9 && iterations < 100, "{value} after {iterations}");
+        assert!(
+            (x[0] - 3.0).abs() < 1e-5 && (x[1] + 1.0).abs() < 1e-5,
+            "{x:?}"
+        );
+        assert!(
+            value < 1e-9 && iterations < 100,
+            "{value} after {iterations}"
+        );
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub async fn check(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> anyh
     }
 
     if let Some(config) = &config {
-        for (name, result) in super::run::check_models(config) {
+        for (name, result) in crate::pipeline::assemble::check_models(config) {
             let p = &config.pipelines[&name];
             match result {
                 Ok(fields) => writeln!(

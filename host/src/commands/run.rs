@@ -22,15 +22,11 @@ use tracing::info;
 
 use super::{run_table::TableView, Context};
 use crate::{
-    classifier::{Classifier, ClassifierOptions},
+    classifier::ClassifierOptions,
     cli::RunArgs,
     config::{Config, PipelineConfig},
-    pipeline::{
-        self, check_against_model, model_labels, Classify, PassReport, Pipeline, RunOptions,
-        TicketReport, WriteResult,
-    },
+    pipeline::{self, PassReport, RunOptions, TicketReport, WriteResult},
     plugins::PluginRegistry,
-    ticket::TicketSystem,
 };
 
 pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -44,7 +40,8 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
     let classifier_options = ClassifierOptions::default();
     let mut problems = Vec::new();
     for p in &selected {
-        if let Err(found) = fit_model(&config, p, &classifier_options.hf_field) {
+        if let Err(found) = pipeline::assemble::fit_model(&config, p, &classifier_options.hf_field)
+        {
             problems.extend(found);
         }
     }
@@ -69,80 +66,22 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
         }
     }
 
-    // Loading plugins (dlopen and each plugin's `info`), constructing ticket systems (a
-    // synchronous plugin call) and reading state files block: they run on the blocking pool.
+    // Loading plugins (dlopen and each plugin's `info`) blocks: it runs on the blocking pool.
     let plugins_dir = ctx.plugins_dir(&config);
     let registry =
         Arc::new(tokio::task::spawn_blocking(move || PluginRegistry::load(&plugins_dir)).await?);
     registry.warn_about_failures();
-    let mut systems: HashMap<String, Arc<dyn TicketSystem>> = HashMap::new();
-    // One classifier (one encoder thread) per model folder and truncation, shared by its pipelines.
-    let mut classifiers: HashMap<(PathBuf, Option<usize>), Arc<Classifier>> = HashMap::new();
     let mut table = args
         .table
         .then(|| TableView::new(std::io::IsTerminal::is_terminal(&std::io::stderr())));
-    let mut pipelines = Vec::new();
-    for p in selected {
-        let system = match systems.get(&p.ticket_system) {
-            Some(system) => system.clone(),
-            None => {
-                let (registry, config, name) =
-                    (registry.clone(), config.clone(), p.ticket_system.clone());
-                let system =
-                    tokio::task::spawn_blocking(move || registry.ticket_system(&config, &name))
-                        .await??;
-                systems.insert(p.ticket_system.clone(), system.clone());
-                system
+    let mut pipelines =
+        pipeline::assemble::assemble(&config, &selected, &registry, &classifier_options).await?;
+    if let Some(table) = &mut table {
+        for p in &mut pipelines {
+            if let Some(progress) = table.watch(p.config()) {
+                p.watch_progress(progress);
             }
-        };
-        let classifier_key = (p.model.clone(), p.max_tokens);
-        let classifier = match classifiers.get(&classifier_key) {
-            Some(c) => c.clone(),
-            None => {
-                let dir = p.model.clone();
-                let mut options = classifier_options.clone();
-                options.encoder.max_tokens = p.max_tokens;
-                // Fields without a head are described (checked above by fit_model).
-                let c = tokio::task::spawn_blocking(move || {
-                    Classifier::load_allowing_no_heads(&dir, &options)
-                })
-                .await?
-                .with_context(|| {
-                    format!(
-                        "{}: cannot load the model of {}",
-                        config.file.display(),
-                        p.key_path()
-                    )
-                })?;
-                info!(pipeline = %p.name, model = %p.model.display(), fields = ?c.fields(), "Loaded a model.");
-                let c = Arc::new(c);
-                classifiers.insert(classifier_key, c.clone());
-                c
-            }
-        };
-        // Heads from label descriptions (zero history), on the shared encoder.
-        let classifier = if p.fields.iter().any(|r| r.descriptions.is_some()) {
-            let (base, pc) = (classifier.clone(), p.clone());
-            let c =
-                tokio::task::spawn_blocking(move || pipeline::with_description_heads(&base, &pc))
-                    .await?
-                    .with_context(|| format!("{}: {}", config.file.display(), p.key_path()))?;
-            info!(pipeline = %p.name, fields = ?c.fields(), "Built the heads from label descriptions.");
-            Arc::new(c)
-        } else {
-            classifier
-        };
-        let (system, classifier): (Arc<dyn TicketSystem>, Arc<dyn Classify>) = match &mut table {
-            Some(table) => table.watch(p, system, classifier),
-            None => (system, classifier),
-        };
-        let pipeline_config = p.clone();
-        let pipeline = tokio::task::spawn_blocking(move || {
-            Pipeline::open(pipeline_config, system, classifier)
-        })
-        .await?
-        .with_context(|| format!("{}: {}", config.file.display(), p.key_path()))?;
-        pipelines.push(pipeline);
+        }
     }
 
     // Shadow mode: one recorder per pipeline (pipelines sharing a file share a recorder).
@@ -489,53 +428,5 @@ fn describe_result(result: &WriteResult) -> String {
             if *gave_up { ", the last one" } else { "" }
         ),
         WriteResult::Gone => "no longer exists".into(),
-    }
-}
-
-/// Pipelines by name, for `check`: whether each fits its model.
-pub fn check_models(config: &Config) -> BTreeMap<String, Result<String, Vec<String>>> {
-    let hf_field = ClassifierOptions::default().hf_field;
-    config
-        .pipelines
-        .values()
-        .map(|p| {
-            let result = fit_model(config, p, &hf_field).map(|labels| {
-                let fields: Vec<String> = p
-                    .fields
-                    .iter()
-                    .map(|r| {
-                        format!(
-                            "{} -> {} ({} labels)",
-                            r.field,
-                            r.action.name(),
-                            labels[&r.field].len()
-                        )
-                    })
-                    .collect();
-                fields.join(", ")
-            });
-            (p.name.clone(), result)
-        })
-        .collect()
-}
-
-/// The model's labels per field if the pipeline fits its model, else every problem, each naming
-/// the configuration file (shared by `run` and `check`).
-fn fit_model(
-    config: &Config,
-    p: &PipelineConfig,
-    hf_field: &str,
-) -> Result<BTreeMap<String, Vec<String>>, Vec<String>> {
-    let file = config.file.display();
-    let labels = model_labels(&p.model, hf_field)
-        .map_err(|e| vec![format!("{file}: {}.model: {e}", p.key_path())])?;
-    let problems = check_against_model(p, &labels);
-    if problems.is_empty() {
-        Ok(pipeline::pipeline_labels(p, &labels))
-    } else {
-        Err(problems
-            .iter()
-            .map(|problem| format!("{file}: {problem}"))
-            .collect())
     }
 }

@@ -2,11 +2,8 @@
 //! ticket, subject, queue, priority, confidence, what was written) followed by the pass's summary
 //! line, and, while a pass runs and stderr is a terminal, a progress line on stderr.
 //!
-//! The pass report does not carry subjects, and a pass classifies its tickets in one call, so the
-//! pipeline's ticket system and classifier are wrapped ([`TableView::watch`]): the system wrapper
-//! remembers each fetched ticket's subject and counts written tickets, the classifier wrapper
-//! (only when progress is shown) classifies in chunks to report how far it got. Both hand every
-//! call to the real thing unchanged otherwise.
+//! The rows come from the pass report (which carries each fetched ticket's subject); the progress
+//! line from a [`PassProgress`] watcher that [`TableView::watch`] hands to the pipeline.
 
 use std::{
     collections::HashMap,
@@ -16,22 +13,16 @@ use std::{
 };
 
 use crate::{
-    classifier::{ClassifierError, Prediction, TicketText},
     config::{FieldAction, PipelineConfig},
     pipeline::{
         decide::{Basis, FieldOutcome, Write as FieldWrite},
-        Classify, PassReport, TicketReport, WriteResult,
+        PassProgress, PassReport, TicketReport, WriteResult,
     },
-    ticket::{
-        BatchOutcome, BatchUpdate, BoxFuture, Note, RequestStats, SearchQuery, Ticket,
-        TicketResult, TicketSystem, TicketUpdate,
-    },
+    ticket::TicketUpdate,
 };
 
 /// Subject column width, in characters.
 const SUBJECT_WIDTH: usize = 40;
-/// Tickets per classifier call while progress is shown.
-const PROGRESS_CHUNK: usize = 16;
 /// At most one progress redraw per this long (the last step always shows).
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
@@ -44,20 +35,17 @@ pub struct TableView {
 
 #[derive(Debug)]
 struct Watched {
-    book: Arc<Book>,
+    progress: Option<Arc<ProgressLine>>,
     queue_field: Option<String>,
     priority_field: Option<String>,
     processed_tag: String,
 }
 
-/// What the wrappers saw during the current pass of one pipeline.
+/// The progress line of one pipeline's pass, on stderr.
 #[derive(Debug, Default)]
-struct Book {
-    subjects: Mutex<HashMap<String, String>>,
-    progress: Option<Mutex<Progress>>,
-}
+struct ProgressLine(Mutex<Progress>);
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Progress {
     total: usize,
     to_classify: usize,
@@ -94,20 +82,37 @@ impl Progress {
     }
 }
 
-impl Book {
-    fn with_progress(&self, f: impl FnOnce(&mut Progress)) {
-        if let Some(p) = &self.progress {
-            f(&mut p.lock().unwrap_or_else(|e| e.into_inner()));
-        }
+impl ProgressLine {
+    fn update(&self, f: impl FnOnce(&mut Progress)) {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+impl PassProgress for ProgressLine {
+    fn fetched(&self, tickets: usize) {
+        self.update(|p| {
+            *p = Progress {
+                total: tickets,
+                shown: p.shown,
+                ..Progress::default()
+            };
+            p.draw(true);
+        });
     }
 
-    fn subject(&self, id: &str) -> String {
-        self.subjects
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-            .cloned()
-            .unwrap_or_default()
+    fn classified(&self, done: usize, of: usize) {
+        self.update(|p| {
+            p.to_classify = of;
+            p.classified = done;
+            p.draw(done == of);
+        });
+    }
+
+    fn written(&self, tickets: usize) {
+        self.update(|p| {
+            p.written += tickets;
+            p.draw(true);
+        });
     }
 }
 
@@ -120,26 +125,11 @@ impl TableView {
         }
     }
 
-    /// Wraps a pipeline's ticket system and classifier so its passes can be shown as a table.
-    pub fn watch(
-        &mut self,
-        pipeline: &PipelineConfig,
-        system: Arc<dyn TicketSystem>,
-        classifier: Arc<dyn Classify>,
-    ) -> (Arc<dyn TicketSystem>, Arc<dyn Classify>) {
-        let book = Arc::new(Book {
-            subjects: Mutex::default(),
-            progress: self.progress.then(|| {
-                Mutex::new(Progress {
-                    total: 0,
-                    to_classify: 0,
-                    classified: 0,
-                    written: 0,
-                    last_draw: None,
-                    shown: false,
-                })
-            }),
-        });
+    /// Registers a pipeline whose passes will be shown; returns the progress watcher to hand to
+    /// it ([`Pipeline::watch_progress`](crate::pipeline::Pipeline::watch_progress)) when progress
+    /// is drawn.
+    pub fn watch(&mut self, pipeline: &PipelineConfig) -> Option<Arc<dyn PassProgress>> {
+        let progress = self.progress.then(|| Arc::new(ProgressLine::default()));
         let field_for = |wanted: fn(&FieldAction) -> bool| {
             pipeline
                 .fields
@@ -150,37 +140,27 @@ impl TableView {
         self.pipelines.insert(
             pipeline.name.clone(),
             Watched {
-                book: book.clone(),
+                progress: progress.clone(),
                 queue_field: field_for(|a| matches!(a, FieldAction::Queue)),
                 priority_field: field_for(|a| matches!(a, FieldAction::Priority)),
                 processed_tag: pipeline.processed_tag.clone(),
             },
         );
-        let classifier: Arc<dyn Classify> = if self.progress {
-            Arc::new(ChunkedClassifier {
-                inner: classifier,
-                book: book.clone(),
-            })
-        } else {
-            classifier
-        };
-        (
-            Arc::new(WatchedSystem {
-                inner: system,
-                book,
-            }),
-            classifier,
-        )
+        progress.map(|p| p as Arc<dyn PassProgress>)
     }
 
     /// Prints one pass: the table, a line of counts and the pass's summary line.
     pub fn print(&self, out: &mut dyn Write, report: &PassReport) -> io::Result<()> {
         let watched = self.pipelines.get(&report.pipeline);
-        if let Some(w) = watched {
-            w.book.with_progress(Progress::clear);
+        if let Some(progress) = watched.and_then(|w| w.progress.as_ref()) {
+            progress.update(Progress::clear);
         }
         // By ticket id (numerically for numeric ids), not the report's set-aside-first order.
-        let mut rows: Vec<[String; 6]> = report.tickets.iter().map(|t| row(watched, t)).collect();
+        let mut rows: Vec<[String; 6]> = report
+            .tickets
+            .iter()
+            .map(|t| row(watched, report, t))
+            .collect();
         rows.sort_by(|a, b| (a[0].len(), &a[0]).cmp(&(b[0].len(), &b[0])));
         let header = [
             "ticket",
@@ -222,22 +202,15 @@ impl TableView {
         }
         writeln!(out, "{}", counts(watched, report))?;
         writeln!(out, "{report}")?;
-        if let Some(w) = watched {
-            w.book
-                .subjects
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clear();
-        }
         out.flush()
     }
 }
 
 /// One table row: ticket, subject, queue, priority, confidence, what was written.
-fn row(watched: Option<&Watched>, ticket: &TicketReport) -> [String; 6] {
+fn row(watched: Option<&Watched>, report: &PassReport, ticket: &TicketReport) -> [String; 6] {
     let id = ticket.id().to_string();
     let subject = truncate(
-        &watched.map(|w| w.book.subject(&id)).unwrap_or_default(),
+        report.subjects.get(&id).map_or("", String::as_str),
         SUBJECT_WIDTH,
     );
     let dash = || "-".to_string();
@@ -460,105 +433,6 @@ fn truncate(text: &str, width: usize) -> String {
     format!("{}...", cut.trim_end())
 }
 
-/// The pipeline's ticket system, remembering subjects and counting written tickets.
-#[derive(Debug)]
-struct WatchedSystem {
-    inner: Arc<dyn TicketSystem>,
-    book: Arc<Book>,
-}
-
-impl TicketSystem for WatchedSystem {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn find_tickets(&self, query: SearchQuery) -> BoxFuture<'_, TicketResult<Vec<Ticket>>> {
-        Box::pin(async move {
-            let tickets = self.inner.find_tickets(query).await?;
-            {
-                let mut subjects = self.book.subjects.lock().unwrap_or_else(|e| e.into_inner());
-                for t in &tickets {
-                    subjects.insert(t.id.clone(), t.subject.clone());
-                }
-            }
-            self.book.with_progress(|p| {
-                p.total = tickets.len();
-                p.to_classify = 0;
-                p.classified = 0;
-                p.written = 0;
-                p.draw(true);
-            });
-            Ok(tickets)
-        })
-    }
-
-    fn find_first_ticket(&self, query: SearchQuery) -> BoxFuture<'_, TicketResult<Option<Ticket>>> {
-        self.inner.find_first_ticket(query)
-    }
-
-    fn get_ticket(&self, id: &str) -> BoxFuture<'_, TicketResult<Option<Ticket>>> {
-        self.inner.get_ticket(id)
-    }
-
-    fn update_ticket(&self, id: &str, update: TicketUpdate) -> BoxFuture<'_, TicketResult<Ticket>> {
-        self.inner.update_ticket(id, update)
-    }
-
-    fn add_note(&self, id: &str, note: Note) -> BoxFuture<'_, TicketResult<()>> {
-        self.inner.add_note(id, note)
-    }
-
-    fn check_connection(&self) -> BoxFuture<'_, TicketResult<String>> {
-        self.inner.check_connection()
-    }
-
-    fn update_tickets(
-        &self,
-        updates: Vec<BatchUpdate>,
-    ) -> BoxFuture<'_, TicketResult<Vec<BatchOutcome>>> {
-        Box::pin(async move {
-            let outcomes = self.inner.update_tickets(updates).await?;
-            self.book.with_progress(|p| {
-                p.written += outcomes.iter().filter(|o| o.result.is_ok()).count();
-                p.draw(true);
-            });
-            Ok(outcomes)
-        })
-    }
-
-    fn request_stats(&self) -> Option<RequestStats> {
-        self.inner.request_stats()
-    }
-}
-
-/// The classifier, called in chunks so that progress can be drawn between them.
-#[derive(Debug)]
-struct ChunkedClassifier {
-    inner: Arc<dyn Classify>,
-    book: Arc<Book>,
-}
-
-impl Classify for ChunkedClassifier {
-    fn classify<'a>(
-        &'a self,
-        tickets: &'a [TicketText],
-    ) -> BoxFuture<'a, Result<Vec<Prediction>, ClassifierError>> {
-        Box::pin(async move {
-            let mut out = Vec::with_capacity(tickets.len());
-            self.book.with_progress(|p| p.to_classify = tickets.len());
-            for chunk in tickets.chunks(PROGRESS_CHUNK) {
-                out.extend(self.inner.classify(chunk).await?);
-                let done = out.len();
-                self.book.with_progress(|p| {
-                    p.classified = done;
-                    p.draw(done == tickets.len());
-                });
-            }
-            Ok(out)
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -578,6 +452,7 @@ mod tests {
             dry_run: false,
             summary: Default::default(),
             tickets: Vec::new(),
+            subjects: HashMap::new(),
             failure: None,
         };
         let mut out = Vec::new();
@@ -591,18 +466,16 @@ mod tests {
 
     #[test]
     fn a_row_per_ticket_by_id_with_queue_priority_confidence_and_the_write() {
-        use crate::{classifier::LabelScore, ticket::Queue};
-        let book = Arc::new(Book::default());
-        book.subjects.lock().unwrap().insert(
-            "9000000002".into(),
-            "I lost my card and need it blocked now".into(),
-        );
+        use crate::{
+            classifier::LabelScore,
+            ticket::{Note, Queue},
+        };
         let view = TableView {
             progress: false,
             pipelines: HashMap::from([(
                 "demo".to_string(),
                 Watched {
-                    book,
+                    progress: None,
                     queue_field: Some("queue".into()),
                     priority_field: Some("priority".into()),
                     processed_tag: "otai_processed".into(),
@@ -665,6 +538,10 @@ mod tests {
                     result: WriteResult::Written,
                 },
             ],
+            subjects: HashMap::from([(
+                "9000000002".to_string(),
+                "I lost my card and need it blocked now".to_string(),
+            )]),
             failure: None,
         };
         let mut out = Vec::new();

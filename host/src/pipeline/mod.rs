@@ -28,6 +28,7 @@
 //! The configuration (`pipelines:`) is parsed in [`crate::config::pipeline`]; the checks that need
 //! the model (fields and labels) are [`check_against_model`] here.
 
+pub mod assemble;
 pub mod audit;
 pub mod decide;
 pub mod lock;
@@ -41,7 +42,7 @@ pub mod summary;
 
 use std::{collections::BTreeMap, fmt, path::Path};
 
-pub use pass::{PassReport, Pipeline, TicketReport, WriteResult};
+pub use pass::{PassProgress, PassReport, Pipeline, TicketReport, WriteResult, PROGRESS_CHUNK};
 pub use run::{run, RunOptions, RunOutcome, Stop, DEFAULT_MAX_PASSES};
 pub use summary::PassSummary;
 

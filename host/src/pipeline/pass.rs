@@ -34,7 +34,7 @@ use super::{
     Classify,
 };
 use crate::{
-    classifier::{ClassifierError, TicketText},
+    classifier::{ClassifierError, Prediction, TicketText},
     config::PipelineConfig,
     ticket::{
         BatchUpdate, ErrorKind, SearchQuery, Ticket, TicketSystem, TicketSystemError, TicketUpdate,
@@ -59,6 +59,7 @@ pub struct Pipeline {
     state_file: Option<PathBuf>,
     /// Tickets written (classified, routed tag, failed tag) within [`ECHO_WINDOW`], and when.
     written_recently: HashMap<String, Instant>,
+    progress: Option<Arc<dyn PassProgress>>,
 }
 
 /// What happened to one fetched ticket.
@@ -157,8 +158,25 @@ pub struct PassReport {
     /// One entry per fetched ticket: those set aside (routed, backing off, to be tagged failed)
     /// in fetch order, then the classified ones in fetch order.
     pub tickets: Vec<TicketReport>,
+    /// The subject of every fetched ticket, by id (for people reading the pass: `otai run --table`).
+    pub subjects: HashMap<String, String>,
     pub failure: Option<PassFailure>,
 }
+
+/// Told how far a pass got while it runs (`otai run --table` draws a progress line from it).
+/// With one set, the pass classifies in chunks of [`PROGRESS_CHUNK`] tickets to report between
+/// them; without, in one call.
+pub trait PassProgress: Send + Sync + fmt::Debug {
+    /// The fetch returned `tickets` tickets; a new pass begins.
+    fn fetched(&self, tickets: usize);
+    /// `done` of the `of` tickets to classify are classified.
+    fn classified(&self, done: usize, of: usize);
+    /// A write batch came back with `tickets` tickets written.
+    fn written(&self, tickets: usize);
+}
+
+/// Tickets per classifier call while a [`PassProgress`] watches.
+pub const PROGRESS_CHUNK: usize = 16;
 
 impl PassReport {
     /// True when more tickets may be waiting behind this pass's fetch: it came back full (`limit`
@@ -214,7 +232,13 @@ impl Pipeline {
             model_name,
             state_file: None,
             written_recently: HashMap::new(),
+            progress: None,
         }
+    }
+
+    /// Reports how far each pass got to `progress` while it runs.
+    pub fn watch_progress(&mut self, progress: Arc<dyn PassProgress>) {
+        self.progress = Some(progress);
     }
 
     /// A pipeline that keeps its retry state in `config.state_file` (if set): loaded now (a
@@ -291,6 +315,7 @@ impl Pipeline {
             dry_run,
             summary: PassSummary::default(),
             tickets: Vec::new(),
+            subjects: HashMap::new(),
             failure: None,
         };
         self.run_pass(dry_run, stop, &mut report).await;
@@ -377,6 +402,13 @@ impl Pipeline {
             }
         };
         report.summary.fetched = tickets.len();
+        report.subjects = tickets
+            .iter()
+            .map(|t| (t.id.clone(), t.subject.clone()))
+            .collect();
+        if let Some(progress) = &self.progress {
+            progress.fetched(tickets.len());
+        }
         let now = Instant::now();
         self.written_recently
             .retain(|_, at| now.saturating_duration_since(*at) < ECHO_WINDOW);
@@ -466,7 +498,7 @@ impl Pipeline {
                 .iter()
                 .map(|t| TicketText::new(t.subject.clone(), t.body.clone()))
                 .collect();
-            match self.classifier.classify(&texts).await {
+            match self.classify(&texts).await {
                 Ok(predictions) => {
                     report.summary.classified = predictions.len();
                     for (ticket, prediction) in to_classify.iter().zip(&predictions) {
@@ -500,6 +532,20 @@ impl Pipeline {
             return;
         }
         self.write(pending, stop, report).await;
+    }
+
+    /// Classifies `texts`: in one call, or in chunks reported to the progress watcher.
+    async fn classify(&self, texts: &[TicketText]) -> Result<Vec<Prediction>, ClassifierError> {
+        let Some(progress) = &self.progress else {
+            return self.classifier.classify(texts).await;
+        };
+        let mut out = Vec::with_capacity(texts.len());
+        progress.classified(0, texts.len());
+        for chunk in texts.chunks(PROGRESS_CHUNK) {
+            out.extend(self.classifier.classify(chunk).await?);
+            progress.classified(out.len(), texts.len());
+        }
+        Ok(out)
     }
 
     async fn write(&mut self, pending: Vec<Pending>, stop: &Stop, report: &mut PassReport) {
@@ -538,6 +584,9 @@ impl Pipeline {
                     return;
                 }
             };
+            if let Some(progress) = &self.progress {
+                progress.written(outcomes.iter().filter(|o| o.result.is_ok()).count());
+            }
             // Outcomes come in the order asked (the trait's promise, enforced for plugins by
             // `ForeignTicketSystem`); pairing by position never credits one ticket's outcome to
             // another, and the id at each position is still checked.

@@ -304,6 +304,57 @@ async fn a_pass_writes_every_field_and_the_processed_tag_in_one_update_per_ticke
     assert_eq!(again.summary.fetched, 0);
 }
 
+/// What a [`PassProgress`] watcher was told, in order.
+#[derive(Debug, Default)]
+struct Recorded(Mutex<Vec<String>>);
+
+impl PassProgress for Recorded {
+    fn fetched(&self, tickets: usize) {
+        self.0.lock().unwrap().push(format!("fetched {tickets}"));
+    }
+    fn classified(&self, done: usize, of: usize) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("classified {done}/{of}"));
+    }
+    fn written(&self, tickets: usize) {
+        self.0.lock().unwrap().push(format!("written {tickets}"));
+    }
+}
+
+#[tokio::test]
+async fn a_watched_pass_reports_its_progress_and_the_report_carries_subjects() {
+    let desk = FakeDesk::with(
+        (1..=20)
+            .map(|i| ticket(&i.to_string(), "cards low 0.9"))
+            .collect(),
+    );
+    let mut config = pipeline_config(CONFIG);
+    config.write_batch = 10;
+    config.fetch.limit = 20;
+    let mut p = Pipeline::new(config, desk.clone(), Arc::new(Scripted));
+    let recorded = Arc::new(Recorded::default());
+    p.watch_progress(recorded.clone());
+
+    let report = p.pass(false, &Stop::never()).await;
+
+    assert_eq!(report.summary.written, 20, "{report}");
+    assert_eq!(
+        *recorded.0.lock().unwrap(),
+        [
+            "fetched 20",
+            "classified 0/20",
+            &format!("classified {PROGRESS_CHUNK}/20"),
+            "classified 20/20",
+            "written 10",
+            "written 10"
+        ]
+    );
+    assert_eq!(report.subjects.len(), 20);
+    assert_eq!(report.subjects["7"], desk.ticket("7").subject);
+}
+
 #[tokio::test]
 async fn dry_run_decides_and_writes_nothing() {
     let desk = FakeDesk::with(vec![ticket("1", "cards urgent 0.95")]);

@@ -30,7 +30,7 @@
 //!   the host expects; the host never sees the additions. A 1.0 host loads a 1.1 plugin.
 //! - **A newer host does not load an older plugin by itself.** `abi_stable` refuses a prefix type
 //!   with *fewer* fields than the host's, so a 1.0 plugin (8 vtable entries) checked against the
-//!   1.1 types (11 entries) fails with "too many fields (expected 11, found 8)". Default method
+//!   1.1 types (11 entries) failed with "too many fields (expected 11, found 8)". Default method
 //!   bodies do not change that. The host therefore keeps a **frozen copy of every released 1.x
 //!   interface** (`plugin-api-frozen/v1_0`, a dependency of the host under another name), reads
 //!   the version a plugin declares before initialising it, checks it against the types of that
@@ -77,8 +77,9 @@
 //! - 1.2.0: `TicketSystemService::ticket_state` ([`TicketState`], [`StatusCategory`]): the plugin
 //!   maps its help desk's statuses (and merge tags) onto otai's categories, so the host speaks no
 //!   help desk's vocabulary; [`vocabulary`] (otai's priority and status names, defined once).
-//!   A 1.0 or 1.1 plugin loads through the host's frozen copy (`plugin-api-frozen/v1_1`) and
-//!   answers the default mapping by name. Frozen 1.1 in `plugin-api-frozen/v1_1`.
+//!   A 1.0 or 1.1 plugin loads through the host's frozen copy of its version
+//!   (`plugin-api-frozen/v1_0`, `v1_1`) and answers the default mapping by name. 1.1 is frozen
+//!   in `plugin-api-frozen/v1_1`.
 //!
 //! ## Layout
 //! - [`module`]: the root module a plugin exports, [`PluginInfo`] and the service constructor.

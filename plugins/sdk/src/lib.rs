@@ -9,7 +9,7 @@
 //! and params helpers whose errors name the key ([`Params`]). No type of the binary interface
 //! (`otai-plugin-api`'s `R*` types) appears in an adapter's code.
 //!
-//! ```ignore
+//! ```text
 //! use otai_plugin_sdk::{prelude::*, export_plugin};
 //!
 //! struct Acme { http: Http }
@@ -100,7 +100,7 @@ pub mod __private {
 /// the constructor `fn(params_json: &str, log: Logger) -> Result<Adapter>` that validates the
 /// service's params and builds the adapter (locally: the host calls it while checking a config).
 ///
-/// ```ignore
+/// ```text
 /// otai_plugin_sdk::export_plugin! {
 ///     name: "otai_acme",
 ///     services: [

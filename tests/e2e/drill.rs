@@ -18,7 +18,7 @@
 //! pass report claiming a write that the simulator did not record.
 //!
 //! Scenarios: 429 bursts, a spent rate budget, 5xx on reads and writes, 409 conflicts from a
-//! concurrent agent, failed bulk-job items, otai killed mid-pass (SIGKILL) and restarted, timeouts,
+//! concurrent agent, agent edits in the same second as otai's read (one-second `updated_at`), failed bulk-job items, otai killed mid-pass (SIGKILL) and restarted, timeouts,
 //! malformed and truncated bodies, stalled jobs, dropped connections, and bad input (empty and
 //! huge bodies, HTML, emoji, no subject, unknown statuses, ids beyond 32 and 53 bits).
 //!
@@ -870,6 +870,51 @@ async fn drill_409_conflicts_from_a_concurrent_agent() {
     for id in unrouted_ids().into_iter().chain(ROUTED_IDS) {
         let tags = d.sim.ticket(id).unwrap().tags;
         assert!(tags.iter().any(|t| t == AGENT_TAG), "ticket {id}: {tags:?}");
+    }
+    d.shutdown().await;
+}
+
+/// Zendesk's `updated_at` has one-second resolution: an agent who edits a ticket in the same
+/// second otai read it leaves the stamp as it was, so a safe update based on that read would
+/// pass and overwrite the agent (the full tag set without the agent's tag). The simulator's clock
+/// stands still in that second; the agent edits every ticket right after otai's search answered.
+/// The adapter reads the tickets again before writing, sees the change behind the unchanged
+/// stamp, and writes nothing; a second later everything is written once, the agent's tags kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_agent_edits_in_the_second_otai_read_are_never_overwritten() {
+    let mut d = Drill::start(sim_builder(standard_tickets()), Knobs::default()).await;
+    let second = 1_900_000_000;
+    d.sim.set_clock(Some(second));
+    let all: Vec<u64> = unrouted_ids().into_iter().chain(ROUTED_IDS).collect();
+    for id in &all {
+        // Every ticket last changed in this very second.
+        assert!(d.sim.agent_edit(*id, "seen_by_agent"));
+    }
+    d.sim.set_faults(
+        Faults::none().rule(
+            rule(Fault::AgentEditAfterRead {
+                tag: Some(AGENT_TAG.into()),
+            })
+            .method("GET")
+            .path(SEARCH)
+            .next(1),
+        ),
+    );
+
+    let first = d.pass().await;
+    assert_eq!(first.summary.written, 0, "{first}");
+    assert_eq!(first.summary.conflicts, all.len(), "{first}");
+    d.sim.set_clock(Some(second + 1));
+    assert!(d.passes_until_quiet(4).await, "the run settles");
+
+    let fates = d.check();
+    assert_all_done(&fates);
+    for id in &all {
+        let tags = d.sim.ticket(*id).unwrap().tags;
+        assert!(
+            tags.iter().any(|t| t == AGENT_TAG) && tags.iter().any(|t| t == "seen_by_agent"),
+            "ticket {id}: {tags:?}"
+        );
     }
     d.shutdown().await;
 }

@@ -113,6 +113,22 @@ pub struct Answer {
     pub headers: HeaderMap,
 }
 
+impl Answer {
+    /// The help desk's clock when it answered: its `Date` header (one-second resolution), if it
+    /// sent a readable one. What tells whether a read may share its second with a later change.
+    pub fn server_time(&self) -> Option<std::time::SystemTime> {
+        let date = self.headers.get(reqwest::header::DATE)?.to_str().ok()?;
+        httpdate::parse_http_date(date).ok()
+    }
+}
+
+/// A parsed answer with the help desk's clock when it answered ([`Answer::server_time`]).
+#[derive(Debug)]
+pub struct Dated<T> {
+    pub value: T,
+    pub server_time: Option<std::time::SystemTime>,
+}
+
 /// What differs between help desks in how their answers read.
 #[derive(Clone, Copy, Debug)]
 pub struct Vendor {
@@ -418,6 +434,19 @@ impl Http {
     ) -> Result<T, Error> {
         let answer = self.send(Method::Get, path, query, None).await?;
         self.parse(Method::Get, path, &answer)
+    }
+
+    /// `GET {base_url}{path}?{query}`, parsed as `T`, with the server's clock when it answered.
+    pub async fn get_dated<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Dated<T>, Error> {
+        let answer = self.send(Method::Get, path, query, None).await?;
+        Ok(Dated {
+            value: self.parse(Method::Get, path, &answer)?,
+            server_time: answer.server_time(),
+        })
     }
 
     /// `PUT {base_url}{path}` with a JSON body, answer parsed as `T`.

@@ -11,7 +11,9 @@
 //!    guarantees the set is still current), otherwise from `GET /api/v2/tickets/show_many?ids=`
 //!    (at most 100 ids per call; an id Zendesk does not return is `not_found`). Every item that
 //!    changes tags, and every item with `if_unchanged_since`, is sent with `safe_update: true` and
-//!    `updated_stamp`, so a concurrent change fails that ticket instead of losing tags.
+//!    `updated_stamp`, so a concurrent change fails that ticket instead of losing tags. A stamp
+//!    from a read in the same second as the ticket's last change is confirmed by a later read
+//!    first (`crate::reads`): a change in that second, which the stamp cannot show, is a conflict.
 //! 3. The writes go out as `{"tickets": [{"id": N, ...fields, "comment": {...}}]}` in chunks of at
 //!    most 100, one chunk at a time: each job is polled to its end before the next is submitted,
 //!    so a service never has more than one job queued (Zendesk allows about 30 per account).
@@ -38,16 +40,16 @@ use otai_plugin_sdk::{http::error_detail, BatchOutcome, BatchUpdate, Error, Erro
 use serde_json::{json, Map, Value};
 
 use crate::{
-    api::{JobStatus, JobStatusEnvelope, TicketsEnvelope, ZTicket},
+    api::{JobStatus, JobStatusEnvelope},
     client::{context, ZendeskClient},
     convert,
+    reads::Mark,
 };
 
 const TARGET: &str = "otai_zendesk::batch";
 /// Zendesk's limit of tickets per `update_many` call and of ids per `show_many` call.
 pub const MAX_BATCH: usize = 100;
 const UPDATE_MANY: &str = "/api/v2/tickets/update_many";
-const SHOW_MANY: &str = "/api/v2/tickets/show_many";
 
 /// How job statuses are polled. Only `timeout` is a param (`job_timeout`); the waits follow
 /// Zendesk's recipe and are changed by tests only.
@@ -152,26 +154,36 @@ impl ZendeskClient {
             }
         }
 
-        // Current tags and stamps of the tickets whose caller did not give them.
-        let to_read: Vec<u64> = prepared
+        // Reads before writing: the current tags and stamp where the caller gave none, and a
+        // confirmation where the caller's stamp comes from a same-second read (crate::reads).
+        let wanted: Vec<(u64, Option<Mark>)> = prepared
             .iter()
-            .filter(|p| p.touches_tags() && !p.has_current_tags())
-            .map(|p| p.id)
+            .filter_map(|p| {
+                let expected = p
+                    .caller_stamp
+                    .as_deref()
+                    .and_then(|stamp| self.reads.needs_confirming(p.id, stamp));
+                let needs_tags = p.touches_tags() && !p.has_current_tags();
+                (expected.is_some() || needs_tags).then_some((p.id, expected))
+            })
             .collect();
-        let mut read: HashMap<u64, ZTicket> = HashMap::new();
-        let mut read_errors: HashMap<u64, Error> = HashMap::new();
-        for ids in to_read.chunks(MAX_BATCH) {
-            match self.show_many(ids).await {
-                Ok(found) => read.extend(found),
-                // Nothing was written yet, and the same credentials would fail every write.
-                Err(e) if is_auth(&e) => return Err(context(e, "update_tickets")),
-                Err(e) => read_errors.extend(ids.iter().map(|id| (*id, e.clone()))),
-            }
-        }
+        let mut read = match self.confirmed_reads(&wanted).await {
+            Ok(read) => read,
+            // Nothing was written yet, and the same credentials would fail every write.
+            Err(e) => return Err(context(e, "update_tickets")),
+        };
 
         // The body of each ticket that still has something to write.
         let mut writes: Vec<(usize, u64, Value)> = Vec::new();
         for p in prepared {
+            let fresh = match read.remove(&p.id) {
+                Some(Ok((z, _))) => Some(z),
+                Some(Err(e)) => {
+                    results[p.index] = Some(Err(item_error(e, p.id)));
+                    continue;
+                }
+                None => None,
+            };
             let (tags, own_stamp) = if p.touches_tags() {
                 let (current, stamp): (Vec<String>, Option<String>) = if p.has_current_tags() {
                     let tags = p.update.current_tags.as_ref();
@@ -180,20 +192,10 @@ impl ZendeskClient {
                             .unwrap_or_default(),
                         p.caller_stamp.clone(),
                     )
-                } else if let Some(e) = read_errors.remove(&p.id) {
-                    results[p.index] = Some(Err(item_error(e, p.id)));
-                    continue;
-                } else if let Some(z) = read.get(&p.id) {
+                } else if let Some(z) = &fresh {
                     (z.tags.clone(), z.updated_at.clone())
                 } else {
-                    results[p.index] = Some(Err(Error::new(
-                        ErrorKind::NotFound,
-                        format!(
-                            "update_tickets: ticket {}: not found (GET {SHOW_MANY} did not return it); nothing was written",
-                            p.id
-                        ),
-                    )));
-                    continue;
+                    unreachable!("every tag write without the caller's tags was read above")
                 };
                 let tags = convert::new_tags(
                     &current,
@@ -311,18 +313,6 @@ impl ZendeskClient {
                     )),
                 },
             })
-            .collect())
-    }
-
-    /// Tickets by id through `show_many` (at most [`MAX_BATCH`] ids); absent ids are missing.
-    async fn show_many(&self, ids: &[u64]) -> Result<HashMap<u64, ZTicket>, Error> {
-        let list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
-        let env: TicketsEnvelope = self.http.get(SHOW_MANY, &[("ids", list)]).await?;
-        Ok(env
-            .tickets
-            .iter()
-            .filter_map(ZTicket::from_json)
-            .filter_map(|z| Some((z.id?, z)))
             .collect())
     }
 

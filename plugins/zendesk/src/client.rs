@@ -33,6 +33,8 @@ pub struct ZendeskClient {
     /// The OAuth client's token manager, with `oauth:`.
     oauth: Option<Arc<TokenManager>>,
     pub(crate) groups: GroupCache,
+    /// What was read, and when by Zendesk's clock (the same-second guard).
+    pub(crate) reads: crate::reads::ReadBook,
     auth: String,
     pub(crate) jobs: JobPolling,
     /// Least time between two export pages, and when the last one was asked for.
@@ -61,6 +63,7 @@ impl ZendeskClient {
             http,
             oauth,
             groups: GroupCache::default(),
+            reads: crate::reads::ReadBook::default(),
             auth: config.auth.describe(),
             jobs: JobPolling::new(config.job_timeout),
             export_min_interval: config.export_min_interval,
@@ -92,7 +95,10 @@ impl ZendeskClient {
             .map_err(|e| context(e, "find_tickets"))?;
         Ok(found
             .iter()
-            .map(|(z, raw)| self.to_ticket(z, raw))
+            .map(|f| {
+                self.reads.record(&f.ticket, f.server_time);
+                self.to_ticket(&f.ticket, &f.raw)
+            })
             .collect())
     }
 
@@ -106,7 +112,10 @@ impl ZendeskClient {
         let found = search::find(&self.http, &self.groups, &q)
             .await
             .map_err(|e| context(e, "find_first_ticket"))?;
-        Ok(found.first().map(|(z, raw)| self.to_ticket(z, raw)))
+        Ok(found.first().map(|f| {
+            self.reads.record(&f.ticket, f.server_time);
+            self.to_ticket(&f.ticket, &f.raw)
+        }))
     }
 
     /// One ticket, or `None` if Zendesk answers 404. A non-numeric id is a validation error.
@@ -125,7 +134,8 @@ impl ZendeskClient {
     /// `safe_update`, so a concurrent change yields 409 instead of lost tags. With
     /// `if_unchanged_since`, that stamp is sent and a 409 is [`ErrorKind::Conflict`]; with our own
     /// read's stamp, a 409 leads to a re-read and retry (at most [`CONFLICT_RETRIES`] times).
-    /// An empty update writes nothing and returns the ticket as it is.
+    /// A stamp from a read in the same second as the ticket's last change is confirmed by a later
+    /// read first ([`crate::reads`]). An empty update writes nothing and returns the ticket as it is.
     pub async fn update_ticket(&self, id: &str, update: &TicketUpdate) -> Result<Ticket, Error> {
         let id = convert::parse_ticket_id(id)?;
         let what = format!("update_ticket {id}");
@@ -142,12 +152,24 @@ impl ZendeskClient {
             .map(|s| s.trim().to_string());
         let touches_tags = !update.add_tags.is_empty() || !update.remove_tags.is_empty();
         let path = format!("/api/v2/tickets/{id}");
+        // The caller's stamp from a same-second read of ours: confirmed unchanged first.
+        let expected = caller_stamp
+            .as_deref()
+            .and_then(|stamp| self.reads.needs_confirming(id, stamp));
+        let mut confirmed = match expected {
+            Some(mark) => Some(self.confirmed_read(id, Some(mark)).await?),
+            None => None,
+        };
 
         let mut attempt = 0;
         loop {
             let mut read = None;
             let (tags, own_stamp) = if touches_tags {
-                let (current, raw) = self.read_ticket(id).await?;
+                // Our own stamp for a tag write must come from an unambiguous read too.
+                let (current, raw) = match confirmed.take() {
+                    Some(read) => read,
+                    None => self.confirmed_read(id, None).await?,
+                };
                 let tags = convert::new_tags(&current.tags, &update.add_tags, &update.remove_tags);
                 // Only a tag write needs our own stamp: it replaces the whole set.
                 let stamp = if tags.is_some() {
@@ -290,11 +312,12 @@ impl ZendeskClient {
         ))
     }
 
-    async fn read_ticket(&self, id: u64) -> Result<(ZTicket, Value), Error> {
+    pub(crate) async fn read_ticket(&self, id: u64) -> Result<(ZTicket, Value), Error> {
         let path = format!("/api/v2/tickets/{id}");
-        let env: TicketEnvelope = self.http.get(&path, &[]).await?;
-        let z = parse_ticket(&path, &env.ticket)?;
-        Ok((z, env.ticket))
+        let answer = self.http.get_dated::<TicketEnvelope>(&path, &[]).await?;
+        let z = parse_ticket(&path, &answer.value.ticket)?;
+        self.reads.record(&z, answer.server_time);
+        Ok((z, answer.value.ticket))
     }
 
     fn ticket_from_envelope(&self, path: &str, env: TicketEnvelope) -> Result<Ticket, Error> {

@@ -20,6 +20,7 @@
 //! - [`oauth`]: OAuth access tokens from `POST /oauth/tokens`, renewed before expiry and on a 401.
 //! - [`search`]: the unified query in Zendesk search syntax, paging, search export past 1,000.
 //! - `groups`: group name → id cache.
+//! - `reads`: what was read and when by Zendesk's clock: the guard against same-second edits.
 //! - [`convert`]: Zendesk ticket → otai ticket (with its state); otai update → Zendesk ticket body.
 //! - [`api`]: Zendesk's JSON types, parsed leniently.
 
@@ -34,6 +35,7 @@ pub mod export;
 mod groups;
 mod http;
 pub mod oauth;
+mod reads;
 pub mod search;
 
 pub use client::ZendeskClient;

@@ -32,7 +32,7 @@
 //!
 //! Results are deduplicated by id, since offset paging can repeat records.
 
-use std::collections::HashSet;
+use std::{collections::HashSet, time::SystemTime};
 
 use otai_plugin_sdk::{http::Http, Error, ErrorKind, LogLevel, SearchQuery};
 use serde_json::Value;
@@ -160,11 +160,19 @@ pub(crate) fn translate(
 }
 
 /// Collects matching tickets, deduplicated, in Zendesk's order, at most `limit`.
+/// A ticket the search found, with the server's clock when it answered (for the same-second
+/// guard, [`crate::reads`]).
+pub(crate) struct Found {
+    pub ticket: ZTicket,
+    pub raw: Value,
+    pub server_time: Option<SystemTime>,
+}
+
 struct Collector {
     filter: Filter,
     limit: Option<u64>,
     seen: HashSet<u64>,
-    out: Vec<(ZTicket, Value)>,
+    out: Vec<Found>,
 }
 
 impl Collector {
@@ -172,7 +180,7 @@ impl Collector {
         self.limit.is_some_and(|l| self.out.len() as u64 >= l)
     }
 
-    fn add(&mut self, results: Vec<Value>) {
+    fn add(&mut self, results: Vec<Value>, server_time: Option<SystemTime>) {
         for raw in results {
             if self.full() {
                 return;
@@ -185,18 +193,22 @@ impl Collector {
             }
             let Some(id) = t.id else { continue };
             if self.filter.matches(&t) && self.seen.insert(id) {
-                self.out.push((t, raw));
+                self.out.push(Found {
+                    ticket: t,
+                    raw,
+                    server_time,
+                });
             }
         }
     }
 }
 
-/// Runs the search and returns matching tickets (parsed and raw).
+/// Runs the search and returns matching tickets (parsed and raw, with when they were read).
 pub(crate) async fn find(
     http: &Http,
     groups: &GroupCache,
     q: &SearchQuery,
-) -> Result<Vec<(ZTicket, Value)>, Error> {
+) -> Result<Vec<Found>, Error> {
     let limit = q.limit;
     if limit == Some(0) {
         return Ok(Vec::new());
@@ -252,7 +264,10 @@ async fn search_into(http: &Http, q: &SearchQuery, c: &mut Collector) -> Result<
             ("per_page", PAGE_SIZE.to_string()),
             ("page", page.to_string()),
         ];
-        let res: SearchPage = http.get("/api/v2/search", &params).await?;
+        let answer = http
+            .get_dated::<SearchPage>("/api/v2/search", &params)
+            .await?;
+        let res = answer.value;
         if page == 1 && wants_more_than_cap && res.count.is_some_and(|n| n > SEARCH_CAP) {
             let count = res.count.unwrap_or_default();
             http.log().log(LogLevel::Info, TARGET, || {
@@ -260,7 +275,7 @@ async fn search_into(http: &Http, q: &SearchQuery, c: &mut Collector) -> Result<
             });
             return export(http, q, c).await;
         }
-        c.add(res.results);
+        c.add(res.results, answer.server_time);
         if c.full() || res.next_page.is_none() {
             return Ok(());
         }
@@ -286,8 +301,11 @@ async fn export(http: &Http, q: &SearchQuery, c: &mut Collector) -> Result<(), E
         if let Some(cursor) = &after {
             params.push(("page[after]", cursor.clone()));
         }
-        let res: ExportPage = http.get("/api/v2/search/export", &params).await?;
-        c.add(res.results);
+        let answer = http
+            .get_dated::<ExportPage>("/api/v2/search/export", &params)
+            .await?;
+        let res = answer.value;
+        c.add(res.results, answer.server_time);
         if c.full() {
             return Ok(());
         }

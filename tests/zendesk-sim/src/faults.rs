@@ -59,6 +59,16 @@ pub enum Fault {
         #[serde(default)]
         tag: Option<String>,
     },
+    /// Process the request, then an "agent" edits every ticket the answer shows (search
+    /// results, `show_many`, one ticket): `tag` is added and the ticket stamped now. With the
+    /// account's clock in the same second as the tickets' last change (a manual clock, or a fast
+    /// enough agent), the stamp does not move: the same-second race that a safe update alone
+    /// cannot see.
+    AgentEditAfterRead {
+        /// The tag the agent adds.
+        #[serde(default)]
+        tag: Option<String>,
+    },
 }
 
 /// Added latency on every API request.

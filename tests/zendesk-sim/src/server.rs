@@ -513,7 +513,13 @@ impl SimHandle {
         jobs.get(id).map(|j| j.to_json(&self.base_url))
     }
 
-    /// A simulated agent edits the ticket now (its `updated_at` moves on, `tag` is added).
+    /// Stops the account's clock at `at` (unix seconds) for every stamp and `Date` header, or
+    /// back to the system clock with `None`: same-second races made reproducible.
+    pub fn set_clock(&self, at: Option<i64>) {
+        self.shared.store.lock().unwrap().set_clock(at);
+    }
+
+    /// A simulated agent edits the ticket now (stamped now, `tag` is added).
     pub fn agent_edit(&self, id: u64, tag: &str) -> bool {
         self.shared.store.lock().unwrap().agent_edit(id, tag)
     }
@@ -672,6 +678,12 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full
                     r.conflict_tag = Some(tag.clone().unwrap_or_else(|| "sim_agent_edit".into()));
                 }
                 let reply = authed(&sh, &mut r, auth_header.as_deref());
+                if let Some(Fault::AgentEditAfterRead { tag }) = &other {
+                    if (200..300).contains(&reply.status) {
+                        let tag = tag.clone().unwrap_or_else(|| "sim_agent_edit".into());
+                        agent_edits_what_was_read(&sh, reply.body.as_ref(), &tag);
+                    }
+                }
                 (reply, other)
             }
         }
@@ -691,7 +703,38 @@ async fn handle(sh: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full
         ms = started.elapsed().as_millis() as u64,
         "Served request."
     );
+    // The account's clock, which also stamps `updated_at` (a manual one in same-second drills).
+    let now = sh.store.lock().unwrap().now();
+    headers.push(("date".into(), http_date(now)));
     Ok(to_response(reply, corrupt, headers))
+}
+
+/// The [`Fault::AgentEditAfterRead`] edits: every ticket an answer shows.
+fn agent_edits_what_was_read(sh: &Shared, body: Option<&Value>, tag: &str) {
+    let Some(body) = body else { return };
+    let mut ids: Vec<u64> = Vec::new();
+    for key in ["results", "tickets"] {
+        if let Some(items) = body.get(key).and_then(Value::as_array) {
+            ids.extend(
+                items
+                    .iter()
+                    .filter_map(|t| t.get("id").and_then(Value::as_u64)),
+            );
+        }
+    }
+    if let Some(id) = body.pointer("/ticket/id").and_then(Value::as_u64) {
+        ids.push(id);
+    }
+    let mut store = sh.store.lock().unwrap();
+    for id in ids {
+        store.agent_edit(id, tag);
+    }
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT` for unix seconds `secs`.
+fn http_date(secs: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64);
+    httpdate::fmt_http_date(at)
 }
 
 /// `POST /oauth/tokens`: latency and faults as for the API, no rate limit, its own counters.

@@ -2,11 +2,11 @@
 //! write. Update semantics shared by the single PUT, the tags endpoints and `update_many` jobs
 //! live here ([`Store::update_ticket`]).
 //!
-//! `updated_at` has Zendesk's second resolution. So that a stale `updated_stamp` is always
-//! detected, even for two writes within one second, every change sets
-//! `updated_at = max(now, previous updated_at + 1 s)`: each revision of a ticket has its own
-//! stamp (under a burst of writes to one ticket, its `updated_at` can run a few seconds ahead of
-//! the clock). `revision` counts the changes.
+//! `updated_at` has Zendesk's real second resolution: every change sets `updated_at` to the
+//! current second, so two changes within one second share a stamp, and a safe update whose stamp
+//! was read in the same second as a later change is **not** refused, as on Zendesk. (`revision`
+//! counts the changes, for tests.) The clock is the system's, or a manual one
+//! ([`Store::set_clock`]) that only moves when told: what makes same-second races reproducible.
 
 use std::collections::BTreeMap;
 
@@ -387,6 +387,8 @@ pub struct Store {
     pub(crate) next_id: u64,
     /// When the account was "created" (group timestamps).
     pub(crate) epoch: i64,
+    /// Unix seconds for every stamp and `Date` header while set; the system clock otherwise.
+    pub(crate) manual_clock: Option<i64>,
 }
 
 impl Store {
@@ -402,6 +404,7 @@ impl Store {
             writes: Vec::new(),
             next_id: 9_000_000_000_001,
             epoch: now(),
+            manual_clock: None,
         }
     }
 
@@ -645,9 +648,9 @@ impl Store {
             .collect();
         let audit_id = self.fresh_id();
         let changed = !changes.is_empty() || comment.is_some();
-        let at = now();
+        let at = self.now();
         if changed {
-            t.updated_at = at.max(before.updated_at + 1);
+            t.updated_at = at;
             t.generated_timestamp = t.updated_at;
             t.revision += 1;
         }
@@ -727,12 +730,24 @@ impl Store {
             public: c.get("public").and_then(Value::as_bool).unwrap_or(true),
             author_id: c.get("author_id").and_then(id_of).unwrap_or(ctx.author_id),
             audit_id: 0,
-            created_at: now(),
+            created_at: self.now(),
         })
     }
 
-    /// A simulated agent edits the ticket "at the same moment": its `updated_at` moves on and
-    /// `tag` is added, so a safe update with an older stamp fails. Recorded as endpoint `agent`.
+    /// The current second of this account's clock (unix seconds).
+    pub fn now(&self) -> i64 {
+        self.manual_clock.unwrap_or_else(now)
+    }
+
+    /// Stops the clock at `at` (unix seconds; every later stamp and `Date` header carries it
+    /// until it is set again), or back to the system clock with `None`.
+    pub fn set_clock(&mut self, at: Option<i64>) {
+        self.manual_clock = at;
+    }
+
+    /// A simulated agent edits the ticket "at the same moment": it is stamped now and `tag` is
+    /// added, so a safe update with an older stamp fails, and one read in this same second does
+    /// not. Recorded as endpoint `agent`.
     pub fn agent_edit(&mut self, id: u64, tag: &str) -> bool {
         let Some(t) = self.tickets.get(&id).filter(|t| !t.deleted) else {
             return false;
@@ -754,13 +769,13 @@ impl Store {
         let Value::Object(map) = body else {
             return false;
         };
-        let before = self.tickets.get(&id).map(|t| t.updated_at).unwrap_or(0);
+        let now = self.now();
         if self.update_ticket(id, &map, &ctx).is_ok() {
-            // The tag may already be there: still move the stamp on.
+            // The tag may already be there: it is still an edit, stamped now.
             if let Some(t) = self.tickets.get_mut(&id) {
-                if t.updated_at == before {
-                    t.updated_at = now().max(before + 1);
-                    t.generated_timestamp = t.updated_at;
+                if t.updated_at != now {
+                    t.updated_at = now;
+                    t.generated_timestamp = now;
                     t.revision += 1;
                 }
             }
@@ -775,7 +790,10 @@ impl Store {
         match self.tickets.get_mut(&id).filter(|t| !t.deleted) {
             Some(t) => {
                 t.deleted = true;
-                t.generated_timestamp = now().max(t.generated_timestamp + 1);
+                t.generated_timestamp = self
+                    .manual_clock
+                    .unwrap_or_else(now)
+                    .max(t.generated_timestamp + 1);
                 true
             }
             None => false,
@@ -909,15 +927,26 @@ mod tests {
     }
 
     #[test]
-    fn every_change_gets_a_new_stamp_even_within_a_second() {
+    fn stamps_have_one_second_resolution_as_on_zendesk() {
         let mut s = store();
+        s.set_clock(Some(5000));
         s.update_ticket(1, &obj(json!({"priority": "high"})), &ctx())
             .unwrap();
         let first = s.ticket(1).unwrap().updated_at;
         s.update_ticket(1, &obj(json!({"priority": "low"})), &ctx())
             .unwrap();
-        let second = s.ticket(1).unwrap().updated_at;
-        assert!(second > first);
+        // Two changes in one second share the stamp: a safe update read before the second one
+        // is not refused (the race an adapter must guard against).
+        assert_eq!(s.ticket(1).unwrap().updated_at, first);
+        let same_second = obj(
+            json!({"safe_update": true, "updated_stamp": fmt_time(first), "priority": "normal"}),
+        );
+        s.update_ticket(1, &same_second, &ctx()).unwrap();
+        // A change in a later second moves the stamp; the old one is refused.
+        s.set_clock(Some(5001));
+        s.update_ticket(1, &obj(json!({"priority": "low"})), &ctx())
+            .unwrap();
+        assert_eq!(s.ticket(1).unwrap().updated_at, 5001);
         let stale = obj(
             json!({"safe_update": true, "updated_stamp": fmt_time(first), "priority": "urgent"}),
         );

@@ -638,3 +638,165 @@ async fn the_adapter_answers_update_tickets_and_request_stats() {
         })
     );
 }
+
+/// The same-second guard (src/reads.rs): `updated_at` has one-second resolution, so a read in the
+/// same second as the ticket's last change cannot rule out a change right after it, which a safe
+/// update would not catch. Dates are HTTP `Date` headers, Zendesk's clock.
+mod same_second {
+    use super::*;
+
+    const READ_SECOND: &str = "Thu, 02 May 2024 10:00:00 GMT";
+    const LATER_SECOND: &str = "Thu, 02 May 2024 10:00:03 GMT";
+
+    fn stamped(id: u64, tags: &[&str]) -> Value {
+        let mut t = ticket(id, tags);
+        t["updated_at"] = json!(STAMP);
+        t
+    }
+
+    /// The host's fetch: ticket 7 as search returns it, answered at `date`.
+    async fn fetched(server: &MockServer, date: &str, client: &ZendeskClient) {
+        Mock::given(method("GET"))
+            .and(path("/api/v2/search"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("date", date)
+                    .set_body_json(
+                        json!({"results": [stamped(7, &["vip"])], "next_page": null, "count": 1}),
+                    ),
+            )
+            .mount(server)
+            .await;
+        let found = client
+            .find_tickets(&otai_plugin_sdk::SearchQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(found[0].updated_at.as_deref(), Some(STAMP));
+    }
+
+    fn routed_item() -> BatchUpdate {
+        BatchUpdate {
+            id: "7".into(),
+            update: TicketUpdate {
+                priority: Some("high".into()),
+                add_tags: rs(&["otai_processed"]),
+                if_unchanged_since: Some(STAMP.into()),
+                ..Default::default()
+            },
+            current_tags: Some(rs(&["vip"])),
+        }
+    }
+
+    async fn show_many_answers(server: &MockServer, tags: &[&str], date: &str, times: u64) {
+        Mock::given(method("GET"))
+            .and(path(SHOW_MANY))
+            .and(query_param("ids", "7"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("date", date)
+                    .set_body_json(json!({"tickets": [stamped(7, tags)]})),
+            )
+            .expect(times)
+            .mount(server)
+            .await;
+    }
+
+    async fn update_many_completes(server: &MockServer, times: u64) {
+        Mock::given(method("PUT"))
+            .and(path(UPDATE_MANY))
+            .respond_with(ResponseTemplate::new(200).set_body_json(job(
+                "V3-ss",
+                "completed",
+                json!([updated(7)]),
+            )))
+            .expect(times)
+            .mount(server)
+            .await;
+    }
+
+    #[tokio::test]
+    async fn a_read_in_a_later_second_is_written_without_another_read() {
+        let server = MockServer::start().await;
+        let c = fast_client(&server, json!({}));
+        fetched(&server, LATER_SECOND, &c).await;
+        show_many_answers(&server, &["vip"], LATER_SECOND, 0).await;
+        update_many_completes(&server, 1).await;
+
+        let outcomes = c.update_tickets(&[routed_item()]).await.unwrap();
+
+        assert!(ok(&outcomes[0]), "{outcomes:?}");
+    }
+
+    #[tokio::test]
+    async fn a_same_second_read_is_confirmed_by_a_later_one_before_the_write() {
+        let server = MockServer::start().await;
+        let c = fast_client(&server, json!({}));
+        fetched(&server, READ_SECOND, &c).await;
+        show_many_answers(&server, &["vip"], LATER_SECOND, 1).await;
+        update_many_completes(&server, 1).await;
+
+        let outcomes = c.update_tickets(&[routed_item()]).await.unwrap();
+
+        assert!(ok(&outcomes[0]), "{outcomes:?}");
+    }
+
+    #[tokio::test]
+    async fn a_change_in_the_same_second_is_a_conflict_and_nothing_is_written() {
+        let server = MockServer::start().await;
+        let c = fast_client(&server, json!({}));
+        fetched(&server, READ_SECOND, &c).await;
+        // An agent added a tag in the second otai read the ticket: same stamp, other tags.
+        show_many_answers(&server, &["vip", "agent_escalated"], LATER_SECOND, 1).await;
+        update_many_completes(&server, 0).await;
+
+        let outcomes = c.update_tickets(&[routed_item()]).await.unwrap();
+
+        let e = err(&outcomes[0]);
+        assert_eq!(e.kind, ErrorKind::Conflict, "{e}");
+        assert!(e.message.contains("same second"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn reads_that_stay_in_the_stamps_second_end_in_a_conflict() {
+        let server = MockServer::start().await;
+        let c = fast_client(&server, json!({}));
+        fetched(&server, READ_SECOND, &c).await;
+        show_many_answers(&server, &["vip"], READ_SECOND, 3).await;
+        update_many_completes(&server, 0).await;
+
+        let outcomes = c.update_tickets(&[routed_item()]).await.unwrap();
+
+        let e = err(&outcomes[0]);
+        assert_eq!(e.kind, ErrorKind::Conflict, "{e}");
+        assert!(e.message.contains("could not be ruled out"), "{e}");
+    }
+
+    /// The one-ticket write (`update_ticket`, the host's fallback and `otai tickets update`)
+    /// confirms the same way, through `GET /api/v2/tickets/{id}`.
+    #[tokio::test]
+    async fn the_one_ticket_write_confirms_a_same_second_read_too() {
+        let server = MockServer::start().await;
+        let c = fast_client(&server, json!({}));
+        fetched(&server, READ_SECOND, &c).await;
+        Mock::given(method("GET"))
+            .and(path("/api/v2/tickets/7"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("date", LATER_SECOND)
+                    .set_body_json(json!({"ticket": stamped(7, &["vip", "agent_escalated"])})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("PUT"))
+            .and(path("/api/v2/tickets/7"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ticket": stamped(7, &[])})))
+            .expect(0)
+            .mount(&server)
+            .await;
+
+        let e = c.update_ticket("7", &routed_item().update).await.unwrap_err();
+
+        assert_eq!(e.kind, ErrorKind::Conflict, "{e}");
+    }
+}

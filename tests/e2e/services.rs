@@ -313,6 +313,43 @@ async fn hang_times_out_within_call_timeout() {
     assert!(fine.get_ticket("2").await.unwrap().is_some());
 }
 
+/// A plugin that blocks the thread polling its future (a blocking API called inside `poll`):
+/// on a current-thread runtime, as this test runs, the host would hang for good if it polled
+/// plugin futures itself. Plugin calls run on the plugin's own thread, so the call is abandoned
+/// at `call_timeout`, later calls fail at once while that thread stays blocked, the synchronous
+/// `request_stats` is given up on, and the host goes on.
+#[tokio::test]
+async fn a_plugin_that_blocks_its_thread_is_abandoned_and_the_host_keeps_working() {
+    let (_dir, registry) = registry_with_misbehaving();
+    let blocked = registry
+        .new_ticket_system(&misbehaving("blocked", "block", SECOND))
+        .unwrap();
+
+    let first = blocked
+        .find_tickets(SearchQuery::default())
+        .await
+        .unwrap_err();
+    let second = blocked.get_ticket("1").await.unwrap_err();
+    let stats = (blocked.request_stats(), blocked.request_stats());
+
+    assert_eq!(first.kind, ErrorKind::Timeout, "{first}");
+    assert!(
+        first.message.contains("did not answer find_tickets"),
+        "{first}"
+    );
+    assert_eq!(second.kind, ErrorKind::Timeout, "{second}");
+    assert!(
+        second.message.contains("blocked inside an earlier call")
+            && second.message.contains("get_ticket was not started"),
+        "{second}"
+    );
+    assert_eq!(stats, (None, None));
+    let fine = registry
+        .new_ticket_system(&misbehaving("fine", "ok", SECOND))
+        .unwrap();
+    assert!(fine.get_ticket("2").await.unwrap().is_some());
+}
+
 #[tokio::test]
 async fn garbage_is_an_invalid_response_naming_the_plugin() {
     let (_dir, registry) = registry_with_misbehaving();

@@ -15,24 +15,24 @@
 //! `update_ticket`, each call under `call_timeout`. The plugin's outcomes are checked: exactly one
 //! per ticket asked about; a ticket with no outcome or several gets `invalid_response`.
 //!
-//! Synchronous calls: [`TicketSystem::request_stats`] (made twice per pipeline pass, on the async
-//! runtime) calls the plugin's `request_stats` directly, with no timeout: the interface requires
-//! it to return immediately (the Zendesk plugin reads atomics). The other synchronous entry
-//! points, the module's `info` and `new_ticket_system`, are called by the loader and the
-//! registry (see there).
+//! Every plugin call runs on the service's own thread ([`super::plugin_thread`]), so a plugin that
+//! blocks inside a call (instead of answering or returning a pending future) cannot hold the host:
+//! the call is abandoned at its timeout and reported, and while the plugin's thread stays blocked,
+//! later calls fail at once. The synchronous `request_stats` and `ticket_state` (which must return
+//! at once) are waited for at most [`SYNC_CALL_LIMIT`](super::plugin_thread::SYNC_CALL_LIMIT). The
+//! module's `info` and `new_ticket_system` are called by the loader and the registry (see there).
 
 use std::{
     collections::{HashMap, VecDeque},
     fmt,
-    future::Future,
     time::Duration,
 };
 
 use abi_stable::std_types::{ROption, RResult, RString, RVec};
 use otai_plugin_api as ffi;
-use otai_plugin_api::{PluginError, TicketSystemBox};
+use otai_plugin_api::{async_ffi::FfiFuture, PluginError, TicketSystemBox};
 
-use super::convert;
+use super::{convert, plugin_thread::PluginThread};
 use crate::ticket::{
     update_one_by_one, BatchOutcome, BatchUpdate, BoxFuture, ErrorKind, ExportPage, ExportRequest,
     Note, RequestStats, SearchQuery, Ticket, TicketResult, TicketSystem, TicketSystemError,
@@ -48,7 +48,7 @@ pub struct ForeignTicketSystem {
     name: String,
     plugin: String,
     service: String,
-    inner: TicketSystemBox,
+    inner: PluginThread,
     call_timeout: Duration,
 }
 
@@ -78,49 +78,123 @@ impl ForeignTicketSystem {
         service: &str,
         inner: TicketSystemBox,
         call_timeout: Duration,
-    ) -> Self {
-        ForeignTicketSystem {
+    ) -> std::io::Result<Self> {
+        Ok(ForeignTicketSystem {
             name: name.to_string(),
             plugin: plugin.to_string(),
             service: service.to_string(),
-            inner,
+            inner: PluginThread::new(plugin, inner)?,
             call_timeout,
-        }
+        })
     }
 
     /// Awaits a plugin future under the call timeout and converts its answer.
-    /// Checks and converts a ticket from the plugin, with its state in otai's words.
-    fn ticket_in(&self, ticket: otai_plugin_api::Ticket) -> Result<Ticket, String> {
-        let mut ticket = convert::ticket_from_ffi(ticket)?;
-        self.fill_state(&mut ticket);
-        Ok(ticket)
+    /// Checks and converts tickets from the plugin, with their states in otai's words.
+    fn tickets_in(&self, tickets: RVec<ffi::Ticket>) -> Result<Vec<Ticket>, String> {
+        let mut tickets = tickets
+            .into_iter()
+            .map(convert::ticket_from_ffi)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.fill_states(&mut tickets);
+        Ok(tickets)
     }
 
-    /// Asks the plugin what the ticket's status means (plugin API 1.2; older plugins answer by
-    /// the status's name): the host never interprets a help desk's status names itself. A local,
-    /// immediate call, like `request_stats`.
-    fn fill_state(&self, ticket: &mut Ticket) {
-        let tags = ticket
-            .tags
+    fn ticket_in(&self, ticket: ffi::Ticket) -> Result<Ticket, String> {
+        let mut one = self.tickets_in(RVec::from(vec![ticket]))?;
+        Ok(one.pop().expect("one ticket in, one out"))
+    }
+
+    /// Asks the plugin what each ticket's status means (plugin API 1.2; older plugins answer by
+    /// the status's name): the host never interprets a help desk's status names itself. One
+    /// synchronous hop to the plugin's thread for all of them; a plugin that does not answer
+    /// gets the states by status name.
+    fn fill_states(&self, tickets: &mut [Ticket]) {
+        if tickets.is_empty() {
+            return;
+        }
+        let asked: Vec<(RString, RVec<RString>)> = tickets
             .iter()
-            .map(|t| RString::from(t.as_str()))
+            .map(|t| {
+                let tags = t
+                    .tags
+                    .iter()
+                    .map(|tag| RString::from(tag.as_str()))
+                    .collect();
+                (RString::from(t.status.as_str()), tags)
+            })
             .collect();
-        let state = self
-            .inner
-            .ticket_state(RString::from(ticket.status.as_str()), tags);
-        ticket.state = convert::state_from_ffi(state);
+        let states = self.inner.sync(move |inner| {
+            asked
+                .into_iter()
+                .map(|(status, tags)| inner.ticket_state(status, tags))
+                .collect::<Vec<_>>()
+        });
+        match states {
+            Some(states) => {
+                for (ticket, state) in tickets.iter_mut().zip(states) {
+                    ticket.state = convert::state_from_ffi(state);
+                }
+            }
+            None => {
+                self.sync_stalled("ticket_state");
+                for ticket in tickets {
+                    ticket.state = crate::ticket::TicketState::of(
+                        crate::ticket::StatusCategory::from_name(&ticket.status),
+                    );
+                }
+            }
+        }
     }
 
-    async fn call<R, T>(
+    fn sync_stalled(&self, operation: &str) {
+        tracing::error!(
+            system = %self.name,
+            plugin = %self.plugin,
+            operation,
+            "The plugin did not return from a call that must return at once; it is not asked again (its thread stays blocked)."
+        );
+    }
+
+    /// Starts a call on the plugin's thread, awaits it under `timeout` and converts its answer.
+    async fn call<R: Send + 'static, T>(
         &self,
         operation: &'static str,
         effect: Effect,
-        future: impl Future<Output = RResult<R, PluginError>>,
+        start: impl FnOnce(&TicketSystemBox) -> FfiFuture<RResult<R, PluginError>> + Send + 'static,
         convert: impl FnOnce(R) -> Result<T, String>,
     ) -> TicketResult<T> {
-        let answer = match tokio::time::timeout(self.call_timeout, future).await {
-            Ok(answer) => answer,
+        self.call_within(self.call_timeout, operation, effect, start)
+            .await
+            .and_then(|value| {
+                convert(value).map_err(|problem| self.invalid_response(operation, problem))
+            })
+    }
+
+    /// [`call`](Self::call) without the conversion, under `limit`; a timeout is [`Effect`]-worded.
+    async fn call_within<R: Send + 'static>(
+        &self,
+        limit: Duration,
+        operation: &'static str,
+        effect: Effect,
+        start: impl FnOnce(&TicketSystemBox) -> FfiFuture<RResult<R, PluginError>> + Send + 'static,
+    ) -> TicketResult<R> {
+        if !self.inner.is_responsive().await {
+            return Err(self.blocked_error(operation));
+        }
+        let running = self.inner.start(start);
+        let answer = match tokio::time::timeout(limit, running).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(join)) => {
+                return Err(TicketSystemError::new(
+                    &self.name,
+                    ErrorKind::Panicked,
+                    format!("plugin `{}`: {operation} stopped: {join}", self.plugin),
+                ))
+            }
             Err(_) => {
+                if self.inner.check_after_timeout().await {
+                    tracing::error!(system = %self.name, plugin = %self.plugin, operation, "The plugin's thread is blocked inside a call; it was abandoned, and calls fail at once until the thread answers again.");
+                }
                 tracing::debug!(
                     system = %self.name,
                     plugin = %self.plugin,
@@ -132,11 +206,21 @@ impl ForeignTicketSystem {
             }
         };
         match answer {
-            RResult::ROk(value) => {
-                convert(value).map_err(|problem| self.invalid_response(operation, problem))
-            }
+            RResult::ROk(value) => Ok(value),
             RResult::RErr(err) => Err(convert::error_from_ffi(&self.name, err)),
         }
+    }
+
+    fn blocked_error(&self, operation: &str) -> TicketSystemError {
+        TicketSystemError::new(
+            &self.name,
+            ErrorKind::Timeout,
+            format!(
+                "plugin `{}` is blocked inside an earlier call (its thread does not answer); \
+                 {operation} was not started",
+                self.plugin
+            ),
+        )
     }
 
     fn timeout_error(&self, operation: &str, effect: Effect) -> TicketSystemError {
@@ -277,43 +361,39 @@ impl TicketSystem for ForeignTicketSystem {
 
     fn find_tickets(&self, query: SearchQuery) -> BoxFuture<'_, TicketResult<Vec<Ticket>>> {
         let limit = query.limit;
-        let future = self
-            .inner
-            .find_tickets(convert::search_query_to_ffi(&query));
-        Box::pin(
-            self.call("find_tickets", Effect::Read, future, move |tickets| {
-                let mut tickets = tickets
-                    .into_iter()
-                    .map(|t| self.ticket_in(t))
-                    .collect::<Result<Vec<_>, _>>()?;
+        let query = convert::search_query_to_ffi(&query);
+        Box::pin(self.call(
+            "find_tickets",
+            Effect::Read,
+            move |inner| inner.find_tickets(query),
+            move |tickets| {
+                let mut tickets = self.tickets_in(tickets)?;
                 // The limit is the host's promise to its caller, whatever the plugin did with it.
                 if let Some(limit) = limit.and_then(|l| usize::try_from(l).ok()) {
                     tickets.truncate(limit);
                 }
                 Ok(tickets)
-            }),
-        )
+            },
+        ))
     }
 
     fn find_first_ticket(&self, query: SearchQuery) -> BoxFuture<'_, TicketResult<Option<Ticket>>> {
-        let future = self
-            .inner
-            .find_first_ticket(convert::search_query_to_ffi(&query));
+        let query = convert::search_query_to_ffi(&query);
         Box::pin(self.call(
             "find_first_ticket",
             Effect::Read,
-            future,
+            move |inner| inner.find_first_ticket(query),
             |ticket: ROption<_>| ticket.into_option().map(|t| self.ticket_in(t)).transpose(),
         ))
     }
 
     fn get_ticket(&self, id: &str) -> BoxFuture<'_, TicketResult<Option<Ticket>>> {
         let asked = id.to_string();
-        let future = self.inner.get_ticket(RString::from(id));
+        let id = RString::from(id);
         Box::pin(self.call(
             "get_ticket",
             Effect::Read,
-            future,
+            move |inner| inner.get_ticket(id),
             move |ticket: ROption<_>| {
                 ticket
                     .into_option()
@@ -325,30 +405,32 @@ impl TicketSystem for ForeignTicketSystem {
 
     fn update_ticket(&self, id: &str, update: TicketUpdate) -> BoxFuture<'_, TicketResult<Ticket>> {
         let asked = id.to_string();
-        let future = self
-            .inner
-            .update_ticket(RString::from(id), convert::update_to_ffi(&update));
-        Box::pin(
-            self.call("update_ticket", Effect::Write, future, move |ticket| {
-                self.ticket_in(ticket).and_then(|t| expect_id(&asked, t))
-            }),
-        )
+        let (id, update) = (RString::from(id), convert::update_to_ffi(&update));
+        Box::pin(self.call(
+            "update_ticket",
+            Effect::Write,
+            move |inner| inner.update_ticket(id, update),
+            move |ticket| self.ticket_in(ticket).and_then(|t| expect_id(&asked, t)),
+        ))
     }
 
     fn add_note(&self, id: &str, note: Note) -> BoxFuture<'_, TicketResult<()>> {
-        let future = self
-            .inner
-            .add_note(RString::from(id), convert::note_to_ffi(&note));
-        Box::pin(self.call("add_note", Effect::Write, future, |()| Ok(())))
+        let (id, note) = (RString::from(id), convert::note_to_ffi(&note));
+        Box::pin(self.call(
+            "add_note",
+            Effect::Write,
+            move |inner| inner.add_note(id, note),
+            |()| Ok(()),
+        ))
     }
 
     fn check_connection(&self) -> BoxFuture<'_, TicketResult<String>> {
-        let future = self.inner.check_connection();
-        Box::pin(
-            self.call("check_connection", Effect::Read, future, |who: RString| {
-                Ok(who.into_string())
-            }),
-        )
+        Box::pin(self.call(
+            "check_connection",
+            Effect::Read,
+            |inner| inner.check_connection(),
+            |who: RString| Ok(who.into_string()),
+        ))
     }
 
     fn update_tickets(
@@ -361,31 +443,33 @@ impl TicketSystem for ForeignTicketSystem {
             }
             let limit = self.batch_timeout(updates.len());
             // The plugin gets a converted copy; `updates` stays here for the one-by-one fallback.
-            let future = self.inner.update_tickets(convert::batch_to_ffi(&updates));
-            let answer = match tokio::time::timeout(limit, future).await {
-                Ok(answer) => answer,
-                Err(_) => {
+            let batch = convert::batch_to_ffi(&updates);
+            let answer = self
+                .call_within(limit, "update_tickets", Effect::Write, move |inner| {
+                    inner.update_tickets(batch)
+                })
+                .await;
+            match answer {
+                Ok(outcomes) => {
+                    let asked: Vec<String> = updates.into_iter().map(|u| u.id).collect();
+                    Ok(self.check_outcomes(&asked, outcomes))
+                }
+                Err(e) if e.kind == ErrorKind::Unsupported => {
+                    tracing::debug!(system = %self.name, plugin = %self.plugin, "The plugin has no batch writes; writing the tickets one by one.");
+                    update_one_by_one(self, updates).await
+                }
+                Err(e) if e.kind == ErrorKind::Timeout => {
                     tracing::debug!(system = %self.name, plugin = %self.plugin, tickets = updates.len(), timeout_secs = limit.as_secs_f64(), "A batch call timed out and was abandoned.");
                     let err = self.batch_timeout_error(updates.len(), limit);
-                    return Ok(updates
+                    Ok(updates
                         .into_iter()
                         .map(|u| BatchOutcome {
                             id: u.id,
                             result: Err(err.clone()),
                         })
-                        .collect());
+                        .collect())
                 }
-            };
-            match answer {
-                RResult::ROk(outcomes) => {
-                    let asked: Vec<String> = updates.into_iter().map(|u| u.id).collect();
-                    Ok(self.check_outcomes(&asked, outcomes))
-                }
-                RResult::RErr(e) if e.kind == ffi::ErrorKind::UNSUPPORTED => {
-                    tracing::debug!(system = %self.name, plugin = %self.plugin, "The plugin has no batch writes; writing the tickets one by one.");
-                    update_one_by_one(self, updates).await
-                }
-                RResult::RErr(e) => Err(convert::error_from_ffi(&self.name, e)),
+                Err(e) => Err(e),
             }
         })
     }
@@ -394,25 +478,29 @@ impl TicketSystem for ForeignTicketSystem {
     /// the call, so the timeout must exceed that pause). A plugin without an export (and every
     /// 1.0 plugin) answers `unsupported`.
     fn export_tickets(&self, request: ExportRequest) -> BoxFuture<'_, TicketResult<ExportPage>> {
-        let future = self
-            .inner
-            .export_tickets(convert::export_request_to_ffi(&request));
-        Box::pin(self.call("export_tickets", Effect::Read, future, |page| {
-            let mut page = convert::export_page_from_ffi(page)?;
-            for ticket in &mut page.tickets {
-                self.fill_state(ticket);
-            }
-            Ok(page)
-        }))
+        let request = convert::export_request_to_ffi(&request);
+        Box::pin(self.call(
+            "export_tickets",
+            Effect::Read,
+            move |inner| inner.export_tickets(request),
+            |page| {
+                let mut page = convert::export_page_from_ffi(page)?;
+                self.fill_states(&mut page.tickets);
+                Ok(page)
+            },
+        ))
     }
 
-    /// A synchronous plugin call, not bounded by `call_timeout`: plugins must answer it at once
-    /// (counters only, no I/O, no locks held across I/O).
+    /// A synchronous plugin call (counters only; plugins must answer at once), waited for at most
+    /// `SYNC_CALL_LIMIT`; a plugin that does not answer is not counted.
     fn request_stats(&self) -> Option<RequestStats> {
-        self.inner
-            .request_stats()
-            .into_option()
-            .map(convert::request_stats_from_ffi)
+        match self.inner.sync(|inner| inner.request_stats()) {
+            Some(stats) => stats.into_option().map(convert::request_stats_from_ffi),
+            None => {
+                self.sync_stalled("request_stats");
+                None
+            }
+        }
     }
 }
 
@@ -481,6 +569,7 @@ mod tests {
             TicketSystemService_TO::from_value(service, TD_Opaque),
             Duration::from_secs(2),
         )
+        .unwrap()
     }
 
     fn asked(ids: &[&str]) -> Vec<BatchUpdate> {
@@ -599,7 +688,8 @@ mod tests {
             "Old",
             TicketSystemService_TO::from_value(Old, TD_Opaque),
             Duration::from_secs(2),
-        );
+        )
+        .unwrap();
 
         let outcomes = desk.update_tickets(asked(&["5", "6"])).await.unwrap();
 

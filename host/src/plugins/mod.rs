@@ -18,6 +18,7 @@ pub mod foreign;
 pub mod host_context;
 mod legacy;
 pub mod loader;
+mod plugin_thread;
 pub mod registry;
 pub mod trust;
 

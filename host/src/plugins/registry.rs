@@ -68,6 +68,12 @@ pub enum ServiceProblem {
         path: PathBuf,
         available: Vec<String>,
     },
+    #[error("cannot start the threads for plugin `{plugin}`'s service `{service}`: {reason}")]
+    NoThread {
+        plugin: String,
+        service: String,
+        reason: String,
+    },
     #[error("service `{service}` of plugin `{plugin}` is a {kind} service, not a ticket system")]
     NotATicketSystem {
         plugin: String,
@@ -223,13 +229,21 @@ impl PluginRegistry {
                     service = %system.service,
                     "Constructed a ticket system."
                 );
-                Ok(Arc::new(ForeignTicketSystem::new(
+                let foreign = ForeignTicketSystem::new(
                     &system.name,
                     &plugin.name,
                     &system.service,
                     inner,
                     system.call_timeout,
-                )))
+                )
+                .map_err(|e| {
+                    error(ServiceProblem::NoThread {
+                        plugin: plugin.name.clone(),
+                        service: system.service.clone(),
+                        reason: e.to_string(),
+                    })
+                })?;
+                Ok(Arc::new(foreign))
             }
             RResult::RErr(err) => {
                 let mut problem = error(ServiceProblem::Rejected {

@@ -790,12 +790,17 @@ mod same_second {
             .await;
         Mock::given(method("PUT"))
             .and(path("/api/v2/tickets/7"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ticket": stamped(7, &[])})))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"ticket": stamped(7, &[])})),
+            )
             .expect(0)
             .mount(&server)
             .await;
 
-        let e = c.update_ticket("7", &routed_item().update).await.unwrap_err();
+        let e = c
+            .update_ticket("7", &routed_item().update)
+            .await
+            .unwrap_err();
 
         assert_eq!(e.kind, ErrorKind::Conflict, "{e}");
     }

@@ -4,7 +4,9 @@
 //! Plugin `otai_test_misbehaving`, service `MisbehavingService`, params:
 //! - `mode`: `"ok"` (default) serves two in-memory tickets; `"panic"` panics inside every method
 //!   (caught by the guard and returned as `PANICKED`); `"hang"` never answers; `"garbage"` answers
-//!   with tickets the host must reject (custom field JSON that is not JSON, an empty id).
+//!   with tickets the host must reject (custom field JSON that is not JSON, an empty id);
+//!   `"block"` blocks the thread that polls any of its futures, for good (a plugin that calls a
+//!   blocking API inside `poll`), and blocks in `request_stats` and `ticket_state` too.
 //! - `panic_on_construct`: `true` panics in the constructor (caught, returned as `PANICKED`).
 //!
 //! A second service, `OddService`, has a kind the host does not know, to test that the host
@@ -24,9 +26,9 @@ use abi_stable::{
 use otai_plugin_api::{
     guard::{catch_panic, guarded},
     CustomFieldValue, ErrorKind, HostContextRef, LogLevel, Note, Person, PluginError, PluginInfo,
-    PluginModule, PluginModuleRef, PluginResult, QueueRef, SearchQuery, ServiceFuture, ServiceInfo,
-    ServiceKind, Ticket, TicketSystemBox, TicketSystemService, TicketSystemService_TO,
-    TicketUpdate,
+    PluginModule, PluginModuleRef, PluginResult, QueueRef, RequestStats, SearchQuery,
+    ServiceFuture, ServiceInfo, ServiceKind, Ticket, TicketState, TicketSystemBox,
+    TicketSystemService, TicketSystemService_TO, TicketUpdate,
 };
 
 pub const PLUGIN_NAME: &str = "otai_test_misbehaving";
@@ -92,10 +94,11 @@ extern "C" fn new_ticket_system(
             Some(Some("panic")) => Mode::Panic,
             Some(Some("hang")) => Mode::Hang,
             Some(Some("garbage")) => Mode::Garbage,
+            Some(Some("block")) => Mode::Block,
             Some(_) => {
                 return RResult::RErr(PluginError::new(
                     ErrorKind::CONFIG,
-                    "params.mode must be one of `ok`, `panic`, `hang`, `garbage`",
+                    "params.mode must be one of `ok`, `panic`, `hang`, `garbage`, `block`",
                 ))
             }
         };
@@ -118,6 +121,14 @@ enum Mode {
     Panic,
     Hang,
     Garbage,
+    Block,
+}
+
+/// Holds the calling thread for good.
+fn block_forever() -> ! {
+    loop {
+        std::thread::park();
+    }
 }
 
 /// A stored ticket and its notes (reported back in `raw_json`).
@@ -296,6 +307,7 @@ impl Misbehaving {
                 panic!("misbehaving plugin panics in {operation} as configured")
             }),
             Mode::Hang => guarded(operation, std::future::pending()),
+            Mode::Block => guarded(operation, async { block_forever() }),
             Mode::Ok | Mode::Garbage => {
                 let mut tickets = self.tickets.lock().unwrap_or_else(|e| e.into_inner());
                 let mut result = work(&mut tickets);
@@ -390,5 +402,20 @@ impl TicketSystemService for Misbehaving {
             |_| RResult::ROk("tester@example.com on memory://misbehaving".into()),
             |who: RString| who,
         )
+    }
+
+    fn request_stats(&self) -> ROption<RequestStats> {
+        if self.mode == Mode::Block {
+            block_forever()
+        }
+        ROption::RNone
+    }
+
+    fn ticket_state(&self, status: RString, tags: RVec<RString>) -> TicketState {
+        if self.mode == Mode::Block {
+            block_forever()
+        }
+        drop(tags);
+        otai_plugin_api::ticket::state_from_status_name(&status)
     }
 }

@@ -81,6 +81,10 @@ pub enum PluginsCommand {
     /// List every `*.so` in the plugins directory: loaded plugins with their services, and every
     /// file that failed to load with the reason. Exits non-zero if any failed.
     List,
+    /// Loads one plugin file and exits (what otai runs in a throwaway process before loading a
+    /// plugin itself; see `plugins::probe`).
+    #[command(hide = true)]
+    Probe { path: std::path::PathBuf },
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,17 @@ fn main() -> ExitCode {
         eprintln!("error: {err}");
         return ExitCode::FAILURE;
     }
+    // Every plugin is loaded in a throwaway process first (except by that process itself), so
+    // one that aborts while loading is reported, not fatal.
+    let probing = matches!(
+        cli.command,
+        otai::cli::Command::Plugins(otai::cli::PluginsCommand::Probe { .. })
+    );
+    if !probing {
+        if let Ok(exe) = std::env::current_exe() {
+            otai::plugins::probe::enable(exe);
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     match otai::commands::run(cli, &mut stdout) {
         Ok(()) => ExitCode::SUCCESS,

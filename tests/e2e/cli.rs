@@ -8,7 +8,7 @@ use std::{
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::support::{copy_plugin, MISBEHAVING};
+use crate::support::{copy_plugin, ABORTING, MISBEHAVING};
 
 /// Runs `otai` in `cwd` with a clean environment for its own variables.
 fn otai(cwd: &Path, args: &[&str]) -> Output {
@@ -77,6 +77,35 @@ fn plugins_list_without_config_shows_loaded_and_failed() {
         "{}",
         stderr(&output)
     );
+}
+
+/// A plugin whose `info` panics unguarded aborts whatever process loads it: otai loads every
+/// plugin in a probe process first, so it reports that one and goes on with the others.
+#[test]
+fn a_plugin_that_aborts_while_loading_is_reported_and_otai_goes_on() {
+    let dir = workdir();
+    copy_plugin(
+        &dir.path().join("plugins"),
+        ABORTING,
+        "libotai_test_aborting.so",
+    );
+
+    let listed = otai(dir.path(), &["plugins", "list"]);
+    let found = otai(dir.path(), &["tickets", "find", "desk"]);
+
+    let out = stdout(&listed);
+    // Exit 1: a plugin failed to load (not the 134 of an abort).
+    assert_eq!(listed.status.code(), Some(1), "{out}\n{}", stderr(&listed));
+    for expected in [
+        "Plugins directory plugins: 1 loaded, 1 failed.",
+        "otai_test_misbehaving 0.1.0",
+        "FAILED plugins/libotai_test_aborting.so",
+        "killed a probe process with signal 6 (SIGABRT)",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
+    assert!(found.status.success(), "{}", stderr(&found));
+    assert_eq!(stdout(&found).lines().count(), 2, "{}", stdout(&found));
 }
 
 #[test]

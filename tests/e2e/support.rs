@@ -20,6 +20,8 @@ use tempfile::TempDir;
 /// Library names (the `[lib] name` of each crate) of the plugins built for the tests.
 pub const MISBEHAVING: &str = "otai_test_misbehaving";
 pub const INCOMPATIBLE: &str = "otai_test_incompatible";
+/// Its `info` panics without a guard: loading it aborts the loading process.
+pub const ABORTING: &str = "otai_test_aborting";
 pub const ZENDESK: &str = "otai_zendesk";
 /// Built against the frozen plugin API 1.0.0 (tests/plugins/legacy-1-0).
 pub const LEGACY: &str = "otai_test_legacy";

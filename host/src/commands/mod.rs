@@ -92,6 +92,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
     let ctx = Context::from_cli(&cli);
     match cli.command {
         Command::Plugins(PluginsCommand::List) => plugins::list(&ctx, out),
+        Command::Plugins(PluginsCommand::Probe { path }) => {
+            crate::plugins::loader::load_file(&path)
+                .map(drop)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        }
         Command::Check(args) => runtime()?.block_on(check::check(&ctx, &args, out)),
         Command::Tickets(command) => runtime()?.block_on(tickets::run(&ctx, *command, out)),
         Command::Run(args) => runtime()?.block_on(run::run(&ctx, &args, out)),

@@ -155,6 +155,8 @@ pub enum LoadError {
     Duplicate { name: String, first: PathBuf },
     #[error("refused, not loaded: {0} (or set {allow}=1 to load such files anyway)", allow = super::trust::ALLOW_UNTRUSTED)]
     Untrusted(String),
+    #[error("not loaded: {0}")]
+    Crashed(String),
 }
 
 /// The interface version this host was built against, e.g. `1.1.0`.
@@ -208,15 +210,18 @@ pub fn load_dir(dir: &Path) -> LoadReport {
             Some(reason) if checks => Err(LoadError::Untrusted(reason)),
             _ => Ok(()),
         };
-        let loaded = trusted.and_then(|()| load_file(&path)).and_then(|plugin| {
-            match report.plugins.iter().find(|p| p.name == plugin.name) {
-                Some(first) => Err(LoadError::Duplicate {
-                    name: plugin.name,
-                    first: first.path.clone(),
-                }),
-                None => Ok(plugin),
-            }
-        });
+        let loaded = trusted
+            .and_then(|()| super::probe::check(&path))
+            .and_then(|()| load_file(&path))
+            .and_then(
+                |plugin| match report.plugins.iter().find(|p| p.name == plugin.name) {
+                    Some(first) => Err(LoadError::Duplicate {
+                        name: plugin.name,
+                        first: first.path.clone(),
+                    }),
+                    None => Ok(plugin),
+                },
+            );
         match loaded {
             Ok(plugin) => {
                 // What ran, checkable afterwards against the vendor's published checksum.

@@ -4,6 +4,10 @@
 //! ## Layout
 //! - [`loader`]: scans the plugins directory and loads each library through the interface version
 //!   it was built against, keeping every failure.
+//! - [`probe`]: loads each library in a throwaway process first (the `otai` binary), so one that
+//!   aborts while loading is reported instead of taking otai down.
+//! - `plugin_thread`: where a plugin service's calls run (its own threads), so a blocking plugin
+//!   cannot hold the host.
 //! - [`trust`]: refuses plugin files (and folders) that someone other than root or otai's user could
 //!   have written; the sha256 logged for every plugin that loads.
 //! - `legacy`: plugins built against interface 1.0 (a frozen copy of it), adapted to look like
@@ -19,6 +23,7 @@ pub mod host_context;
 mod legacy;
 pub mod loader;
 mod plugin_thread;
+pub mod probe;
 pub mod registry;
 pub mod trust;
 

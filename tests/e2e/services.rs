@@ -350,6 +350,33 @@ async fn a_plugin_that_blocks_its_thread_is_abandoned_and_the_host_keeps_working
     assert!(fine.get_ticket("2").await.unwrap().is_some());
 }
 
+/// A constructor must return at once; one that blocks is abandoned after the system's
+/// `call_timeout` (at most 20 s) and reported, and the host constructs the others.
+#[test]
+fn a_constructor_that_blocks_is_abandoned_and_reported() {
+    let (_dir, registry) = registry_with_misbehaving();
+    let blocking = system_config(
+        "stuck",
+        MISBEHAVING,
+        MISBEHAVING_SERVICE,
+        serde_json::json!({"block_on_construct": true}),
+        SECOND,
+    );
+
+    let err = registry
+        .new_ticket_system(&blocking)
+        .unwrap_err()
+        .to_string();
+
+    assert!(
+        err.contains("did not construct its service `MisbehavingService` within 1 s"),
+        "{err}"
+    );
+    assert!(registry
+        .new_ticket_system(&misbehaving("fine", "ok", SECOND))
+        .is_ok());
+}
+
 #[tokio::test]
 async fn garbage_is_an_invalid_response_naming_the_plugin() {
     let (_dir, registry) = registry_with_misbehaving();

@@ -42,10 +42,16 @@ pub(crate) struct PluginThread {
 impl PluginThread {
     /// Starts the service's runtime: one worker thread named after the plugin.
     pub fn new(plugin: &str, inner: TicketSystemBox) -> std::io::Result<PluginThread> {
+        // The plugin logs through the host context from these threads: to the creator's subscriber.
+        let dispatch = tracing::dispatcher::get_default(|d| d.clone());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .max_blocking_threads(4)
             .thread_name(format!("plugin-{plugin}"))
+            .on_thread_start(move || {
+                // Kept for the thread's life.
+                std::mem::forget(tracing::dispatcher::set_default(&dispatch));
+            })
             .enable_all()
             .build()?;
         Ok(PluginThread {

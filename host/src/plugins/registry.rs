@@ -6,15 +6,16 @@ use std::{
     fmt,
     path::{Path, PathBuf},
     sync::Arc,
+    time::Duration,
 };
 
 use abi_stable::std_types::RResult;
-use otai_plugin_api::ServiceKind;
+use otai_plugin_api::{PluginError, ServiceKind, TicketSystemBox};
 
 use super::{
     convert,
     foreign::ForeignTicketSystem,
-    loader::{self, LoadFailure, LoadReport, LoadedPlugin},
+    loader::{self, LoadFailure, LoadReport, LoadedModule, LoadedPlugin},
 };
 use crate::{
     config::{Config, TicketSystemConfig},
@@ -68,6 +69,12 @@ pub enum ServiceProblem {
         path: PathBuf,
         available: Vec<String>,
     },
+    #[error("plugin `{plugin}` did not construct its service `{service}` within {limit_secs} s (a constructor must return at once, without network); the call was abandoned")]
+    Stalled {
+        plugin: String,
+        service: String,
+        limit_secs: f64,
+    },
     #[error("cannot start the threads for plugin `{plugin}`'s service `{service}`: {reason}")]
     NoThread {
         plugin: String,
@@ -86,6 +93,36 @@ pub enum ServiceProblem {
         service: String,
         error: TicketSystemError,
     },
+}
+
+/// The longest a plugin's constructor (`new_ticket_system`, which must return at once) is waited
+/// for; a system's `call_timeout` below it is the limit instead.
+pub const CONSTRUCT_LIMIT: Duration = Duration::from_secs(20);
+
+/// Calls the plugin's constructor on a thread of its own, so that one that blocks cannot hold
+/// the host; `None` if it did not return within `limit` (its thread is left behind).
+fn construct(
+    module: LoadedModule,
+    service: &str,
+    params_json: String,
+    limit: Duration,
+) -> Option<RResult<TicketSystemBox, PluginError>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let (name, params) = (service.to_string(), params_json.clone());
+    // The plugin logs through the host context from that thread: to the caller's subscriber.
+    let dispatch = tracing::dispatcher::get_default(|d| d.clone());
+    let spawned = std::thread::Builder::new()
+        .name("plugin-construct".into())
+        .spawn(move || {
+            tracing::dispatcher::with_default(&dispatch, || {
+                let _ = tx.send(module.new_ticket_system(&name, &params));
+            })
+        });
+    match spawned {
+        Ok(_) => rx.recv_timeout(limit).ok(),
+        // No thread to spare: call it here, unguarded, as a last resort.
+        Err(_) => Some(module.new_ticket_system(service, &params_json)),
+    }
 }
 
 /// The load failures, which probably explain a missing plugin. One whose file name matches the
@@ -220,7 +257,14 @@ impl PluginRegistry {
             }));
         }
         let params = system.params_json();
-        let constructed = plugin.module.new_ticket_system(&system.service, &params);
+        let limit = system.call_timeout.min(CONSTRUCT_LIMIT);
+        let Some(constructed) = construct(plugin.module, &system.service, params, limit) else {
+            return Err(error(ServiceProblem::Stalled {
+                plugin: plugin.name.clone(),
+                service: system.service.clone(),
+                limit_secs: limit.as_secs_f64(),
+            }));
+        };
         match constructed {
             RResult::ROk(inner) => {
                 tracing::debug!(

@@ -7,7 +7,8 @@
 //!   with tickets the host must reject (custom field JSON that is not JSON, an empty id);
 //!   `"block"` blocks the thread that polls any of its futures, for good (a plugin that calls a
 //!   blocking API inside `poll`), and blocks in `request_stats` and `ticket_state` too.
-//! - `panic_on_construct`: `true` panics in the constructor (caught, returned as `PANICKED`).
+//! - `panic_on_construct`: `true` panics in the constructor (caught, returned as `PANICKED`);
+//!   `block_on_construct`: `true` blocks in the constructor for good.
 //!
 //! A second service, `OddService`, has a kind the host does not know, to test that the host
 //! refuses to use it as a ticket system. No runtime: every future is ready at once or never.
@@ -85,6 +86,9 @@ extern "C" fn new_ticket_system(
                 ))
             }
         };
+        if params.get("block_on_construct").and_then(|v| v.as_bool()) == Some(true) {
+            block_forever();
+        }
         if params.get("panic_on_construct").and_then(|v| v.as_bool()) == Some(true) {
             panic!("misbehaving plugin panics in its constructor as configured");
         }

@@ -10,7 +10,8 @@
 //! keeps the single atomic write and makes sure the stamp it is based on is unambiguous:
 //!
 //! - Every read (search, search export, show, show_many) records, per ticket, the stamp, the
-//!   server's second when it answered (its `Date` header) and a fingerprint of what a write
+//!   server's second when it answered (its `Date` header; without one, this machine's clock less
+//!   2 s) and a fingerprint of what a write
 //!   decision depends on (status, priority, group, tags, custom fields, subject, text).
 //! - A read is **ambiguous** when the server's second is not later than the stamp.
 //! - Before a write based on an ambiguous read (the caller's `if_unchanged_since` equal to the
@@ -45,6 +46,9 @@ const SHOW_MANY: &str = "/api/v2/tickets/show_many";
 pub const CONFIRM_ATTEMPTS: u32 = 3;
 /// Between two re-reads in the stamp's second: the next second has begun by then.
 const CONFIRM_WAIT: Duration = Duration::from_millis(1100);
+/// Without a `Date` header, a read counts as made this long before this machine's clock says:
+/// room for the two clocks to differ.
+const NO_DATE_MARGIN: Duration = Duration::from_secs(2);
 /// Marks kept; the oldest half is forgotten beyond this (a pass reads far fewer).
 const MAX_MARKS: usize = 100_000;
 
@@ -53,8 +57,9 @@ const MAX_MARKS: usize = 100_000;
 pub(crate) struct Mark {
     /// `updated_at`, unix seconds.
     pub stamp: i64,
-    /// The server's clock when it answered, unix seconds; `None` without a `Date` header.
-    pub server_second: Option<i64>,
+    /// The server's clock when it answered, unix seconds (its `Date` header; without one, this
+    /// machine's clock less [`NO_DATE_MARGIN`]).
+    pub server_second: i64,
     pub fingerprint: u64,
     /// Insertion order, for forgetting the oldest.
     seq: u64,
@@ -63,7 +68,7 @@ pub(crate) struct Mark {
 impl Mark {
     /// Whether a change in the stamp's second may have followed the read unseen.
     pub fn is_ambiguous(&self) -> bool {
-        self.server_second.is_none_or(|s| s <= self.stamp)
+        self.server_second <= self.stamp
     }
 }
 
@@ -90,7 +95,9 @@ impl ReadBook {
             id,
             Mark {
                 stamp,
-                server_second: server_time.map(system_seconds),
+                server_second: system_seconds(
+                    server_time.unwrap_or_else(|| SystemTime::now() - NO_DATE_MARGIN),
+                ),
                 fingerprint: fingerprint(z),
                 seq: *seq,
             },
@@ -351,9 +358,16 @@ mod tests {
         assert!(book.needs_confirming(7, "2024-05-01T10:00:00Z").is_some());
         book.record(&z, Some(at("2024-05-01T10:00:01Z")));
         assert!(book.needs_confirming(7, "2024-05-01T10:00:00Z").is_none());
-        // Without a Date header nothing rules a same-second change out.
+        // Without a Date header this machine's clock (less a margin) stands in.
         book.record(&z, None);
-        assert!(book.needs_confirming(7, "2024-05-01T10:00:00Z").is_some());
+        assert!(book.needs_confirming(7, "2024-05-01T10:00:00Z").is_none());
+        let just_now = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap()
+            .format(&Rfc3339)
+            .unwrap();
+        book.record(&ticket(&just_now, &["a"]), None);
+        assert!(book.needs_confirming(7, &just_now).is_some());
         // A stamp the adapter did not read is the caller's business.
         assert!(book.needs_confirming(7, "2024-04-30T09:00:00Z").is_none());
         assert!(book.needs_confirming(8, "2024-05-01T10:00:00Z").is_none());

@@ -4,6 +4,8 @@
 //! - `GET /__sim/stats`: [`crate::Stats`];
 //! - `GET /__sim/faults`, `PUT /__sim/faults` (body: [`crate::Faults`] JSON);
 //! - `POST /__sim/agent_edit/{id}?tag=t`: a simulated agent edits the ticket now;
+//! - `PUT /__sim/clock` (body `{"at": UNIX_SECONDS}` or `{"at": null}`): stops the account's clock
+//!   (stamps and `Date` headers) at that second, or back to the system clock; `{"now"}` answered;
 //! - `GET /__sim/oauth`: `{"stats": OAuthStats, "requests": [TokenRequest]}` of the token
 //!   endpoint ([`crate::oauth`]);
 //! - `POST /__sim/oauth/refresh_tokens?client_id=ID[&scope=S]`: `{"refresh_token"}`, minted as
@@ -59,6 +61,20 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Res {
             })?;
             sh.set_faults(faults.clone());
             Ok(Reply::ok(json!(faults)))
+        }
+        ("PUT", ["__sim", "clock"]) => {
+            let body: Value = serde_json::from_slice(&req.body).map_err(|e| {
+                ApiError::bad_request("InvalidValue", format!("not a clock object: {e}"))
+            })?;
+            let at = match body.get("at") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(v.as_i64().ok_or_else(|| {
+                    ApiError::bad_request("InvalidValue", "`at` must be unix seconds or null")
+                })?),
+            };
+            let mut store = sh.store.lock().unwrap();
+            store.set_clock(at);
+            Ok(Reply::ok(json!({"now": store.now()})))
         }
         ("POST", ["__sim", "agent_edit", id]) => {
             let id: u64 = id.parse().map_err(|_| ApiError::not_found())?;

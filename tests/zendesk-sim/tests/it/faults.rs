@@ -266,3 +266,57 @@ async fn conflict_fault_on_update_many_fails_the_guarded_items() {
         .contains(&"sim_agent_edit".to_string()));
     assert_ne!(sim.ticket_json(3).unwrap()["updated_at"], stamp3);
 }
+
+/// One-second stamps, a clock that stands still, and an agent who edits what was just read: the
+/// same-second race of real Zendesk, reproducible.
+#[tokio::test]
+async fn a_stopped_clock_and_an_agent_edit_after_a_read_keep_the_stamp() {
+    let sim = sim().await;
+    let clock = call(
+        &sim,
+        "PUT",
+        "/__sim/clock",
+        Some(json!({"at": 1_900_000_000})),
+    )
+    .await;
+    assert_eq!(clock.body["now"], 1_900_000_000);
+    let first = call(
+        &sim,
+        "PUT",
+        "/api/v2/tickets/3",
+        Some(json!({"ticket": {"priority": "low"}})),
+    )
+    .await;
+    let stamp = first.body["ticket"]["updated_at"].clone();
+    assert_eq!(stamp, "2030-03-17T17:46:40Z");
+    assert_eq!(first.header("date"), Some("Sun, 17 Mar 2030 17:46:40 GMT"));
+    sim.set_faults(
+        Faults::none().rule(
+            FaultRule::always(Fault::AgentEditAfterRead {
+                tag: Some("agent_fast".into()),
+            })
+            .path("/api/v2/tickets/3")
+            .method("GET")
+            .next(1),
+        ),
+    );
+
+    let read = get(&sim, "/api/v2/tickets/3").await;
+    let after = get(&sim, "/api/v2/tickets/3").await;
+
+    assert_eq!(read.body["ticket"]["updated_at"], stamp);
+    assert!(!read.body["ticket"]["tags"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("agent_fast")));
+    assert_eq!(
+        after.body["ticket"]["updated_at"], stamp,
+        "same second, same stamp"
+    );
+    assert!(after.body["ticket"]["tags"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("agent_fast")));
+    let back = call(&sim, "PUT", "/__sim/clock", Some(json!({"at": null}))).await;
+    assert!(back.body["now"].as_i64().unwrap() < 1_900_000_000);
+}

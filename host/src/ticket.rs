@@ -21,7 +21,7 @@ pub type BatchOutcome = otai_plugin_sdk::BatchOutcome<TicketSystemError>;
 
 /// A failed call to a ticket system, whichever side (plugin or host) detected it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("ticket system `{system}`: {kind} error: {message}{}", Details(self))]
+#[error("ticket system `{system}`: {kind} error: {message}{}", self.details())]
 pub struct TicketSystemError {
     /// The configured name of the ticket system (the key under `ticket_systems:`).
     pub system: String,
@@ -44,23 +44,14 @@ impl TicketSystemError {
             retry_after: None,
         }
     }
-}
 
-struct Details<'a>(&'a TicketSystemError);
-
-impl fmt::Display for Details<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let err = self.0;
-        match (err.http_status, &err.request_id) {
-            (Some(status), Some(id)) => write!(f, " (HTTP {status}, request id {id})")?,
-            (Some(status), None) => write!(f, " (HTTP {status})")?,
-            (None, Some(id)) => write!(f, " (request id {id})")?,
-            (None, None) => {}
+    /// What follows the message: status, request id, retry wait (as the plugins' errors show them).
+    pub fn details(&self) -> otai_plugin_sdk::error::Details<'_> {
+        otai_plugin_sdk::error::Details {
+            http_status: self.http_status,
+            request_id: self.request_id.as_deref(),
+            retry_after: self.retry_after,
         }
-        if let Some(wait) = err.retry_after {
-            write!(f, "; retry after {:.1} s", wait.as_secs_f64())?;
-        }
-        Ok(())
     }
 }
 

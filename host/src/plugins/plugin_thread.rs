@@ -82,9 +82,7 @@ impl PluginThread {
         if !self.stalled.load(Ordering::Relaxed) {
             return true;
         }
-        let alive = tokio::time::timeout(LIVENESS_WAIT, self.runtime().spawn(async {}))
-            .await
-            .is_ok();
+        let alive = self.worker_answers().await;
         if alive {
             self.stalled.store(false, Ordering::Relaxed);
         }
@@ -93,11 +91,16 @@ impl PluginThread {
 
     /// After a call was abandoned: whether the worker is blocked (then later calls fail at once).
     pub async fn check_after_timeout(&self) -> bool {
-        let alive = tokio::time::timeout(LIVENESS_WAIT, self.runtime().spawn(async {}))
-            .await
-            .is_ok();
+        let alive = self.worker_answers().await;
         self.stalled.store(!alive, Ordering::Relaxed);
         !alive
+    }
+
+    /// Whether the worker runs a no-op task within [`LIVENESS_WAIT`].
+    async fn worker_answers(&self) -> bool {
+        tokio::time::timeout(LIVENESS_WAIT, self.runtime().spawn(async {}))
+            .await
+            .is_ok()
     }
 
     /// A synchronous plugin call, waited for at most [`SYNC_CALL_LIMIT`]; `None` if it did not

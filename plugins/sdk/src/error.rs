@@ -124,8 +124,34 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} error: {}", self.kind, self.message)?;
-        match (self.http_status, &self.request_id) {
+        write!(f, "{} error: {}{}", self.kind, self.message, self.details())
+    }
+}
+
+impl Error {
+    /// What follows the message in [`Display`](fmt::Display): status, request id, retry wait.
+    pub fn details(&self) -> Details<'_> {
+        Details {
+            http_status: self.http_status,
+            request_id: self.request_id.as_deref(),
+            retry_after: self.retry_after,
+        }
+    }
+}
+
+/// The HTTP status, request id and retry wait of an error as messages show them:
+/// ` (HTTP 429, request id abc); retry after 2.5 s` (nothing for what is absent). The host's
+/// errors print theirs the same way.
+#[derive(Debug, Clone, Copy)]
+pub struct Details<'a> {
+    pub http_status: Option<u16>,
+    pub request_id: Option<&'a str>,
+    pub retry_after: Option<Duration>,
+}
+
+impl fmt::Display for Details<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.http_status, self.request_id) {
             (Some(status), Some(id)) => write!(f, " (HTTP {status}, request id {id})")?,
             (Some(status), None) => write!(f, " (HTTP {status})")?,
             (None, Some(id)) => write!(f, " (request id {id})")?,

@@ -93,13 +93,7 @@ impl ZendeskClient {
         let found = search::find(&self.http, &self.groups, query)
             .await
             .map_err(|e| context(e, "find_tickets"))?;
-        Ok(found
-            .iter()
-            .map(|f| {
-                self.reads.record(&f.ticket, f.server_time);
-                self.to_ticket(&f.ticket, &f.raw)
-            })
-            .collect())
+        Ok(found.iter().map(|f| self.found_ticket(f)).collect())
     }
 
     /// The first ticket matching `query`, or none.
@@ -112,10 +106,7 @@ impl ZendeskClient {
         let found = search::find(&self.http, &self.groups, &q)
             .await
             .map_err(|e| context(e, "find_first_ticket"))?;
-        Ok(found.first().map(|f| {
-            self.reads.record(&f.ticket, f.server_time);
-            self.to_ticket(&f.ticket, &f.raw)
-        }))
+        Ok(found.first().map(|f| self.found_ticket(f)))
     }
 
     /// One ticket, or `None` if Zendesk answers 404. A non-numeric id is a validation error.
@@ -323,6 +314,12 @@ impl ZendeskClient {
     fn ticket_from_envelope(&self, path: &str, env: TicketEnvelope) -> Result<Ticket, Error> {
         let z = parse_ticket(path, &env.ticket)?;
         Ok(self.to_ticket(&z, &env.ticket))
+    }
+
+    /// A search result as a ticket, its read recorded for the same-second guard.
+    fn found_ticket(&self, f: &search::Found) -> Ticket {
+        self.reads.record(&f.ticket, f.server_time);
+        self.to_ticket(&f.ticket, &f.raw)
     }
 
     pub(crate) fn to_ticket(&self, z: &ZTicket, raw: &Value) -> Ticket {

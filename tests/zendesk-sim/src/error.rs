@@ -117,6 +117,17 @@ impl ApiError {
         )
     }
 
+    /// The answer to an `error` fault ([`crate::Fault::Error`]), in Zendesk's shape.
+    pub fn simulated(status: u16, retry_after: Option<u64>) -> Self {
+        ApiError {
+            retry_after,
+            ..Self::new(
+                status,
+                json!({"error": "SimulatedFault", "description": format!("Simulated HTTP {status} (otai-zendesk-sim fault injection)")}),
+            )
+        }
+    }
+
     /// 429 with `Retry-After`.
     pub fn rate_limited(retry_after: u64) -> Self {
         ApiError {
@@ -124,6 +135,16 @@ impl ApiError {
             body: json!({"error": "TooManyRequests", "description": "Rate limit exceeded. Please retry after the number of seconds in the Retry-After header."}),
             retry_after: Some(retry_after),
         }
+    }
+}
+
+impl From<ApiError> for otai_sim_kit::Reply {
+    fn from(e: ApiError) -> Self {
+        let mut r = otai_sim_kit::Reply::status(e.status, e.body);
+        if let Some(s) = e.retry_after {
+            r.headers.push(("retry-after".into(), s.to_string()));
+        }
+        r
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use crate::{
     error::{ApiError, CONFLICT_TEXT},
-    server::Shared,
+    shared::Shared,
     store::{fmt_time, now, WriteCtx},
 };
 
@@ -97,7 +97,7 @@ pub(crate) async fn run(sh: Arc<Shared>, job_id: String) {
         j.progress = Some(0);
     });
     tokio::time::sleep(delays.working).await;
-    while sh.faults.lock().unwrap().faults.jobs.stall {
+    while sh.kit.fault_state().jobs_stalled() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let Some(job) = sh.jobs.lock().unwrap().get(&job_id).cloned() else {
@@ -106,7 +106,7 @@ pub(crate) async fn run(sh: Arc<Shared>, job_id: String) {
     let mut results = Vec::new();
     {
         let mut store = sh.store.lock().unwrap();
-        let mut faults = sh.faults.lock().unwrap();
+        let mut faults = sh.kit.fault_state();
         for (index, item) in job.items.iter().enumerate() {
             if faults.job_item_fails(item.id) {
                 results.push(failed(
@@ -144,7 +144,7 @@ pub(crate) async fn run(sh: Arc<Shared>, job_id: String) {
         ));
         j.results = Some(Value::Array(results));
     });
-    sh.stats.lock().unwrap().jobs_completed += 1;
+    sh.counters.lock().unwrap().jobs_completed += 1;
 }
 
 fn failed(id: u64, index: usize, error: &str, details: &str) -> Value {

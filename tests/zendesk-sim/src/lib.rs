@@ -31,10 +31,19 @@
 //! `GET /api/v2/search`, `/search/count`, `/search/export`, `GET /api/v2/groups[/assignable|/{id}]`,
 //! `GET /api/v2/ticket_fields[/{id}]`, `GET /api/v2/users/me`,
 //! `GET /api/v2/incremental/tickets/cursor`; `POST /oauth/tokens` (OAuth `client_credentials`
-//! and `refresh_token` grants, [`oauth`]); the admin API under `/__sim/` ([`routes::admin`]).
+//! and `refresh_token` grants, [`oauth`]); the admin API under `/__sim/` (`GET /__sim/stats`
+//! answers [`Stats`]; faults, clock and reset are [`otai_sim_kit::admin`]'s, the rest
+//! `routes::admin`'s).
+//!
+//! The HTTP server, latency and fault injection, the account's clock (stamps and `Date`
+//! headers) and the common admin routes are [`otai_sim_kit`]'s, shared with otai's other
+//! simulators; this crate is what is Zendesk's.
 //!
 //! # Layout
-//! - [`server`]: builder, handles, accept loop and the per-request pipeline.
+//! - [`server`]: builder and handles.
+//! - `api`: Zendesk's part of the per-request pipeline (rate limit, authentication, routing,
+//!   the token endpoint, Zendesk-shaped fault errors).
+//! - `shared`: the account's state shared by the pipeline, the job tasks and the handles.
 //! - [`store`]: tickets, groups, users, comments, revisions, write history; update semantics.
 //! - [`seed`]: seed files (JSON / JSONL) and the default account.
 //! - [`search`]: the search query subset, matching and sorting.
@@ -44,11 +53,12 @@
 //! - [`oauth`]: OAuth clients, the token endpoint's grants, expiring access tokens, rotating
 //!   refresh tokens.
 //! - [`rate`]: account and endpoint rate limits and their headers.
-//! - [`faults`]: fault configuration and the seeded RNG that applies it.
+//! - [`faults`]: the fault configuration (the kit's, re-exported) and what it means for Zendesk.
 //! - [`error`]: Zendesk-shaped error answers and the library's error type.
 
 #![warn(missing_docs)]
 
+mod api;
 pub mod auth;
 pub mod error;
 pub mod faults;
@@ -59,6 +69,7 @@ pub(crate) mod routes;
 pub mod search;
 pub mod seed;
 pub mod server;
+mod shared;
 pub mod store;
 
 pub use auth::Credential;

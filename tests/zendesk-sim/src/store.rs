@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use otai_sim_kit::Clock;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use time::{format_description::well_known::Rfc3339, Date, OffsetDateTime, Time};
@@ -56,10 +57,8 @@ const PERMITTED: &[&str] = &[
     "ticket_form_id",
 ];
 
-/// Unix seconds now.
-pub fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
-}
+/// Unix seconds now (the system clock; the account's is [`Store::now`]).
+pub use otai_sim_kit::system_now as now;
 
 /// `2023-09-18T23:25:36Z`.
 pub fn fmt_time(secs: i64) -> String {
@@ -387,8 +386,8 @@ pub struct Store {
     pub(crate) next_id: u64,
     /// When the account was "created" (group timestamps).
     pub(crate) epoch: i64,
-    /// Unix seconds for every stamp and `Date` header while set; the system clock otherwise.
-    pub(crate) manual_clock: Option<i64>,
+    /// The account's clock (the kit's, shared with the `Date` headers; see [`Store::with_clock`]).
+    pub(crate) clock: Clock,
 }
 
 impl Store {
@@ -404,8 +403,14 @@ impl Store {
             writes: Vec::new(),
             next_id: 9_000_000_000_001,
             epoch: now(),
-            manual_clock: None,
+            clock: Clock::system(),
         }
+    }
+
+    /// The same account reading `clock` (the server's, so stamps and `Date` headers agree).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// A fresh id for comments, audits, events (above 2^32 like real ids).
@@ -736,13 +741,13 @@ impl Store {
 
     /// The current second of this account's clock (unix seconds).
     pub fn now(&self) -> i64 {
-        self.manual_clock.unwrap_or_else(now)
+        self.clock.now()
     }
 
     /// Stops the clock at `at` (unix seconds; every later stamp and `Date` header carries it
     /// until it is set again), or back to the system clock with `None`.
     pub fn set_clock(&mut self, at: Option<i64>) {
-        self.manual_clock = at;
+        self.clock.set(at);
     }
 
     /// A simulated agent edits the ticket "at the same moment": it is stamped now and `tag` is
@@ -790,10 +795,7 @@ impl Store {
         match self.tickets.get_mut(&id).filter(|t| !t.deleted) {
             Some(t) => {
                 t.deleted = true;
-                t.generated_timestamp = self
-                    .manual_clock
-                    .unwrap_or_else(now)
-                    .max(t.generated_timestamp + 1);
+                t.generated_timestamp = self.clock.now().max(t.generated_timestamp + 1);
                 true
             }
             None => false,

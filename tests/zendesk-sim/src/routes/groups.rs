@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use super::{
     cursor_page, offset_links, offset_params, tickets::merge, wants_cursor, Reply, Req, Res,
 };
-use crate::{error::ApiError, server::Shared};
+use crate::{error::ApiError, shared::Shared};
 
 pub(crate) fn list(sh: &Shared, req: &Req, assignable: bool) -> Res {
     let store = sh.store.lock().unwrap();

@@ -8,7 +8,7 @@ use super::{tickets::ids_param, Reply, Req, Res};
 use crate::{
     error::ApiError,
     jobs::{new_job_id, Job, JobItem},
-    server::Shared,
+    shared::Shared,
     store::id_of,
 };
 
@@ -84,7 +84,7 @@ pub(crate) fn update_many(sh: &Arc<Shared>, req: &Req) -> Res {
         let mut jobs = sh.jobs.lock().unwrap();
         jobs.insert(id.clone(), job);
     }
-    sh.stats.lock().unwrap().jobs_submitted += 1;
+    sh.counters.lock().unwrap().jobs_submitted += 1;
     sh.spawn_job(id);
     Ok(Reply::ok(json!({ "job_status": answer })))
 }

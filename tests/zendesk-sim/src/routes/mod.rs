@@ -4,10 +4,9 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
-use bytes::Bytes;
 use serde_json::{json, Value};
 
-use crate::{error::ApiError, server::Shared};
+use crate::{error::ApiError, shared::Shared};
 
 pub(crate) mod admin;
 pub(crate) mod groups;
@@ -18,88 +17,40 @@ pub(crate) mod tags;
 pub(crate) mod tickets;
 pub(crate) mod users;
 
-/// A parsed request.
+/// The kit's answer type; Zendesk's errors become one through `From<ApiError>`
+/// ([`crate::error`]).
+pub(crate) use otai_sim_kit::Reply;
+
+/// An authenticated API request: the kit's parsed request ([`otai_sim_kit::Req`], which it
+/// derefs to) plus what authentication and the fault decision found out.
 #[derive(Debug)]
-pub(crate) struct Req {
-    pub method: String,
-    /// Path without `.json`.
-    pub path: String,
-    pub query: Vec<(String, String)>,
-    pub body: Bytes,
+pub(crate) struct Req<'a> {
+    pub http: &'a otai_sim_kit::Req,
     /// The caller may write (false for read-only tokens).
     pub can_write: bool,
     /// The user id writes are attributed to.
     pub user_id: u64,
     /// A `conflict` fault fired: an agent edits the written tickets first, adding this tag.
-    pub conflict_tag: Option<String>,
+    pub conflict_tag: Option<&'a str>,
 }
 
-impl Req {
-    pub fn q(&self, key: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
+impl std::ops::Deref for Req<'_> {
+    type Target = otai_sim_kit::Req;
 
+    fn deref(&self) -> &otai_sim_kit::Req {
+        self.http
+    }
+}
+
+impl Req<'_> {
+    /// The body as JSON (empty = `null`); not JSON is Zendesk's 400 `InvalidJSON`.
     pub fn json(&self) -> Result<Value, ApiError> {
-        if self.body.is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&self.body).map_err(|e| {
+        self.http.json().map_err(|e| {
             ApiError::bad_request(
                 "InvalidJSON",
                 format!("The request body is not valid JSON: {e}"),
             )
         })
-    }
-
-    pub fn segs(&self) -> Vec<&str> {
-        self.path.trim_matches('/').split('/').collect()
-    }
-}
-
-/// An answer.
-#[derive(Debug)]
-pub(crate) struct Reply {
-    pub status: u16,
-    pub body: Option<Value>,
-    pub headers: Vec<(String, String)>,
-}
-
-impl Reply {
-    pub fn ok(body: Value) -> Self {
-        Reply {
-            status: 200,
-            body: Some(body),
-            headers: Vec::new(),
-        }
-    }
-
-    pub fn status(status: u16, body: Value) -> Self {
-        Reply {
-            status,
-            body: Some(body),
-            headers: Vec::new(),
-        }
-    }
-
-    pub fn empty(status: u16) -> Self {
-        Reply {
-            status,
-            body: None,
-            headers: Vec::new(),
-        }
-    }
-}
-
-impl From<ApiError> for Reply {
-    fn from(e: ApiError) -> Self {
-        let mut r = Reply::status(e.status, e.body);
-        if let Some(s) = e.retry_after {
-            r.headers.push(("retry-after".into(), s.to_string()));
-        }
-        r
     }
 }
 
@@ -113,7 +64,7 @@ pub(crate) fn route(sh: &Arc<Shared>, req: &Req) -> Res {
     if writes && !req.can_write {
         return Err(ApiError::forbidden());
     }
-    if let (Some(tag), ["api", "v2", "tickets", id, ..]) = (&req.conflict_tag, &segs[..]) {
+    if let (Some(tag), ["api", "v2", "tickets", id, ..]) = (req.conflict_tag, &segs[..]) {
         if writes {
             if let Ok(id) = id.parse::<u64>() {
                 sh.store.lock().unwrap().agent_edit(id, tag);

@@ -7,18 +7,30 @@ use std::time::Instant;
 
 use base64::Engine as _;
 
-use super::{Reply, Req};
+use otai_sim_kit::{Reply, Req};
+
 use crate::{
     error::ApiError,
     oauth::{params_from_form, params_from_json, TokenParams},
-    server::Shared,
+    shared::Shared,
 };
 
-/// What the token endpoint reads of a request besides [`Req`].
+/// What the token endpoint reads of a request: the body and two headers.
 pub(crate) struct TokenCall<'a> {
     pub req: &'a Req,
     pub content_type: Option<&'a str>,
     pub authorization: Option<&'a str>,
+}
+
+impl<'a> TokenCall<'a> {
+    /// The token request `req` carries.
+    pub fn of(req: &'a Req) -> Self {
+        TokenCall {
+            req,
+            content_type: req.header("content-type"),
+            authorization: req.header("authorization"),
+        }
+    }
 }
 
 /// Answers a token request and records it; `faulted` when a fault will break the answer's body.
@@ -134,15 +146,7 @@ mod tests {
     use super::*;
 
     fn req(body: &str) -> Req {
-        Req {
-            method: "POST".into(),
-            path: "/oauth/tokens".into(),
-            query: Vec::new(),
-            body: bytes::Bytes::from(body.to_string()),
-            can_write: true,
-            user_id: 0,
-            conflict_tag: None,
-        }
+        Req::new("POST", "/oauth/tokens").with_body(body.to_string())
     }
 
     fn basic(s: &str) -> String {

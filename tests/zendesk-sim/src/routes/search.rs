@@ -7,7 +7,7 @@ use super::{cursor_page, enc, offset_params, tickets::merge, Reply, Req, Res};
 use crate::{
     error::ApiError,
     search::{self, Query},
-    server::Shared,
+    shared::Shared,
     store::{Store, Ticket},
 };
 

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use super::{Reply, Req, Res};
 use crate::{
     error::ApiError,
-    server::Shared,
+    shared::Shared,
     store::{normalize_tags, WriteCtx},
 };
 

@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{cursor_page, offset_links, offset_params, wants_cursor, Reply, Req, Res};
-use crate::{error::ApiError, server::Shared, store::WriteCtx};
+use crate::{error::ApiError, shared::Shared, store::WriteCtx};
 
 /// Offset paging beyond this many records answers 400 (Zendesk's rule since 2023/24).
 const OFFSET_LIMIT: usize = 10_000;

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{Reply, Res};
-use crate::server::Shared;
+use crate::shared::Shared;
 
 pub(crate) fn me(sh: &Shared, user_id: Option<u64>) -> Res {
     let store = sh.store.lock().unwrap();

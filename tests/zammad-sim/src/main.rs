@@ -1,0 +1,166 @@
+//! `otai-zammad-sim`: runs the simulator until SIGINT/SIGTERM. The first line on stdout is the
+//! base URL (without `/api/v1`), so a script can read it; logs go to stderr.
+
+use std::{io::Write as _, path::PathBuf};
+
+use anyhow::Context as _;
+use clap::Parser;
+use otai_zammad_sim::{Faults, SearchBackend, SearchShape, Simulator};
+
+/// A Zammad REST API simulator on 127.0.0.1.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// Tickets (and groups) to serve: JSON or JSONL, Zammad- or Zendesk-shaped (repeatable).
+    #[arg(long)]
+    seed: Vec<PathBuf>,
+    /// Port (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// API token (default sim-token).
+    #[arg(long)]
+    token: Option<String>,
+    /// Basic credentials as USER:PASSWORD (default agent@example.com:secret).
+    #[arg(long, value_name = "USER:PASSWORD", value_parser = parse_basic)]
+    basic: Option<(String, String)>,
+    /// OAuth2 bearer token (default sim-oauth-token).
+    #[arg(long)]
+    bearer: Option<String>,
+    /// Turn API token access off (token and bearer headers get 403).
+    #[arg(long)]
+    no_token_auth: bool,
+    /// Turn Basic access off.
+    #[arg(long)]
+    no_basic_auth: bool,
+    /// Search without Elasticsearch (the SQL LIKE fallback).
+    #[arg(long)]
+    no_elasticsearch: bool,
+    /// Search answers of current Zammad (array) or of Zammad up to 2022 (legacy).
+    #[arg(long, value_name = "array|legacy", default_value = "array", value_parser = parse_shape)]
+    search_shape: SearchShape,
+    /// Custom ticket attributes the instance has (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    attributes: Vec<String>,
+    /// Added latency per request, milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Faults as JSON (otai-sim-kit's form), or @FILE.
+    #[arg(long)]
+    faults: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    if let Err(e) = run(Args::parse()).await {
+        eprintln!("otai-zammad-sim: {e:#}");
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let mut faults = match &args.faults {
+        None => Faults::default(),
+        Some(text) => {
+            let text = match text.strip_prefix('@') {
+                Some(path) => std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read faults file {path}"))?,
+                None => text.clone(),
+            };
+            serde_json::from_str(&text).context("--faults is not a valid faults object")?
+        }
+    };
+    if args.latency_ms > 0 {
+        faults.latency.fixed_ms = args.latency_ms;
+    }
+    let attributes: Vec<&str> = args.attributes.iter().map(String::as_str).collect();
+    let mut b = Simulator::builder()
+        .port(args.port)
+        .faults(faults)
+        .custom_attributes(&attributes)
+        .search_shape(args.search_shape)
+        .search_backend(if args.no_elasticsearch {
+            SearchBackend::Sql
+        } else {
+            SearchBackend::Elasticsearch
+        });
+    for seed in &args.seed {
+        b = b.seed_file(seed);
+    }
+    if let Some(t) = &args.token {
+        b = b.token(t);
+    }
+    if let Some((u, p)) = &args.basic {
+        b = b.basic(u, p);
+    }
+    if let Some(t) = &args.bearer {
+        b = b.bearer(t);
+    }
+    if args.no_token_auth {
+        b = b.disable_token_auth();
+    }
+    if args.no_basic_auth {
+        b = b.disable_basic_auth();
+    }
+    let sim = b.start().await?;
+    let mut out = std::io::stdout();
+    writeln!(out, "{}", sim.base_url())?;
+    out.flush()?;
+    tracing::info!(
+        base_url = %sim.base_url(),
+        tickets = sim.tickets().len(),
+        "Zammad simulator ready."
+    );
+    shutdown_signal().await;
+    tracing::info!("Shutting down.");
+    sim.shutdown().await;
+    Ok(())
+}
+
+/// `USER:PASSWORD` (the password may contain `:`).
+fn parse_basic(s: &str) -> Result<(String, String), String> {
+    let (u, p) = s
+        .split_once(':')
+        .ok_or("expected USER:PASSWORD, e.g. agent@example.com:secret")?;
+    if u.is_empty() || p.is_empty() {
+        return Err("user and password must not be empty".into());
+    }
+    Ok((u.to_string(), p.to_string()))
+}
+
+fn parse_shape(s: &str) -> Result<SearchShape, String> {
+    match s {
+        "array" => Ok(SearchShape::Array),
+        "legacy" => Ok(SearchShape::Legacy),
+        _ => Err("array or legacy".into()),
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -15,15 +15,16 @@ CPU_SIG      := $(shell bash models/cpu-signature.sh)
 MODEL_STAMP  := models/.setup-complete-$(CPU_SIG)
 PYTHON       := .venv/bin/python
 
-.PHONY: help setup build plugins sim test run check bench lint fmt clean-models plugin-template
+.PHONY: help setup build plugins sim sims test run demo-zammad check bench lint fmt clean-models plugin-template
 
 help:
 	@echo "make setup    install everything a fresh machine needs (crates, ONNX Runtime, default model), build otai and the plugins"
 	@echo "make run      the demo: one pass of otai over a simulated Zendesk help desk, printed as a table"
+	@echo "make demo-zammad  the same demo through the Zammad simulator and the Zammad adapter"
 	@echo "make test     run the whole test suite (sets up what is missing first)"
 	@echo "make build    build otai (release)"
 	@echo "make plugins  build every adapter and put its .so into $(PLUGINS_DIR)/"
-	@echo "make sim      build the Zendesk simulator (demo and sandbox)"
+	@echo "make sim      build the Zendesk simulator (demo and sandbox); make sims: every simulator"
 	@echo "make bench    print benchmark figures (classifier; end to end against the simulator)"
 	@echo "make lint     rustfmt check + clippy"
 	@echo "make plugin-template NAME=acme DEST=/some/dir   write a standalone adapter crate (docs/plugin-authors.md)"
@@ -37,10 +38,10 @@ build:
 	$(CARGO) build --release -p otai
 
 plugins:
-	$(CARGO) build --release -p otai-zendesk
+	$(CARGO) build --release -p otai-zendesk -p otai-zammad
 	# Writable by their owner only: otai refuses plugins that others could have written.
 	install -d -m 0755 $(PLUGINS_DIR)
-	install -m 0755 $(RELEASE_DIR)/libotai_zendesk.so $(PLUGINS_DIR)/
+	install -m 0755 $(RELEASE_DIR)/libotai_zendesk.so $(RELEASE_DIR)/libotai_zammad.so $(PLUGINS_DIR)/
 
 # The Rust workspace, then the model build's own checks (the quantisation check passes the real encoder and
 # fails damaged ones) in the venv that setup made.
@@ -56,9 +57,17 @@ SIM          := $(RELEASE_DIR)/otai-zendesk-sim
 run: setup sim
 	OTAI=$(OTAI) SIM=$(SIM) PLUGINS_DIR=$(PLUGINS_DIR) bash scripts/demo.sh
 
+# The same demo through the Zammad simulator and plugins/libotai_zammad.so (config/demo-zammad.yml).
+demo-zammad: setup sims
+	SYSTEM=zammad OTAI=$(OTAI) SIM=$(RELEASE_DIR)/otai-zammad-sim PLUGINS_DIR=$(PLUGINS_DIR) bash scripts/demo.sh
+
 # The Zendesk simulator (demo and sandbox; see README "Sandbox").
 sim:
 	$(CARGO) build --release -p otai-zendesk-sim
+
+# Every help-desk simulator.
+sims:
+	$(CARGO) build --release -p otai-zendesk-sim -p otai-zammad-sim
 
 bench: setup
 	$(CARGO) bench -p otai

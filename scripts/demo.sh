@@ -3,20 +3,30 @@
 # seeded with the demo help desk (data/demo/helpdesk.json: 200 BANKING77 queries as tickets, plus
 # groups that match the default model), runs one pass of the real pipeline through the real
 # plugins/libotai_zendesk.so with config/demo.yml, prints what was written as a table, and always
-# stops the simulator.
+# stops the simulator. With SYSTEM=zammad (`make demo-zammad`) the same 200 tickets go through the
+# Zammad simulator (otai-zammad-sim), plugins/libotai_zammad.so and config/demo-zammad.yml.
 #
-# Expects what `make setup` builds (target/release/otai, plugins/, models/banking77) and
-# target/release/otai-zendesk-sim; `make run` builds them first. Run from the repository root.
+# Expects what `make setup` builds (target/release/otai, plugins/, models/banking77) and the
+# simulator; `make run` / `make demo-zammad` build them first. Run from the repository root.
 # OTAI, SIM, PLUGINS_DIR and SEED override the paths; OTAI_DEMO_LATENCY_MS adds latency per request.
 set -euo pipefail
 
+SYSTEM="${SYSTEM:-zendesk}"
+case "$SYSTEM" in
+    zendesk)
+        NAME="Zendesk"; CONFIG="config/demo.yml"; SIM_FLAGS=(--job-delay-ms 200) ;;
+    zammad)
+        NAME="Zammad"; CONFIG="config/demo-zammad.yml"; SIM_FLAGS=() ;;
+    *)
+        echo "demo: SYSTEM must be zendesk or zammad, not \"$SYSTEM\"" >&2; exit 2 ;;
+esac
 OTAI="${OTAI:-target/release/otai}"
-SIM="${SIM:-target/release/otai-zendesk-sim}"
+SIM="${SIM:-target/release/otai-$SYSTEM-sim}"
 PLUGINS_DIR="${PLUGINS_DIR:-plugins}"
 SEED="${SEED:-data/demo/helpdesk.json}"
-CONFIG="config/demo.yml"
+PLUGIN="$PLUGINS_DIR/libotai_$SYSTEM.so"
 
-for f in "$OTAI" "$SIM" "$PLUGINS_DIR/libotai_zendesk.so" "$SEED" "$CONFIG" models/banking77; do
+for f in "$OTAI" "$SIM" "$PLUGIN" "$SEED" "$CONFIG" models/banking77; do
     if [ ! -e "$f" ]; then
         echo "demo: $f is missing; run \`make run\` (it builds everything) or \`make setup\` first" >&2
         exit 1
@@ -38,7 +48,7 @@ trap 'exit 143' TERM
 
 # The simulator's first stdout line is its base URL; its log goes to a file shown on failure.
 RUST_LOG="${RUST_LOG:-warn}" "$SIM" --seed "$SEED" --port 0 \
-    --latency-ms "${OTAI_DEMO_LATENCY_MS:-0}" --job-delay-ms 200 \
+    --latency-ms "${OTAI_DEMO_LATENCY_MS:-0}" "${SIM_FLAGS[@]}" \
     >"$workdir/sim.out" 2>"$workdir/sim.log" &
 sim_pid=$!
 base_url=""
@@ -59,14 +69,16 @@ if [ -z "$base_url" ]; then
 fi
 
 tickets=$(grep -c '"description"' "$SEED" || true)
-echo "Zendesk simulator at $base_url with the demo help desk ($tickets tickets from $SEED)."
-echo "otai reads the new tickets through $PLUGINS_DIR/libotai_zendesk.so, classifies them with"
+echo "$NAME simulator at $base_url with the demo help desk ($tickets tickets from $SEED)."
+echo "otai reads the new tickets through $PLUGIN, classifies them with"
 echo "models/banking77 and writes queue, priority, an intent tag and an internal note back:"
 echo
 
 export OTAI_DEMO_ZENDESK_URL="$base_url"
 export OTAI_DEMO_ZENDESK_EMAIL="agent@example.com"
 export OTAI_DEMO_ZENDESK_TOKEN="sim-token"
+export OTAI_DEMO_ZAMMAD_URL="$base_url"
+export OTAI_DEMO_ZAMMAD_TOKEN="sim-token"
 status=0
 "$OTAI" --config "$CONFIG" --plugins-dir "$PLUGINS_DIR" --log-level "${OTAI_DEMO_LOG_LEVEL:-warn}" \
     run --once --table || status=$?

@@ -381,6 +381,8 @@ mod tests {
 
     const SEED: &str = include_str!("../../config/seed-example.yml");
     const EXAMPLE: &str = include_str!("../../config/config.example.yml");
+    const ZAMMAD_EXAMPLE: &str = include_str!("../../config/zammad.example.yml");
+    const ZAMMAD_DEMO: &str = include_str!("../../config/demo-zammad.yml");
 
     fn env_with_token(name: &str) -> Result<Option<String>, template::NotUnicode> {
         Ok(matches!(name, "ZENDESK_API_TOKEN" | "ZENDESK_OAUTH_SECRET")
@@ -448,6 +450,33 @@ mod tests {
 
         assert_eq!(example.auth.describe(), "oauth (client `otai`)");
         assert_eq!(seed.auth.describe(), "api_token (support@yourcompany.com)");
+    }
+
+    #[test]
+    fn the_zammad_examples_load_and_treat_the_default_group_as_inbox() {
+        let env = |name: &str| -> Result<Option<String>, template::NotUnicode> {
+            Ok(match name {
+                "ZAMMAD_TOKEN" => Some("tok-SECRET-123".into()),
+                // The demo's simulator on this machine.
+                "OTAI_DEMO_ZAMMAD_URL" => Some("http://127.0.0.1:3000".into()),
+                _ => None,
+            })
+        };
+        for (name, text) in [("example", ZAMMAD_EXAMPLE), ("demo", ZAMMAD_DEMO)] {
+            let config = Config::parse(text, Path::new(name), &env)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let zammad = &config.ticket_systems["zammad"];
+            assert_eq!(
+                (zammad.plugin.as_str(), zammad.service.as_str()),
+                ("otai_zammad", "ZammadTicketsystemService")
+            );
+            let pipeline = config.pipelines.values().next().unwrap();
+            assert!(pipeline.skip_routed, "{name}");
+            assert!(
+                pipeline.inbox_queues.iter().any(|q| q == "Users"),
+                "{name}: every Zammad ticket has a group; the default one is the inbox"
+            );
+        }
     }
 
     #[test]

@@ -20,6 +20,8 @@
 //! - [`oauth`]: 30 seconds of `otai run` with 2-second OAuth tokens: every ticket routed once.
 //! - [`shadow`]: `otai run --shadow` against the Zendesk simulator (nothing written, every ticket
 //!   recorded once) and `otai evaluate --shadow` after simulated agents routed the tickets.
+//! - [`zammad`]: the real Zammad plugin against the Zammad simulator: the demo help desk in one
+//!   pass, the fault drill (a kill between the `PUT` and the tags included), every command.
 
 mod batch;
 mod cli;
@@ -34,4 +36,5 @@ mod services;
 mod shadow;
 mod support;
 mod template;
+mod zammad;
 mod zendesk;

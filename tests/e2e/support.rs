@@ -23,6 +23,8 @@ pub const INCOMPATIBLE: &str = "otai_test_incompatible";
 /// Its `info` panics without a guard: loading it aborts the loading process.
 pub const ABORTING: &str = "otai_test_aborting";
 pub const ZENDESK: &str = "otai_zendesk";
+/// The Zammad adapter.
+pub const ZAMMAD: &str = "otai_zammad";
 /// Built against the frozen plugin API 1.0.0 (tests/plugins/legacy-1-0).
 pub const LEGACY: &str = "otai_test_legacy";
 /// Built against the frozen plugin API 1.1.0 (tests/plugins/legacy-1-1).

@@ -1,0 +1,344 @@
+//! The simulated Zammad for the end-to-end tests, the pipeline over it, and the invariant checker.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use otai::{
+    classifier::{Classifier, ClassifierOptions},
+    config::Config,
+    pipeline::{PassReport, Pipeline, Stop},
+    plugins::PluginRegistry,
+};
+use otai_zammad_sim::{SimBuilder, SimHandle, Simulator};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+use crate::support;
+
+pub const PROCESSED: &str = "otai_processed";
+pub const FAILED: &str = "otai_failed";
+pub const ROUTED: &str = "otai_routed";
+/// The line otai's notes end with (the adapter's resumption marker).
+pub const MARKER: &str = "[otai] tags:";
+/// The tag the simulated agent adds.
+pub const AGENT_TAG: &str = "sim_agent_edit";
+
+/// Zammad's default group: where new tickets land, otai's inbox.
+pub const INBOX: &str = "Users";
+/// The demo help desk's own inbox group, also an inbox queue.
+pub const DEMO_INBOX: &str = "Inbox";
+
+/// Customer requests, one per seeded ticket.
+pub const TEXTS: &[&str] = &[
+    "My card was stolen yesterday, please block it immediately",
+    "Why was I charged a fee for my transfer?",
+    "How long does it take for my new card to arrive?",
+    "How do I activate my card?",
+    "I was charged twice for the same purchase in a shop",
+    "The ATM did not give me my cash but my account was debited",
+    "My top-up failed, what should I do?",
+    "What exchange rate do you use when I pay abroad?",
+    "Someone else is using my account, I see payments I never made",
+    "My transfer to a friend has not arrived yet",
+];
+
+/// How many tickets an agent already routed (in `Billing`).
+pub const ROUTED_BY_HAND: usize = 2;
+
+/// The groups: the demo model's queues, the fallback, `Billing` (routed by hand) and the inbox.
+pub fn groups() -> Vec<&'static str> {
+    let mut g: Vec<&str> = support::BANKING_GROUPS
+        .iter()
+        .copied()
+        .filter(|g| *g != "Inbox")
+        .collect();
+    g.push(INBOX);
+    g
+}
+
+/// The standard seed: one ticket per text in the inbox (every fifth with a customer tag `vip`,
+/// one as HTML e-mail), and tickets an agent already put into `Billing`.
+pub fn standard_tickets() -> Vec<Value> {
+    let mut tickets: Vec<Value> = TEXTS
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let mut t = json!({"title": format!("Request {i}"), "body": text, "state": "new",
+                               "group": INBOX, "priority": "2 normal"});
+            if i % 5 == 0 {
+                t["tags"] = json!(["vip"]);
+            }
+            if i == 3 {
+                t["body"] = json!(format!("<div><p>{text}</p><p>Thanks!</p></div>"));
+                t["content_type"] = json!("text/html");
+            }
+            t
+        })
+        .collect();
+    for _ in 0..ROUTED_BY_HAND {
+        tickets.push(
+            json!({"title": "Invoice", "body": "Please send me last month's invoice",
+                            "state": "new", "group": "Billing", "priority": "2 normal"}),
+        );
+    }
+    tickets
+}
+
+/// A simulator with the groups and `tickets`.
+pub fn sim_builder(tickets: Vec<Value>) -> SimBuilder {
+    Simulator::builder().groups(&groups()).tickets(tickets)
+}
+
+/// The demo model; these tests fail (never skip) without it.
+pub fn model_dir() -> PathBuf {
+    support::demo_model("the Zammad end-to-end tests need")
+}
+
+/// A config with the simulator at `base_url` and one pipeline `drill`.
+pub fn config_yaml(base_url: &str, max_attempts: u32, state_file: Option<&Path>) -> String {
+    let state_file = state_file.map_or("null".to_string(), |p| p.display().to_string());
+    format!(
+        r#"
+ticket_systems:
+  zammad:
+    use: otai_zammad:ZammadTicketsystemService
+    call_timeout: 120
+    params:
+      base_url: {base_url}
+      http_token: sim-token
+      timeout: 5
+      max_retry_wait: 2
+pipelines:
+  drill:
+    ticket_system: zammad
+    model: {model}
+    interval: 1
+    inbox_queues: ["{INBOX}", "{DEMO_INBOX}"]
+    fetch:
+      statuses: [new]
+      limit: 500
+    retry: {{max_attempts: {max_attempts}, backoff: 0}}
+    state_file: {state_file}
+{fields}"#,
+        model = model_dir().display(),
+        fields = support::BANKING_FIELDS_YAML,
+    )
+}
+
+/// The simulator, the pipeline over it and every pass report so far.
+pub struct Desk {
+    pub sim: SimHandle,
+    pub pipeline: Pipeline,
+    pub reports: Vec<PassReport>,
+    _plugins: TempDir,
+}
+
+impl Desk {
+    pub async fn start(builder: SimBuilder, max_attempts: u32) -> Desk {
+        let sim = builder.start().await.expect("the Zammad simulator starts");
+        let plugins = support::plugins_dir(&[support::ZAMMAD]);
+        let yaml = config_yaml(&sim.base_url(), max_attempts, None);
+        let config = Config::parse(&yaml, Path::new("zammad.yml"), &|_| Ok(None))
+            .expect("the configuration loads");
+        let p = config.pipelines["drill"].clone();
+        let registry = PluginRegistry::load(plugins.path());
+        assert!(registry.failures().is_empty(), "{:?}", registry.failures());
+        let system = registry.ticket_system(&config, "zammad").unwrap();
+        let classifier = Classifier::load(&p.model, &ClassifierOptions::default())
+            .expect("the demo model loads through ONNX Runtime");
+        Desk {
+            sim,
+            pipeline: Pipeline::new(p, system, Arc::new(classifier)),
+            reports: Vec::new(),
+            _plugins: plugins,
+        }
+    }
+
+    /// One pass; its report is kept and printed.
+    pub async fn pass(&mut self) -> &PassReport {
+        let report = self.pipeline.pass(false, &Stop::never()).await;
+        println!("pass {}: {report}", self.reports.len() + 1);
+        self.reports.push(report);
+        self.reports.last().unwrap()
+    }
+
+    /// Passes until one fetches nothing and fails nothing, at most `max`; whether it got there.
+    pub async fn passes_until_quiet(&mut self, max: usize) -> bool {
+        for _ in 0..max {
+            let r = self.pass().await;
+            if r.failure.is_none() && r.summary.fetched == 0 {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// What otai did to a ticket, as the simulator holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fate {
+    /// Classified: group, priority, tags and one internal note.
+    Written,
+    /// Tagged failed, with one note.
+    MarkedFailed,
+    /// Routed by hand: the routed tag only.
+    Routed,
+    /// Nothing of otai's.
+    Untouched,
+}
+
+/// Fates of every ticket.
+pub type Fates = BTreeMap<u64, Fate>;
+
+/// How many tickets met `fate`.
+pub fn count(fates: &Fates, fate: Fate) -> usize {
+    fates.values().filter(|f| **f == fate).count()
+}
+
+/// The invariant checker over the simulator's state (module docs of [`super`]).
+pub struct Check {
+    /// Seeded tags per ticket id.
+    pub seeded: BTreeMap<u64, Vec<String>>,
+    /// Tickets an agent routed before otai ran.
+    pub routed_by_hand: BTreeSet<u64>,
+}
+
+impl Check {
+    /// The checker for the tickets the simulator has now, with their seeded tags as they are
+    /// before otai runs.
+    pub fn before(sim: &SimHandle, ids: impl IntoIterator<Item = u64>) -> Check {
+        let mut seeded = BTreeMap::new();
+        let mut routed_by_hand = BTreeSet::new();
+        for id in ids {
+            let t = sim.ticket(id).expect("seeded ticket");
+            if t.group != INBOX && t.group != DEMO_INBOX {
+                routed_by_hand.insert(id);
+            }
+            seeded.insert(id, t.tags.clone());
+        }
+        Check {
+            seeded,
+            routed_by_hand,
+        }
+    }
+
+    /// Every ticket's fate; panics naming the ticket and what is wrong.
+    pub fn run(&self, sim: &SimHandle) -> Fates {
+        self.seeded
+            .iter()
+            .map(|(id, seeded)| (*id, self.ticket(sim, *id, seeded)))
+            .collect()
+    }
+
+    fn ticket(&self, sim: &SimHandle, id: u64, seeded: &[String]) -> Fate {
+        let t = sim.ticket(id).expect("the ticket exists");
+        let tags = &t.tags;
+        let unique: BTreeSet<String> = tags.iter().map(|t| t.to_lowercase()).collect();
+        assert_eq!(
+            unique.len(),
+            tags.len(),
+            "ticket {id}: duplicate tags {tags:?}"
+        );
+        for s in seeded {
+            assert!(
+                tags.contains(s),
+                "ticket {id}: seeded tag {s} lost: {tags:?}"
+            );
+        }
+        let notes: Vec<_> = sim
+            .articles(id)
+            .into_iter()
+            .filter(|a| a.body.contains(MARKER))
+            .collect();
+        assert!(
+            notes.len() <= 1,
+            "ticket {id}: {} otai notes (at most one): {:?}",
+            notes.len(),
+            notes.iter().map(|n| &n.body).collect::<Vec<_>>()
+        );
+        let has = |tag: &str| tags.iter().any(|t| t == tag);
+        let kinds = [has(PROCESSED), has(FAILED), has(ROUTED)];
+        assert!(
+            kinds.iter().filter(|k| **k).count() <= 1,
+            "ticket {id}: more than one of otai's outcome tags: {tags:?}"
+        );
+        if let Some(note) = notes.first() {
+            assert!(
+                note.internal,
+                "ticket {id}: otai's note is visible to the customer"
+            );
+            assert_eq!(note.kind, "note", "ticket {id}: {note:?}");
+            let line = note
+                .body
+                .lines()
+                .rev()
+                .find_map(|l| l.trim().strip_prefix(MARKER))
+                .unwrap();
+            for promised in line.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                assert!(
+                    has(promised),
+                    "ticket {id}: the note promises tag {promised}, the ticket has {tags:?} \
+                     (a write left half done)"
+                );
+            }
+        }
+        if has(ROUTED) {
+            assert!(
+                self.routed_by_hand.contains(&id),
+                "ticket {id}: {ROUTED} on an inbox ticket"
+            );
+            assert!(
+                notes.is_empty(),
+                "ticket {id}: a note on a ticket routed by hand"
+            );
+            assert!(
+                sim.writes(id)
+                    .iter()
+                    .all(|w| !w.changes.iter().any(|c| c.field == "group")),
+                "ticket {id}: the agent's group was changed"
+            );
+            return Fate::Routed;
+        }
+        if has(PROCESSED) {
+            assert!(
+                !self.routed_by_hand.contains(&id),
+                "ticket {id}: otai routed an agent's ticket"
+            );
+            assert_eq!(notes.len(), 1, "ticket {id}: processed without its note");
+            assert!(
+                t.group != INBOX && t.group != DEMO_INBOX,
+                "ticket {id}: processed but still in the inbox"
+            );
+            return Fate::Written;
+        }
+        if has(FAILED) {
+            assert_eq!(notes.len(), 1, "ticket {id}: failed without its note");
+            assert!(
+                sim.writes(id)
+                    .iter()
+                    .all(|w| !w.changes.iter().any(|c| c.field == "group")),
+                "ticket {id}: tagged failed but routed"
+            );
+            return Fate::MarkedFailed;
+        }
+        assert!(
+            notes.is_empty(),
+            "ticket {id}: a note without otai's tags: {tags:?}"
+        );
+        Fate::Untouched
+    }
+}
+
+/// Ids of every ticket the simulator holds.
+pub fn all_ids(sim: &SimHandle) -> Vec<u64> {
+    sim.tickets().iter().map(|t| t.id).collect()
+}
+
+/// The standard seed ends written (one per text) and routed (the agent's).
+pub fn assert_all_done(fates: &Fates) {
+    assert_eq!(count(fates, Fate::Written), TEXTS.len(), "{fates:?}");
+    assert_eq!(count(fates, Fate::Routed), ROUTED_BY_HAND, "{fates:?}");
+}

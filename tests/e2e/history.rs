@@ -23,7 +23,7 @@ use crate::support;
 
 /// Queue label, its Zendesk group and a short plain-word description (the queue's summary in the
 /// routing file's header, written before this test and not tuned on the test queries).
-const QUEUES: [(&str, &str, &str); 8] = [
+pub(crate) const QUEUES: [(&str, &str, &str); 8] = [
     (
         "cards",
         "Cards",
@@ -80,8 +80,38 @@ fn encoder_dir() -> PathBuf {
     dir
 }
 
+/// `otai train --system SYSTEM --since 3650d --fields queue,priority` in `dir` with `config.yml`
+/// there, the default encoder and `plugins`; (success, stdout, stderr).
+pub(crate) fn train_from_system(
+    dir: &Path,
+    plugins: &Path,
+    system: &str,
+    out: &str,
+    min_examples: usize,
+) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_otai"))
+        .args(["train", "--system", system, "--since", "3650d"])
+        .args(["--fields", "queue,priority", "--min-examples"])
+        .arg(min_examples.to_string())
+        .args(["--out", out, "--config", "config.yml"])
+        .arg("--model")
+        .arg(encoder_dir())
+        .arg("--plugins-dir")
+        .arg(plugins)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env_remove("OTAI_CONFIG")
+        .output()
+        .expect("run otai");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// BANKING77 `(text, queue)` pairs of a split, every `stride`-th.
-fn queries(split: &str, stride: usize) -> Vec<(String, String)> {
+pub(crate) fn queries(split: &str, stride: usize) -> Vec<(String, String)> {
     let data = repo().join("data/banking77");
     let routing = Routing::read(
         &repo().join("models/banking77-routing.yml"),

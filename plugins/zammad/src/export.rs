@@ -5,7 +5,8 @@
 //! A page is one selector search (`state_id` among the closed states, `updated_at` after the
 //! cursor, sorted by `updated_at` ascending) and one full read per ticket for its first article.
 //! The cursor is the last ticket's `updated_at` and the ids already returned at that instant, so
-//! a page boundary between two tickets changed in the same millisecond loses neither. Requests
+//! a page boundary between two tickets changed in the same millisecond loses neither; ties are
+//! sorted by id, and more of them than fit a page are stepped through by page number. Requests
 //! are spaced by `min_request_interval` (Zammad has no rate limit; a long export can still be
 //! kept from crowding out the agents).
 
@@ -82,16 +83,19 @@ pub async fn page(desk: &ZammadDesk, request: &ExportRequest) -> Result<ExportPa
     // One millisecond before the cursor: the selector's `after` is strict, and tickets changed at
     // the cursor's own instant that were not returned yet must come again.
     let after = step_back(&cursor.at);
+    // Ties are ordered by id; more tickets at the cursor's instant than fit a page (a bulk
+    // import) are stepped through by page, the ones already returned skipped.
+    let page = cursor.ids.len() / per_page as usize + 1;
     let body = json!({
         "condition": {
             "ticket.state_id": {"operator": "is", "value": closed},
             "ticket.updated_at": {"operator": "after (absolute)", "value": after},
         },
         "expand": true,
-        "page": 1,
+        "page": page,
         "per_page": per_page,
-        "sort_by": "updated_at",
-        "order_by": "asc",
+        "sort_by": ["updated_at", "id"],
+        "order_by": ["asc", "asc"],
     });
     pace(desk).await;
     let raw: Value = desk.http.post("/api/v1/tickets/search", &body).await?;

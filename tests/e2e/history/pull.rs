@@ -2,13 +2,13 @@
 //! export, labelled, skipped and folded with counts, trained into a versioned model folder that
 //! `Classifier::load` opens; and an interrupted pull resumed from its cursor.
 
-use std::{path::Path, process::Command};
+use std::path::Path;
 
 use otai::classifier::{Classifier, ClassifierOptions};
 use otai_zendesk_sim::{Fault, FaultRule, Faults, Simulator, DEFAULT_EMAIL, DEFAULT_TOKEN};
 use serde_json::{json, Value};
 
-use super::{encoder_dir, queries, FIRST_GROUP_ID, QUEUES};
+use super::{queries, FIRST_GROUP_ID, QUEUES};
 use crate::support;
 
 const PAGE: usize = 100;
@@ -88,24 +88,7 @@ pipelines: {{}}
 
 /// `otai train --system zendesk ...` in `dir`; (success, stdout, stderr).
 fn train(dir: &Path, plugins: &Path, out: &str) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_otai"))
-        .args(["train", "--system", "zendesk", "--since", "3650d"])
-        .args(["--fields", "queue,priority", "--min-examples", "10"])
-        .args(["--out", out, "--config", "config.yml"])
-        .arg("--model")
-        .arg(encoder_dir())
-        .arg("--plugins-dir")
-        .arg(plugins)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env_remove("OTAI_CONFIG")
-        .output()
-        .expect("run otai");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    super::train_from_system(dir, plugins, "zendesk", out, 10)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

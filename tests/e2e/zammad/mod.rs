@@ -11,8 +11,10 @@
 //! - [`drill`]: the fault drill (5xx, drops, broken bodies, agent edits after otai's read, a tag
 //!   call lost after the `PUT`, otai killed between the `PUT` and the tags).
 //! - [`cli`]: `otai check --connect`, `tickets find/get/update/note`, `run --dry-run`, `--shadow`.
+//! - [`history`]: `otai train --system zammad` from closed tickets, resumed after a dropped page.
 
 mod cli;
 mod desk;
 mod drill;
+mod history;
 mod pass;

@@ -41,6 +41,8 @@
 //! - [`http`]: [`Req`] and [`Reply`], what routes take and give.
 //! - [`server`]: [`Bound`] (bind first, to know the base URL), the accept loop, [`Server`].
 //! - [`blocking`]: [`Blocking`], a simulator on its own runtime thread.
+//! - [`binary`]: what a simulator's `main` shares: stderr logging, `--faults` / `--latency-ms`,
+//!   the base URL as the first stdout line, running until SIGTERM or Ctrl-C.
 //! - `pipeline`: one request through latency, admission, faults, the simulator, headers.
 //! - [`admin`]: the admin routes every simulator has.
 //! - [`state`]: [`SimState`], the kit's part of a running simulator.
@@ -55,6 +57,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod binary;
 pub mod blocking;
 pub mod clock;
 pub mod fault_state;

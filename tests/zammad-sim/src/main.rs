@@ -1,11 +1,11 @@
 //! `otai-zammad-sim`: runs the simulator until SIGINT/SIGTERM. The first line on stdout is the
 //! base URL (without `/api/v1`), so a script can read it; logs go to stderr.
 
-use std::{io::Write as _, path::PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::Parser;
-use otai_zammad_sim::{Faults, SearchBackend, SearchShape, Simulator};
+use otai_sim_kit::binary;
+use otai_zammad_sim::{SearchBackend, SearchShape, Simulator};
 
 /// A Zammad REST API simulator on 127.0.0.1.
 #[derive(Parser, Debug)]
@@ -50,36 +50,13 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    if let Err(e) = run(Args::parse()).await {
-        eprintln!("otai-zammad-sim: {e:#}");
-        std::process::exit(1);
-    }
-    Ok(())
+async fn main() {
+    binary::init_logging();
+    binary::exit_on_error("otai-zammad-sim", run(Args::parse()).await);
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
-    let mut faults = match &args.faults {
-        None => Faults::default(),
-        Some(text) => {
-            let text = match text.strip_prefix('@') {
-                Some(path) => std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read faults file {path}"))?,
-                None => text.clone(),
-            };
-            serde_json::from_str(&text).context("--faults is not a valid faults object")?
-        }
-    };
-    if args.latency_ms > 0 {
-        faults.latency.fixed_ms = args.latency_ms;
-    }
+    let faults = binary::faults_from_args(args.faults.as_deref(), args.latency_ms)?;
     let attributes: Vec<&str> = args.attributes.iter().map(String::as_str).collect();
     let mut b = Simulator::builder()
         .port(args.port)
@@ -110,15 +87,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         b = b.disable_basic_auth();
     }
     let sim = b.start().await?;
-    let mut out = std::io::stdout();
-    writeln!(out, "{}", sim.base_url())?;
-    out.flush()?;
+    binary::print_base_url(sim.base_url())?;
     tracing::info!(
         base_url = %sim.base_url(),
         tickets = sim.tickets().len(),
         "Zammad simulator ready."
     );
-    shutdown_signal().await;
+    binary::shutdown_signal().await;
     tracing::info!("Shutting down.");
     sim.shutdown().await;
     Ok(())
@@ -140,27 +115,5 @@ fn parse_shape(s: &str) -> Result<SearchShape, String> {
         "array" => Ok(SearchShape::Array),
         "legacy" => Ok(SearchShape::Legacy),
         _ => Err("array or legacy".into()),
-    }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }

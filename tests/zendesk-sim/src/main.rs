@@ -6,9 +6,9 @@
 
 use std::{io::Write as _, path::PathBuf, time::Duration};
 
-use anyhow::Context as _;
 use clap::Parser;
-use otai_zendesk_sim::{Faults, OAuthClient, Simulator};
+use otai_sim_kit::binary;
+use otai_zendesk_sim::{OAuthClient, Simulator};
 
 /// A Zendesk Support API simulator on 127.0.0.1.
 #[derive(Parser, Debug)]
@@ -61,36 +61,13 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    if let Err(e) = run(Args::parse()).await {
-        eprintln!("otai-zendesk-sim: {e:#}");
-        std::process::exit(1);
-    }
-    Ok(())
+async fn main() {
+    binary::init_logging();
+    binary::exit_on_error("otai-zendesk-sim", run(Args::parse()).await);
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
-    let mut faults = match &args.faults {
-        None => Faults::default(),
-        Some(text) => {
-            let text = match text.strip_prefix('@') {
-                Some(path) => std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read faults file {path}"))?,
-                None => text.clone(),
-            };
-            serde_json::from_str(&text).context("--faults is not a valid faults object")?
-        }
-    };
-    if args.latency_ms > 0 {
-        faults.latency.fixed_ms = args.latency_ms;
-    }
+    let faults = binary::faults_from_args(args.faults.as_deref(), args.latency_ms)?;
     let mut b = Simulator::builder()
         .port(args.port)
         .rate_limit_per_minute(args.rate_limit)
@@ -125,8 +102,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .access_token_lifetime(Duration::from_secs(args.access_token_lifetime))
         .refresh_token_lifetime(Duration::from_secs(args.refresh_token_lifetime));
     let sim = b.start().await?;
+    binary::print_base_url(sim.base_url())?;
     let mut out = std::io::stdout();
-    writeln!(out, "{}", sim.base_url())?;
     for (id, _) in &args.oauth_clients {
         let token = sim
             .grant_refresh_token(id, None)
@@ -134,7 +111,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         writeln!(out, "refresh_token {id} {token}")?;
     }
     out.flush()?;
-    shutdown_signal().await;
+    binary::shutdown_signal().await;
     tracing::info!("Shutting down.");
     sim.shutdown().await;
     Ok(())
@@ -152,26 +129,4 @@ fn parse_oauth_client(s: &str) -> Result<(String, String), String> {
         return Err("the client secret must not be empty".into());
     }
     Ok((id.to_string(), secret.to_string()))
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -87,5 +87,6 @@ async fn pages_of_closed_tickets_resume_from_their_cursor_without_losing_ties() 
         sent[0]["condition"]["ticket.state_id"],
         json!({"operator": "is", "value": ["4", "5"]})
     );
-    assert_eq!(sent[0]["sort_by"], "updated_at");
+    assert_eq!(sent[0]["sort_by"], json!(["updated_at", "id"]));
+    assert_eq!(sent[1]["page"], 1, "one tie seen: still the first page");
 }

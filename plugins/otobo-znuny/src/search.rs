@@ -1,0 +1,135 @@
+//! Finding tickets: TicketSearch has a `Limit` and no offset or page, so pages are cut by creation
+//! time (oldest first, the next search from the last ticket's `Created`, ids seen skipped), and
+//! each page's tickets are read in batched TicketGets (no read per ticket).
+//!
+//! States: `fetch.statuses: [new]` searches by `StateType: new` (custom "new" states included),
+//! other statuses by `States`. Queues: `fetch.queue` and the `search_queues` param (the inbox
+//! queues) narrow the search. otai's own tickets: with a search route that takes a body (POST),
+//! the tags field is searched `Empty`, so tickets otai already processed are not read again; a
+//! GET route (the shipped one) cannot carry that filter, so they are read and left out here,
+//! which costs one batched TicketGet per 50 of them per pass: limit the search to the inbox queues
+//! (`search_queues`), where routed tickets no longer are, or give search a POST route.
+
+use std::collections::BTreeSet;
+
+use otai_plugin_sdk::{Error, ErrorKind, SearchQuery, Ticket};
+use serde_json::{json, Map, Value};
+
+use crate::{api, client::OtoboDesk, convert::gi_time, gi::Operation};
+
+/// Every ticket matching `query`, at most `query.limit`.
+pub async fn find(desk: &OtoboDesk, query: &SearchQuery) -> Result<Vec<Ticket>, Error> {
+    let limit = query.limit.map_or(usize::MAX, |l| l as usize);
+    let per_search = desk.config.search_limit as usize;
+    let base = search_data(desk, query)?;
+    let route = &desk.config.routes.search;
+    let mut seen = BTreeSet::new();
+    let mut found = Vec::new();
+    let mut created_from: Option<String> = None;
+    loop {
+        let mut data = base.clone();
+        if let Some(from) = &created_from {
+            data.insert("TicketCreateTimeNewerDate".into(), json!(from));
+        }
+        let answer = desk
+            .gi
+            .call(Operation::TicketSearch, route, "", data)
+            .await?;
+        let ids = api::ticket_ids(&answer);
+        let full = ids.len() >= per_search;
+        let fresh: Vec<u64> = ids.into_iter().filter(|id| seen.insert(*id)).collect();
+        if fresh.is_empty() {
+            if full {
+                desk.http().log().warn("otai_otobo_znuny::search", || {
+                    format!(
+                        "{route} (TicketSearch): {per_search} tickets share one creation second; \
+                         raise `search_limit` to see past them"
+                    )
+                });
+            }
+            break;
+        }
+        let tickets = desk.get_many(&fresh).await?;
+        created_from = tickets.iter().filter_map(|t| t.created.clone()).max();
+        for t in &tickets {
+            let ticket = desk.to_ticket(t);
+            if found.len() < limit && matches(query, &ticket) {
+                found.push(ticket);
+            }
+        }
+        if !full || found.len() >= limit || created_from.is_none() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+/// The TicketSearch data for `query`.
+fn search_data(desk: &OtoboDesk, query: &SearchQuery) -> Result<Map<String, Value>, Error> {
+    let config = &desk.config;
+    let mut data = Map::new();
+    match query.statuses.as_slice() {
+        [] => {}
+        [only] if only.eq_ignore_ascii_case("new") => {
+            data.insert("StateType".into(), json!("new"));
+        }
+        statuses => {
+            data.insert("States".into(), json!(statuses));
+        }
+    }
+    let mut queues: Vec<String> = config.search_queues.clone();
+    if let Some(queue) = &query.queue {
+        if !queues.is_empty() && !queues.iter().any(|q| q.eq_ignore_ascii_case(queue)) {
+            return Err(Error::new(
+                ErrorKind::Validation,
+                format!(
+                    "`fetch.queue` {queue} is not among the adapter's `search_queues` ({})",
+                    queues.join(", ")
+                ),
+            ));
+        }
+        queues = vec![queue.clone()];
+    }
+    if !queues.is_empty() {
+        data.insert("Queues".into(), json!(queues));
+    }
+    if !query.tags_none.is_empty() && !config.routes.search.data_in_query() {
+        // Only otai writes the tags field: empty means otai never finished a write here.
+        data.insert(
+            format!("DynamicField_{}", config.tags_field),
+            json!({"Empty": 1}),
+        );
+    }
+    if let Some(since) = &query.updated_since {
+        data.insert("TicketChangeTimeNewerDate".into(), json!(gi_time(since)));
+    }
+    if let Some(q) = &query.system_query {
+        // The system's own search syntax: a full-text match on titles.
+        data.insert("Title".into(), json!(q));
+    }
+    data.insert("SortBy".into(), json!("Age"));
+    data.insert("OrderBy".into(), json!("Up"));
+    data.insert("Limit".into(), json!(config.search_limit));
+    Ok(data)
+}
+
+/// Every condition, on the full read.
+fn matches(query: &SearchQuery, ticket: &Ticket) -> bool {
+    let has = |tag: &String| ticket.tags.iter().any(|t| t.eq_ignore_ascii_case(tag));
+    let status_ok = query.statuses.is_empty()
+        || query.statuses.iter().any(|s| {
+            s.eq_ignore_ascii_case(&ticket.status)
+                || (s.eq_ignore_ascii_case("new")
+                    && ticket.state.category == otai_plugin_sdk::StatusCategory::New)
+        });
+    let queue_ok = query.queue.as_ref().is_none_or(|q| {
+        ticket.queue.as_ref().is_some_and(|tq| {
+            tq.id.as_deref() == Some(q.as_str())
+                || tq
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(q))
+        })
+    });
+    status_ok && queue_ok && query.tags_all.iter().all(has) && !query.tags_none.iter().any(has)
+}

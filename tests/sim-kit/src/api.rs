@@ -9,9 +9,10 @@
 //! 3. latency ([`crate::Latency`]);
 //! 4. [`SimApi::admit`]: may refuse (a rate limit's 429) and adds headers to the answer;
 //! 5. the fault decision: `drop` closes the connection ([`SimApi::connection_dropped`]), `error`
-//!    answers [`SimApi::fault_error`], `delay` waits; the request proceeds otherwise;
-//! 6. [`SimApi::serve`] with the fault that fired, if any (`conflict` and
-//!    `agent_edit_after_read` are the simulator's to apply; `truncate` and `malformed` the kit
+//!    answers [`SimApi::fault_error`] (so does `stop_mid_write` with status 500 when
+//!    [`SimApi::partial_writes`] is false), `delay` waits; the request proceeds otherwise;
+//! 6. [`SimApi::serve`] with the fault that fired, if any (`conflict`, `agent_edit_after_read`
+//!    and `stop_mid_write` are the simulator's to apply; `truncate` and `malformed` the kit
 //!    applies to the body afterwards);
 //! 7. headers: the request id ([`SimApi::request_id_header`]) and `Date` from the clock.
 
@@ -79,9 +80,17 @@ pub trait SimApi: Send + Sync + 'static {
     }
 
     /// Answers a request. `fault` is the rule that fired, if any, other than drop and error:
-    /// apply [`Fault::conflict_tag`] before writing and [`Fault::edit_after_read_tag`] after a
-    /// 2xx read; the others need nothing (the kit has waited out a delay and breaks the body).
+    /// apply [`Fault::conflict_tag`] before writing, [`Fault::edit_after_read_tag`] after a
+    /// 2xx read and [`Fault::stop_mid_write`] between the steps of a write; the others need
+    /// nothing (the kit has waited out a delay and breaks the body).
     fn serve(&self, req: &Req, fault: Option<&Fault>) -> Reply;
+
+    /// Whether a write of this help desk can stop between its steps (it is not transactional),
+    /// so that [`Fault::StopMidWrite`] reaches [`SimApi::serve`]. Default `false`: the help desk's
+    /// writes are atomic and the kit answers that fault with [`SimApi::fault_error`] status 500.
+    fn partial_writes(&self) -> bool {
+        false
+    }
 
     /// The answer to an `error` fault, in the help desk's own error shape. `retry_after` is the
     /// rule's, or 1 for a 503 without one; the kit adds the `retry-after` header if the reply

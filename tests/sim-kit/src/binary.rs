@@ -10,13 +10,66 @@
 //! - a failure to start is one line `PROGRAM: error: cause` on stderr and exit status 1
 //!   ([`exit_on_error`]).
 //!
-//! The flags themselves stay in each binary (their help texts and defaults are the binary's);
-//! these functions take their values.
+//! The flags every binary has are [`CommonArgs`] (`#[command(flatten)]`); the others stay in
+//! each binary (their help texts and defaults are the binary's). [`serve_until_signal`] is the end
+//! of every `main`, [`spawn_for_url`] the start of every binary's test.
 
 use std::fmt;
-use std::io::{self, Write as _};
+use std::future::Future;
+use std::io::{self, BufRead as _, Write as _};
+use std::process::{Child, Command, Stdio};
 
 use crate::Faults;
+
+/// `--port`, `--latency-ms` and `--faults`, the flags every simulator binary takes; flatten them
+/// into the binary's own `clap` arguments.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CommonArgs {
+    /// Port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Added latency per request, milliseconds (overrides the faults' fixed latency).
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Faults as JSON (otai-sim-kit's form), or @FILE.
+    #[arg(long)]
+    pub faults: Option<String>,
+}
+
+impl CommonArgs {
+    /// The faults to start with ([`faults_from_args`]).
+    pub fn start_faults(&self) -> Result<Faults, FaultsArgError> {
+        faults_from_args(self.faults.as_deref(), self.latency_ms)
+    }
+}
+
+/// The rest of a simulator's `main` once it serves: prints `url` as the first stdout line, waits
+/// for SIGTERM or Ctrl-C, then runs `stop` (the simulator's shutdown).
+pub async fn serve_until_signal<F: Future<Output = ()>>(
+    url: impl fmt::Display,
+    stop: F,
+) -> io::Result<()> {
+    print_base_url(url)?;
+    shutdown_signal().await;
+    tracing::info!("Shutting down.");
+    stop.await;
+    Ok(())
+}
+
+/// Starts the simulator binary `exe` with `args` (stdout piped, stderr discarded) and reads the
+/// first line it prints: the child, to kill when done, and the URL.
+pub fn spawn_for_url(exe: &str, args: &[&str]) -> io::Result<(Child, String)> {
+    let mut child = Command::new(exe)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut line = String::new();
+    // Read through a borrow: the pipe stays open for whatever the binary prints later.
+    let stdout = child.stdout.as_mut().ok_or(io::ErrorKind::BrokenPipe)?;
+    io::BufReader::new(stdout).read_line(&mut line)?;
+    Ok((child, line.trim().to_string()))
+}
 
 /// Sends `tracing` output to stderr, at the level `RUST_LOG` asks for (default `info`), in colour
 /// only when stderr is a terminal (the demo writes it to a file). Call once, first thing in

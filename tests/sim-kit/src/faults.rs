@@ -11,7 +11,8 @@
 //!    {"fault": {"kind": "error", "status": 503, "retry_after": 2}, "method": "GET", "path": "/api/v1/search*", "probability": 0.2},
 //!    {"fault": {"kind": "drop"}, "method": "PUT", "next": 1},
 //!    {"fault": {"kind": "delay", "ms": 5000}, "path": "/api/v1/tickets/*", "next": 1},
-//!    {"fault": {"kind": "conflict"}, "method": "PUT", "path": "/api/v1/tickets/*", "next": 1}
+//!    {"fault": {"kind": "conflict"}, "method": "PUT", "path": "/api/v1/tickets/*", "next": 1},
+//!    {"fault": {"kind": "stop_mid_write", "after": "queue"}, "method": "PATCH", "next": 1}
 //!  ],
 //!  "jobs": {"fail_ids": [42], "fail_share": 0.0, "stall": false}}
 //! ```
@@ -28,8 +29,9 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_AGENT_TAG: &str = "sim_agent_edit";
 
 /// What a firing rule does. The kit applies `Error`, `Drop`, `Delay`, `Truncate` and `Malformed`
-/// itself; `Conflict` and `AgentEditAfterRead` reach the simulator ([`crate::SimApi::serve`]),
-/// which alone knows which tickets a request touches.
+/// itself; `Conflict`, `AgentEditAfterRead` and (for a simulator with non-transactional writes)
+/// `StopMidWrite` reach the simulator ([`crate::SimApi::serve`]), which alone knows which tickets
+/// a request touches and what the steps of its writes are.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fault {
@@ -72,6 +74,17 @@ pub enum Fault {
         #[serde(default)]
         tag: Option<String>,
     },
+    /// For a help desk whose writes are not transactional (OTOBO's TicketUpdate runs one setter
+    /// after another): apply the write's steps up to and including `after` (a step name of that
+    /// system, e.g. `queue`; none: stop before the first step), then answer as the help desk
+    /// answers a failed step. A simulator with atomic writes (Zendesk, Zammad) cannot stop
+    /// midway: the kit answers the request with its HTTP 500 ([`crate::SimApi::partial_writes`]).
+    /// Requests that write nothing are served normally.
+    StopMidWrite {
+        /// The last step that is applied.
+        #[serde(default)]
+        after: Option<String>,
+    },
 }
 
 impl Fault {
@@ -88,6 +101,15 @@ impl Fault {
     pub fn edit_after_read_tag(&self) -> Option<&str> {
         match self {
             Fault::AgentEditAfterRead { tag } => Some(tag.as_deref().unwrap_or(DEFAULT_AGENT_TAG)),
+            _ => None,
+        }
+    }
+
+    /// When this is a [`Fault::StopMidWrite`]: `Some(after)`, the last step to apply (`None`:
+    /// stop before the first one).
+    pub fn stop_mid_write(&self) -> Option<Option<&str>> {
+        match self {
+            Fault::StopMidWrite { after } => Some(after.as_deref()),
             _ => None,
         }
     }
@@ -246,5 +268,23 @@ mod tests {
         assert_eq!(read.edit_after_read_tag(), Some("t"));
         assert_eq!(read.conflict_tag(), None);
         assert!(Fault::Truncate.breaks_body() && !Fault::Drop.breaks_body());
+    }
+
+    #[test]
+    fn stop_mid_write_names_its_step_and_old_json_still_reads() {
+        let rules: Vec<FaultRule> = serde_json::from_str(
+            r#"[{"fault": {"kind": "stop_mid_write", "after": "queue"}, "method": "PATCH"},
+                {"fault": {"kind": "stop_mid_write"}},
+                {"fault": {"kind": "conflict"}}]"#,
+        )
+        .unwrap();
+        assert_eq!(rules[0].fault.stop_mid_write(), Some(Some("queue")));
+        assert_eq!(rules[1].fault.stop_mid_write(), Some(None));
+        assert_eq!(rules[2].fault.stop_mid_write(), None);
+        assert_eq!(
+            serde_json::to_value(&rules[0].fault).unwrap(),
+            serde_json::json!({"kind": "stop_mid_write", "after": "queue"})
+        );
+        assert!(!rules[0].fault.breaks_body());
     }
 }

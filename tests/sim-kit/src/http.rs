@@ -99,13 +99,16 @@ pub fn normalize_path(raw: &str) -> String {
         .to_string()
 }
 
-/// An answer: status, JSON body (none for 204 and the like), extra headers.
+/// An answer: status, JSON body (none for 204 and the like) or a text body, extra headers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     /// HTTP status.
     pub status: u16,
     /// The JSON body; `content-type: application/json` is sent when there is one.
     pub body: Option<Value>,
+    /// A body sent as it is when there is no JSON `body` ([`Reply::text`]): the plain-text error
+    /// pages some help desks answer with; its `content-type` is among the `headers`.
+    pub text: Option<String>,
     /// Headers (lower-case names by convention).
     pub headers: Vec<(String, String)>,
 }
@@ -121,7 +124,19 @@ impl Reply {
         Reply {
             status,
             body: Some(body),
+            text: None,
             headers: Vec::new(),
+        }
+    }
+
+    /// `status` with a body that is sent as it is, labelled `content_type`
+    /// (`text/plain; charset=UTF-8`, or JSON text a help desk labels as something else).
+    pub fn text(status: u16, content_type: &str, text: impl Into<String>) -> Self {
+        Reply {
+            status,
+            body: None,
+            text: Some(text.into()),
+            headers: vec![("content-type".to_string(), content_type.to_string())],
         }
     }
 
@@ -130,6 +145,7 @@ impl Reply {
         Reply {
             status,
             body: None,
+            text: None,
             headers: Vec::new(),
         }
     }

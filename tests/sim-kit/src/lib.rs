@@ -1,6 +1,7 @@
 //! # otai-sim-kit: what otai's help-desk simulators share
 //!
-//! Each simulator (Zendesk: `otai-zendesk-sim`, Zammad: `otai-zammad-sim`) implements [`SimApi`]:
+//! Each simulator (Zendesk: `otai-zendesk-sim`, Zammad: `otai-zammad-sim`, OTOBO / Znuny /
+//! OTRS: `otai-otobo-sim`) implements [`SimApi`]:
 //! its endpoints, its error shape, its rate limits and its own admin routes. The kit serves it on
 //! 127.0.0.1 and owns everything else, so that a fault drill, a stopped clock or a reset means
 //! the same against every help desk: latency and fault injection ([`Faults`], seeded), the
@@ -38,11 +39,16 @@
 //!
 //! # Layout
 //! - [`api`]: the [`SimApi`] trait a simulator implements, and the pipeline's order.
+//! - [`agent`]: the simulated agent of the `conflict` and `agent_edit_after_read` faults
+//!   ([`Shown`], [`edit_before_write`]).
 //! - [`http`]: [`Req`] and [`Reply`], what routes take and give.
-//! - [`server`]: [`Bound`] (bind first, to know the base URL), the accept loop, [`Server`].
+//! - [`server`]: [`Bound`] (bind first, to know the base URL), the accept loop, [`Server`];
+//!   [`launch`], bind and serve in one.
+//! - [`error`]: [`SimError`], what building or starting a simulator can fail with.
 //! - [`blocking`]: [`Blocking`], a simulator on its own runtime thread.
-//! - [`binary`]: what a simulator's `main` shares: stderr logging, `--faults` / `--latency-ms`,
-//!   the base URL as the first stdout line, running until SIGTERM or Ctrl-C.
+//! - [`binary`]: what a simulator's `main` shares: stderr logging, `--port` / `--faults` /
+//!   `--latency-ms` ([`binary::CommonArgs`]), the base URL as the first stdout line, running
+//!   until SIGTERM or Ctrl-C; and starting a binary from a test.
 //! - `pipeline`: one request through latency, admission, faults, the simulator, headers.
 //! - [`admin`]: the admin routes every simulator has.
 //! - [`state`]: [`SimState`], the kit's part of a running simulator.
@@ -56,10 +62,12 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod agent;
 pub mod api;
 pub mod binary;
 pub mod blocking;
 pub mod clock;
+pub mod error;
 pub mod fault_state;
 pub mod faults;
 pub mod glob;
@@ -70,15 +78,17 @@ pub mod state;
 pub mod stats;
 pub mod writes;
 
+pub use agent::{edit_before_write, Shown};
 pub use api::{Admission, RequestKind, SimApi};
 pub use blocking::{Blocking, Stop};
 pub use clock::{http_date, system_now, Clock};
+pub use error::SimError;
 pub use fault_state::FaultState;
 pub use faults::{Fault, FaultRule, Faults, JobFaults, Latency, DEFAULT_AGENT_TAG};
 pub use glob::glob;
 pub use http::{Reply, Req};
 pub use pipeline::MALFORMED_BODY;
-pub use server::{Bound, Server};
+pub use server::{launch, Bound, Server};
 pub use state::SimState;
 pub use stats::KitStats;
 pub use writes::{WriteEntry, WriteLog};

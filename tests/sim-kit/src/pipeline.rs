@@ -62,7 +62,7 @@ pub(crate) async fn handle<A: SimApi>(
 
     let (reply, fault) = match admission.refusal {
         Some(refusal) => (refusal, None),
-        None => match decide(&state, &req).await {
+        None => match decide(&state, &req, api.partial_writes()).await {
             Decision::Drop => {
                 api.connection_dropped(&req);
                 return Err(Dropped);
@@ -144,8 +144,10 @@ enum Decision {
     Proceed(Option<Fault>),
 }
 
-/// Picks the fault for a request (counting it) and waits out a `delay` fault.
-async fn decide(state: &SimState, req: &Req) -> Decision {
+/// Picks the fault for a request (counting it) and waits out a `delay` fault. `partial_writes`:
+/// the simulator applies [`Fault::StopMidWrite`] itself; otherwise its writes are atomic and the
+/// fault is a 500.
+async fn decide(state: &SimState, req: &Req, partial_writes: bool) -> Decision {
     let fault = state.fault_state().pick(&req.method, &req.path);
     if fault.is_some() {
         state.count(|s| s.faults_injected += 1);
@@ -163,6 +165,10 @@ async fn decide(state: &SimState, req: &Req) -> Decision {
             status,
             retry_after: retry_after.or((status == 503).then_some(1)),
         },
+        Some(Fault::StopMidWrite { .. }) if !partial_writes => Decision::Error {
+            status: 500,
+            retry_after: None,
+        },
         other => {
             if let Some(Fault::Delay { ms }) = &other {
                 tokio::time::sleep(Duration::from_millis(*ms)).await;
@@ -179,9 +185,10 @@ fn respond(
     mut headers: Vec<(String, String)>,
 ) -> Response<Full<Bytes>> {
     headers.extend(reply.headers);
-    let mut bytes = match &reply.body {
-        Some(v) => serde_json::to_vec(v).unwrap_or_default(),
-        None => Vec::new(),
+    let mut bytes = match (&reply.body, &reply.text) {
+        (Some(v), _) => serde_json::to_vec(v).unwrap_or_default(),
+        (None, Some(text)) => text.as_bytes().to_vec(),
+        (None, None) => Vec::new(),
     };
     match fault {
         Some(Fault::Truncate) => bytes.truncate(bytes.len() / 2),

@@ -11,7 +11,26 @@ use hyper::{server::conn::http1, service::service_fn};
 use hyper_util::rt::TokioIo;
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 
-use crate::{admin, api::SimApi, faults::Faults, pipeline, state::SimState, stats::KitStats};
+use crate::{
+    admin, api::SimApi, clock::Clock, error::SimError, faults::Faults, pipeline, state::SimState,
+    stats::KitStats,
+};
+
+/// Binds 127.0.0.1:`port` (0 = any free port), creates the kit's state with `faults`, builds the
+/// simulator with `make(base_url, clock)` (the account's clock, to share with its store) and
+/// serves it on the current tokio runtime: what every simulator's `start` does.
+pub async fn launch<A: SimApi>(
+    port: u16,
+    faults: Faults,
+    make: impl FnOnce(&str, Clock) -> A,
+) -> Result<Server<A>, SimError> {
+    let bound = Bound::bind(port)
+        .await
+        .map_err(|source| SimError::Bind { port, source })?;
+    let state = Arc::new(SimState::new(faults));
+    let api = Arc::new(make(bound.base_url(), state.clock().clone()));
+    Ok(bound.serve(state, api))
+}
 
 /// A listening socket on 127.0.0.1, not yet serving.
 #[derive(Debug)]

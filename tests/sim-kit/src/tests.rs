@@ -55,6 +55,7 @@ impl SimApi for Tiny {
         match (req.method.as_str(), &req.segs()[..]) {
             ("GET", ["items"]) => Reply::ok(json!({"items": ["aaaa", "bbbb", "cccc"]})),
             ("POST", ["token"]) => Reply::ok(json!({"token": "t"})),
+            ("GET", ["page"]) => Reply::text(500, "text/plain; charset=UTF-8", "no such page"),
             _ => Reply::status(404, json!({"tiny_error": "no route"})),
         }
     }
@@ -306,4 +307,37 @@ fn a_blocking_server_serves_from_its_own_thread_and_stops_when_dropped() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     drop(sim);
     assert!(std::net::TcpStream::connect(addr).is_err());
+}
+
+#[tokio::test]
+async fn stop_mid_write_is_a_500_for_a_simulator_with_atomic_writes() {
+    let stop = Fault::StopMidWrite {
+        after: Some("queue".into()),
+    };
+    let sim = start(Faults::none().rule(FaultRule::always(stop).method("PUT").next(1))).await;
+
+    let stopped = put(&url(&sim, "/items"), "{}").await;
+    let status = stopped.status().as_u16();
+    let body: Value = stopped.json().await.unwrap();
+
+    assert_eq!(
+        (status, body),
+        (500, json!({"tiny_error": "simulated", "code": 500}))
+    );
+    assert!(sim.api().faults_seen.lock().unwrap().is_empty());
+    assert_eq!(sim.stats().faults_injected, 1);
+}
+
+#[tokio::test]
+async fn a_text_reply_is_sent_as_it_is_with_its_content_type() {
+    let sim = start(Faults::none()).await;
+
+    let r = reqwest::get(url(&sim, "/page")).await.unwrap();
+
+    assert_eq!(r.status(), 500);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "text/plain; charset=UTF-8"
+    );
+    assert_eq!(r.text().await.unwrap(), "no such page");
 }

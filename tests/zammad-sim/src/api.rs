@@ -12,7 +12,7 @@ use std::{
     },
 };
 
-use otai_sim_kit::{Clock, Fault, KitStats, Reply, Req, SimApi};
+use otai_sim_kit::{Clock, Fault, KitStats, Reply, Req, Shown as Answer, SimApi};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -126,21 +126,6 @@ fn route(req: &Req) -> Option<Route> {
         ("GET", ["ticket_states", n]) => Route::State(id(n)?),
         _ => return None,
     })
-}
-
-/// An answer and the tickets it showed (for `agent_edit_after_read`).
-struct Answer {
-    reply: Reply,
-    shown: Vec<u64>,
-}
-
-impl Answer {
-    fn ok(body: Value, shown: Vec<u64>) -> Self {
-        Answer {
-            reply: Reply::ok(body),
-            shown,
-        }
-    }
 }
 
 impl From<ApiError> for Answer {
@@ -586,33 +571,12 @@ impl SimApi for ZammadApi {
             }
         };
         let p = merged(&req.query, &body);
-        if let Some(tag) = fault.and_then(Fault::conflict_tag) {
-            for id in self.write_targets(&r, &p) {
-                if self.agent_edit(id, tag) {
-                    tracing::info!(
-                        ticket = id,
-                        tag,
-                        "Simulated agent edited the ticket just before the write."
-                    );
-                }
-            }
-        }
-        let answer = self.dispatch(req, &r, &p);
-        if answer.reply.is_success() {
-            if let Some(tag) = fault.and_then(Fault::edit_after_read_tag) {
-                for id in &answer.shown {
-                    self.agent_edit(*id, tag);
-                }
-                if !answer.shown.is_empty() {
-                    tracing::info!(
-                        tickets = answer.shown.len(),
-                        tag,
-                        "Simulated agent edited every ticket the answer showed."
-                    );
-                }
-            }
-        }
-        answer.reply
+        otai_sim_kit::edit_before_write(fault, self.write_targets(&r, &p), |id, tag| {
+            self.agent_edit(id, tag)
+        });
+        self.dispatch(req, &r, &p).finish(fault, |id, tag| {
+            self.agent_edit(id, tag);
+        })
     }
 
     fn fault_error(&self, req: &Req, status: u16, _retry_after: Option<u64>) -> Reply {

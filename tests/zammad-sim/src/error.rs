@@ -1,6 +1,6 @@
 //! [`ApiError`]: an error answer in Zammad's shape, `{"error": msg, "error_human": msg}` with the
-//! status Zammad's `handles_errors.rb` gives it and `X-Failure` on 401/403; [`SimError`] for the
-//! library.
+//! status Zammad's `handles_errors.rb` gives it and `X-Failure` on 401/403; [`SimError`] (the
+//! kit's) for the library.
 
 use otai_sim_kit::Reply;
 use serde_json::json;
@@ -69,37 +69,8 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-/// What can go wrong starting the simulator.
-#[derive(Debug, thiserror::Error)]
-pub enum SimError {
-    /// A seed file could not be read.
-    #[error("cannot read seed file {path}: {source}")]
-    SeedRead {
-        /// The file.
-        path: String,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// A seed could not be understood.
-    #[error("invalid seed {origin}: {message}")]
-    Seed {
-        /// The file, or `tickets(...)` for the builder's tickets.
-        origin: String,
-        /// What is wrong, with the ticket's position.
-        message: String,
-    },
-    /// The listening socket could not be opened.
-    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
-    Bind {
-        /// The port asked for.
-        port: u16,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// A blocking simulator's thread or runtime could not be started.
-    #[error("cannot start the simulator's runtime: {0}")]
-    Runtime(#[from] std::io::Error),
-}
+/// What can go wrong starting the simulator (the kit's, shared by the simulators).
+pub use otai_sim_kit::SimError;
 
 #[cfg(test)]
 mod tests {

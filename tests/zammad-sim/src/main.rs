@@ -14,9 +14,8 @@ struct Args {
     /// Tickets (and groups) to serve: JSON or JSONL, Zammad- or Zendesk-shaped (repeatable).
     #[arg(long)]
     seed: Vec<PathBuf>,
-    /// Port (0 = any free port).
-    #[arg(long, default_value_t = 0)]
-    port: u16,
+    #[command(flatten)]
+    common: binary::CommonArgs,
     /// API token (default sim-token).
     #[arg(long)]
     token: Option<String>,
@@ -41,12 +40,6 @@ struct Args {
     /// Custom ticket attributes the instance has (comma-separated).
     #[arg(long, value_delimiter = ',')]
     attributes: Vec<String>,
-    /// Added latency per request, milliseconds.
-    #[arg(long, default_value_t = 0)]
-    latency_ms: u64,
-    /// Faults as JSON (otai-sim-kit's form), or @FILE.
-    #[arg(long)]
-    faults: Option<String>,
 }
 
 #[tokio::main]
@@ -56,11 +49,10 @@ async fn main() {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
-    let faults = binary::faults_from_args(args.faults.as_deref(), args.latency_ms)?;
     let attributes: Vec<&str> = args.attributes.iter().map(String::as_str).collect();
     let mut b = Simulator::builder()
-        .port(args.port)
-        .faults(faults)
+        .port(args.common.port)
+        .faults(args.common.start_faults()?)
         .custom_attributes(&attributes)
         .search_shape(args.search_shape)
         .search_backend(if args.no_elasticsearch {
@@ -87,15 +79,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         b = b.disable_basic_auth();
     }
     let sim = b.start().await?;
-    binary::print_base_url(sim.base_url())?;
     tracing::info!(
         base_url = %sim.base_url(),
         tickets = sim.tickets().len(),
         "Zammad simulator ready."
     );
-    binary::shutdown_signal().await;
-    tracing::info!("Shutting down.");
-    sim.shutdown().await;
+    binary::serve_until_signal(sim.base_url(), sim.shutdown()).await?;
     Ok(())
 }
 

@@ -1,9 +1,9 @@
 //! [`Simulator::builder`] -> [`SimBuilder`] -> [`SimHandle`] (async) or [`BlockingSim`] (its own
 //! runtime thread): the public face of the simulator, over the kit's server.
 
-use std::{path::PathBuf, sync::Arc};
+use std::path::PathBuf;
 
-use otai_sim_kit::{Blocking, Bound, Faults, Server, SimState, Stop};
+use otai_sim_kit::{Blocking, Faults, Server, Stop};
 use serde_json::Value;
 
 use crate::{
@@ -175,20 +175,11 @@ impl SimBuilder {
     /// Starts the simulator on the current tokio runtime.
     pub async fn start(self) -> Result<SimHandle, SimError> {
         let store = self.build_store()?;
-        let bound = Bound::bind(self.port)
-            .await
-            .map_err(|source| SimError::Bind {
-                port: self.port,
-                source,
-            })?;
-        let state = Arc::new(SimState::new(self.faults.clone()));
-        let api = Arc::new(ZammadApi::new(
-            store,
-            state.clock().clone(),
-            self.auth.clone().unwrap_or_default(),
-            self.search,
-        ));
-        let server = bound.serve(state, api);
+        let auth = self.auth.clone().unwrap_or_default();
+        let server = otai_sim_kit::launch(self.port, self.faults.clone(), |_, clock| {
+            ZammadApi::new(store, clock, auth, self.search)
+        })
+        .await?;
         Ok(SimHandle { server })
     }
 

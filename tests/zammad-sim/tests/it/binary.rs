@@ -1,31 +1,22 @@
 //! The binary prints its base URL first and serves the seed.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use otai_sim_kit::binary::spawn_for_url;
 
 #[tokio::test]
 async fn the_binary_prints_its_base_url_and_serves() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_otai-zammad-sim"))
-        .args([
-            "--seed",
-            crate::common::DEMO,
-            "--port",
-            "0",
-            "--token",
-            "bin-token",
-            "--no-elasticsearch",
-            "--search-shape",
-            "legacy",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().to_string();
+    let args = [
+        "--seed",
+        crate::common::DEMO,
+        "--port",
+        "0",
+        "--token",
+        "bin-token",
+        "--no-elasticsearch",
+        "--search-shape",
+        "legacy",
+    ];
+    let (mut child, base) =
+        spawn_for_url(env!("CARGO_BIN_EXE_otai-zammad-sim"), &args).expect("binary starts");
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let client = reqwest::Client::new();
     let search: serde_json::Value = client

@@ -1,0 +1,9 @@
+//! Integration tests: the simulator over real HTTP on 127.0.0.1 (one test binary).
+
+mod binary;
+mod common;
+mod faults;
+mod read;
+mod seed;
+mod transport;
+mod write;

@@ -15,12 +15,13 @@ CPU_SIG      := $(shell bash models/cpu-signature.sh)
 MODEL_STAMP  := models/.setup-complete-$(CPU_SIG)
 PYTHON       := .venv/bin/python
 
-.PHONY: help setup build plugins sim sims test run demo-zammad check bench lint fmt clean-models plugin-template
+.PHONY: help setup build plugins sim sims test run demo-zammad demo-otobo check bench lint fmt clean-models plugin-template
 
 help:
 	@echo "make setup    install everything a fresh machine needs (crates, ONNX Runtime, default model), build otai and the plugins"
 	@echo "make run      the demo: one pass of otai over a simulated Zendesk help desk, printed as a table"
 	@echo "make demo-zammad  the same demo through the Zammad simulator and the Zammad adapter"
+	@echo "make demo-otobo   the same demo through the OTOBO simulator and the OTOBO/Znuny adapter"
 	@echo "make test     run the whole test suite (sets up what is missing first)"
 	@echo "make build    build otai (release)"
 	@echo "make plugins  build every adapter and put its .so into $(PLUGINS_DIR)/"
@@ -38,10 +39,11 @@ build:
 	$(CARGO) build --release -p otai
 
 plugins:
-	$(CARGO) build --release -p otai-zendesk -p otai-zammad
+	$(CARGO) build --release -p otai-zendesk -p otai-zammad -p otai-otobo-znuny
 	# Writable by their owner only: otai refuses plugins that others could have written.
 	install -d -m 0755 $(PLUGINS_DIR)
-	install -m 0755 $(RELEASE_DIR)/libotai_zendesk.so $(RELEASE_DIR)/libotai_zammad.so $(PLUGINS_DIR)/
+	install -m 0755 $(RELEASE_DIR)/libotai_zendesk.so $(RELEASE_DIR)/libotai_zammad.so \
+		$(RELEASE_DIR)/libotai_otobo_znuny.so $(PLUGINS_DIR)/
 
 # The Rust workspace, then the model build's own checks (the quantisation check passes the real encoder and
 # fails damaged ones) in the venv that setup made.
@@ -61,13 +63,17 @@ run: setup sim
 demo-zammad: setup sims
 	SYSTEM=zammad OTAI=$(OTAI) SIM=$(RELEASE_DIR)/otai-zammad-sim PLUGINS_DIR=$(PLUGINS_DIR) bash scripts/demo.sh
 
+# The same demo through the OTOBO simulator and plugins/libotai_otobo_znuny.so (config/demo-otobo.yml).
+demo-otobo: setup sims
+	SYSTEM=otobo OTAI=$(OTAI) SIM=$(RELEASE_DIR)/otai-otobo-sim PLUGINS_DIR=$(PLUGINS_DIR) bash scripts/demo.sh
+
 # The Zendesk simulator (demo and sandbox; see README "Sandbox").
 sim:
 	$(CARGO) build --release -p otai-zendesk-sim
 
 # Every help-desk simulator.
 sims:
-	$(CARGO) build --release -p otai-zendesk-sim -p otai-zammad-sim
+	$(CARGO) build --release -p otai-zendesk-sim -p otai-zammad-sim -p otai-otobo-sim
 
 bench: setup
 	$(CARGO) bench -p otai

@@ -4,7 +4,9 @@
 # groups that match the default model), runs one pass of the real pipeline through the real
 # plugins/libotai_zendesk.so with config/demo.yml, prints what was written as a table, and always
 # stops the simulator. With SYSTEM=zammad (`make demo-zammad`) the same 200 tickets go through the
-# Zammad simulator (otai-zammad-sim), plugins/libotai_zammad.so and config/demo-zammad.yml.
+# Zammad simulator (otai-zammad-sim), plugins/libotai_zammad.so and config/demo-zammad.yml; with
+# SYSTEM=otobo (`make demo-otobo`) through otai-otobo-sim, plugins/libotai_otobo_znuny.so and
+# config/demo-otobo.yml.
 #
 # Expects what `make setup` builds (target/release/otai, plugins/, models/banking77) and the
 # simulator; `make run` / `make demo-zammad` build them first. Run from the repository root.
@@ -17,14 +19,19 @@ case "$SYSTEM" in
         NAME="Zendesk"; CONFIG="config/demo.yml"; SIM_FLAGS=(--job-delay-ms 200) ;;
     zammad)
         NAME="Zammad"; CONFIG="config/demo-zammad.yml"; SIM_FLAGS=() ;;
+    otobo)
+        NAME="OTOBO"; CONFIG="config/demo-otobo.yml"; SIM_FLAGS=() ;;
     *)
-        echo "demo: SYSTEM must be zendesk or zammad, not \"$SYSTEM\"" >&2; exit 2 ;;
+        echo "demo: SYSTEM must be zendesk, zammad or otobo, not \"$SYSTEM\"" >&2; exit 2 ;;
 esac
 OTAI="${OTAI:-target/release/otai}"
 SIM="${SIM:-target/release/otai-$SYSTEM-sim}"
 PLUGINS_DIR="${PLUGINS_DIR:-plugins}"
 SEED="${SEED:-data/demo/helpdesk.json}"
-PLUGIN="$PLUGINS_DIR/libotai_$SYSTEM.so"
+case "$SYSTEM" in
+    otobo) PLUGIN="$PLUGINS_DIR/libotai_otobo_znuny.so" ;;
+    *) PLUGIN="$PLUGINS_DIR/libotai_$SYSTEM.so" ;;
+esac
 
 for f in "$OTAI" "$SIM" "$PLUGIN" "$SEED" "$CONFIG" models/banking77; do
     if [ ! -e "$f" ]; then
@@ -79,6 +86,7 @@ export OTAI_DEMO_ZENDESK_EMAIL="agent@example.com"
 export OTAI_DEMO_ZENDESK_TOKEN="sim-token"
 export OTAI_DEMO_ZAMMAD_URL="$base_url"
 export OTAI_DEMO_ZAMMAD_TOKEN="sim-token"
+export OTAI_DEMO_OTOBO_URL="$base_url"
 status=0
 "$OTAI" --config "$CONFIG" --plugins-dir "$PLUGINS_DIR" --log-level "${OTAI_DEMO_LOG_LEVEL:-warn}" \
     run --once --table || status=$?

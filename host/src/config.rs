@@ -383,6 +383,8 @@ mod tests {
     const EXAMPLE: &str = include_str!("../../config/config.example.yml");
     const ZAMMAD_EXAMPLE: &str = include_str!("../../config/zammad.example.yml");
     const ZAMMAD_DEMO: &str = include_str!("../../config/demo-zammad.yml");
+    const OTOBO_EXAMPLE: &str = include_str!("../../config/otobo.example.yml");
+    const OTOBO_DEMO: &str = include_str!("../../config/demo-otobo.yml");
 
     fn env_with_token(name: &str) -> Result<Option<String>, template::NotUnicode> {
         Ok(matches!(name, "ZENDESK_API_TOKEN" | "ZENDESK_OAUTH_SECRET")
@@ -475,6 +477,33 @@ mod tests {
             assert!(
                 pipeline.inbox_queues.iter().any(|q| q == "Users"),
                 "{name}: every Zammad ticket has a group; the default one is the inbox"
+            );
+        }
+    }
+
+    #[test]
+    fn the_otobo_examples_load_and_name_their_inbox_queues() {
+        let env = |name: &str| -> Result<Option<String>, template::NotUnicode> {
+            Ok(match name {
+                "OTOBO_PASSWORD" => Some("pw".into()),
+                "OTAI_DEMO_OTOBO_URL" => {
+                    Some("http://127.0.0.1:3000/otobo/nph-genericinterface.pl/Webservice/X".into())
+                }
+                _ => None,
+            })
+        };
+        for (name, text) in [("example", OTOBO_EXAMPLE), ("demo", OTOBO_DEMO)] {
+            let config = Config::parse(text, Path::new(name), &env)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let otobo = &config.ticket_systems["otobo"];
+            assert_eq!(
+                (otobo.plugin.as_str(), otobo.service.as_str()),
+                ("otai_otobo_znuny", "OTOBOZnunyTicketSystemService")
+            );
+            let pipeline = config.pipelines.values().next().unwrap();
+            assert!(
+                pipeline.inbox_queues.iter().any(|q| q == "Raw"),
+                "{name}: every ticket has a queue; new mail lands in Raw"
             );
         }
     }

@@ -56,18 +56,7 @@ const CLASSIFIED_NOTE: &str = "otai classified this ticket (model banking77):";
 const AGENT_TAG: &str = "agent_was_here";
 
 /// BANKING77-style requests: what the unrouted seeded tickets say.
-const TEXTS: &[&str] = &[
-    "My card was stolen yesterday, please block it immediately",
-    "Why was I charged a fee for my transfer?",
-    "How long does it take for my new card to arrive?",
-    "How do I activate my card?",
-    "I was charged twice for the same purchase in a shop",
-    "The ATM did not give me my cash but my account was debited",
-    "My top-up failed, what should I do?",
-    "What exchange rate do you use when I pay abroad?",
-    "Someone else is using my account, I see payments I never made",
-    "My transfer to a friend has not arrived yet",
-];
+const TEXTS: &[&str] = support::DRILL_TEXTS;
 
 /// The demo model's queues mapped to group names, plus the fallback, an inbox and a group that
 /// means "routed by hand".

@@ -20,6 +20,9 @@
 //! - [`oauth`]: 30 seconds of `otai run` with 2-second OAuth tokens: every ticket routed once.
 //! - [`shadow`]: `otai run --shadow` against the Zendesk simulator (nothing written, every ticket
 //!   recorded once) and `otai evaluate --shadow` after simulated agents routed the tickets.
+//! - [`otobo`]: the real OTOBO/Znuny plugin against the OTOBO simulator: the demo help desk for
+//!   two flavours, the fault drill (an update stopped between its setters, a kill between otai's
+//!   note and its fields), every command, history.
 //! - [`zammad`]: the real Zammad plugin against the Zammad simulator: the demo help desk in one
 //!   pass, the fault drill (a kill between the `PUT` and the tags included), every command.
 
@@ -31,6 +34,7 @@ mod history;
 mod loader;
 mod lock;
 mod oauth;
+mod otobo;
 mod pipeline;
 mod services;
 mod shadow;

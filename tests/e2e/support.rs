@@ -25,6 +25,8 @@ pub const ABORTING: &str = "otai_test_aborting";
 pub const ZENDESK: &str = "otai_zendesk";
 /// The Zammad adapter.
 pub const ZAMMAD: &str = "otai_zammad";
+/// The OTOBO, Znuny and OTRS 6 adapter.
+pub const OTOBO: &str = "otai_otobo_znuny";
 /// Built against the frozen plugin API 1.0.0 (tests/plugins/legacy-1-0).
 pub const LEGACY: &str = "otai_test_legacy";
 /// Built against the frozen plugin API 1.1.0 (tests/plugins/legacy-1-1).
@@ -169,6 +171,21 @@ pub const BANKING_FIELDS_YAML: &str = "    fields:
       intent:
         action: tag
 ";
+
+/// BANKING77-style requests: what the fault drills' unrouted tickets say (every drill seeds one
+/// ticket per text).
+pub const DRILL_TEXTS: &[&str] = &[
+    "My card was stolen yesterday, please block it immediately",
+    "Why was I charged a fee for my transfer?",
+    "How long does it take for my new card to arrive?",
+    "How do I activate my card?",
+    "I was charged twice for the same purchase in a shop",
+    "The ATM did not give me my cash but my account was debited",
+    "My top-up failed, what should I do?",
+    "What exchange rate do you use when I pay abroad?",
+    "Someone else is using my account, I see payments I never made",
+    "My transfer to a friend has not arrived yet",
+];
 
 /// Customer requests in plain words, one per demo queue or so.
 pub const REQUEST_TEXTS: &[&str] = &[

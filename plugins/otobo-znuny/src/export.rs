@@ -11,7 +11,7 @@
 use otai_plugin_sdk::{Error, ErrorKind, ExportPage, ExportRequest};
 use serde_json::{json, Map};
 
-use crate::{api, client::OtoboDesk, convert::gi_time, gi::Operation};
+use crate::{api, client::OtoboDesk, convert::gi_time, gi::Operation, search::MAX_LIMIT};
 
 /// Where an export resumes: tickets changed at or after `at`, less `ids` changed exactly then.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,34 +62,42 @@ pub async fn page(desk: &OtoboDesk, request: &ExportRequest) -> Result<ExportPag
             ids: Vec::new(),
         },
     };
-    let limit = desk.config.search_limit;
-    let mut data = Map::new();
-    data.insert("StateType".into(), json!(["closed", "merged"]));
-    data.insert("TicketChangeTimeNewerDate".into(), json!(cursor.at));
-    data.insert("SortBy".into(), json!("Changed"));
-    data.insert("OrderBy".into(), json!("Up"));
-    data.insert("Limit".into(), json!(limit));
     let route = &desk.config.routes.search;
-    let answer = desk
-        .gi
-        .call(Operation::TicketSearch, route, "", data)
-        .await?;
-    let ids = api::ticket_ids(&answer);
-    let full = ids.len() >= limit as usize;
-    let fresh: Vec<u64> = ids
-        .into_iter()
-        .filter(|id| !cursor.ids.contains(id))
-        .collect();
-    if fresh.is_empty() && full {
-        return Err(Error::new(
-            ErrorKind::Unsupported,
-            format!(
-                "{route} (TicketSearch): more than {limit} closed tickets changed in the second \
-                 {}; raise `search_limit` to export past them",
-                cursor.at
-            ),
-        ));
-    }
+    // More tickets changed in the cursor's second than one search returns (a bulk import): the
+    // same search again with a larger Limit, since there is no offset to page with.
+    let mut limit = desk.config.search_limit;
+    let (fresh, full) = loop {
+        let mut data = Map::new();
+        data.insert("StateType".into(), json!(["closed", "merged"]));
+        data.insert("TicketChangeTimeNewerDate".into(), json!(cursor.at));
+        data.insert("SortBy".into(), json!("Changed"));
+        data.insert("OrderBy".into(), json!("Up"));
+        data.insert("Limit".into(), json!(limit));
+        let answer = desk
+            .gi
+            .call(Operation::TicketSearch, route, "", data)
+            .await?;
+        let ids = api::ticket_ids(&answer);
+        let full = ids.len() >= limit as usize;
+        let fresh: Vec<u64> = ids
+            .into_iter()
+            .filter(|id| !cursor.ids.contains(id))
+            .collect();
+        if !fresh.is_empty() || !full {
+            break (fresh, full);
+        }
+        if limit >= MAX_LIMIT {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "{route} (TicketSearch): more than {MAX_LIMIT} closed tickets changed in the \
+                     second {}; the GenericInterface cannot page past them",
+                    cursor.at
+                ),
+            ));
+        }
+        limit = (limit * 4).min(MAX_LIMIT);
+    };
     let mut tickets = desk.get_many(&fresh).await?;
     tickets.sort_by(|a, b| (&a.changed, a.id).cmp(&(&b.changed, b.id)));
     let mut next = cursor.clone();

@@ -20,7 +20,7 @@ use crate::{api, client::OtoboDesk, convert::gi_time, gi::Operation};
 /// Every ticket matching `query`, at most `query.limit`.
 pub async fn find(desk: &OtoboDesk, query: &SearchQuery) -> Result<Vec<Ticket>, Error> {
     let limit = query.limit.map_or(usize::MAX, |l| l as usize);
-    let per_search = desk.config.search_limit as usize;
+    let mut per_search = desk.config.search_limit;
     let base = search_data(desk, query)?;
     let route = &desk.config.routes.search;
     let mut seen = BTreeSet::new();
@@ -28,6 +28,7 @@ pub async fn find(desk: &OtoboDesk, query: &SearchQuery) -> Result<Vec<Ticket>, 
     let mut created_from: Option<String> = None;
     loop {
         let mut data = base.clone();
+        data.insert("Limit".into(), json!(per_search));
         if let Some(from) = &created_from {
             data.insert("TicketCreateTimeNewerDate".into(), json!(from));
         }
@@ -36,18 +37,16 @@ pub async fn find(desk: &OtoboDesk, query: &SearchQuery) -> Result<Vec<Ticket>, 
             .call(Operation::TicketSearch, route, "", data)
             .await?;
         let ids = api::ticket_ids(&answer);
-        let full = ids.len() >= per_search;
+        let full = ids.len() >= per_search as usize;
         let fresh: Vec<u64> = ids.into_iter().filter(|id| seen.insert(*id)).collect();
         if fresh.is_empty() {
-            if full {
-                desk.http().log().warn("otai_otobo_znuny::search", || {
-                    format!(
-                        "{route} (TicketSearch): {per_search} tickets share one creation second; \
-                         raise `search_limit` to see past them"
-                    )
-                });
+            if !full || per_search >= MAX_LIMIT {
+                break;
             }
-            break;
+            // More tickets created in one second than a search returns (a bulk import): the
+            // same search with a larger Limit, since there is no offset to page with.
+            per_search = (per_search * 4).min(MAX_LIMIT);
+            continue;
         }
         let tickets = desk.get_many(&fresh).await?;
         created_from = tickets.iter().filter_map(|t| t.created.clone()).max();
@@ -63,6 +62,9 @@ pub async fn find(desk: &OtoboDesk, query: &SearchQuery) -> Result<Vec<Ticket>, 
     }
     Ok(found)
 }
+
+/// The largest Limit asked for when one second holds more tickets than a search returns.
+pub const MAX_LIMIT: u32 = 10_000;
 
 /// The TicketSearch data for `query`.
 fn search_data(desk: &OtoboDesk, query: &SearchQuery) -> Result<Map<String, Value>, Error> {
@@ -109,7 +111,6 @@ fn search_data(desk: &OtoboDesk, query: &SearchQuery) -> Result<Map<String, Valu
     }
     data.insert("SortBy".into(), json!("Age"));
     data.insert("OrderBy".into(), json!("Up"));
-    data.insert("Limit".into(), json!(config.search_limit));
     Ok(data)
 }
 

@@ -32,18 +32,7 @@ pub const INBOX: &str = "Users";
 pub const DEMO_INBOX: &str = "Inbox";
 
 /// Customer requests, one per seeded ticket.
-pub const TEXTS: &[&str] = &[
-    "My card was stolen yesterday, please block it immediately",
-    "Why was I charged a fee for my transfer?",
-    "How long does it take for my new card to arrive?",
-    "How do I activate my card?",
-    "I was charged twice for the same purchase in a shop",
-    "The ATM did not give me my cash but my account was debited",
-    "My top-up failed, what should I do?",
-    "What exchange rate do you use when I pay abroad?",
-    "Someone else is using my account, I see payments I never made",
-    "My transfer to a friend has not arrived yet",
-];
+pub const TEXTS: &[&str] = support::DRILL_TEXTS;
 
 /// How many tickets an agent already routed (in `Billing`).
 pub const ROUTED_BY_HAND: usize = 2;

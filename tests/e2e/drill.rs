@@ -28,7 +28,7 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
-    process::{Command, Stdio},
+    process::Stdio,
     sync::Arc,
     time::Duration,
 };
@@ -46,7 +46,10 @@ use otai_zendesk_sim::{
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-use crate::support;
+use crate::{
+    desks::{kill_when, otai_once, runs_until_quiet},
+    support,
+};
 
 const PROCESSED: &str = "otai_processed";
 const FAILED: &str = "otai_failed";
@@ -1154,19 +1157,6 @@ async fn drill_dropped_connections() {
 // ---------------------------------------------------------------------------------------------
 // Killed mid-pass and restarted
 
-/// `otai run --once` in `cwd` with the drill's config and plugins, output to `log`.
-fn otai_once(cwd: &Path, config: &Path, plugins: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_otai"));
-    cmd.args(["run", "--once", "--config"])
-        .arg(config)
-        .arg("--plugins-dir")
-        .arg(plugins)
-        .current_dir(cwd)
-        .env_remove("RUST_LOG")
-        .env_remove("OTAI_CONFIG");
-    cmd
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drill_killed_mid_pass_and_restarted() {
     // Slow enough that a pass is in flight for seconds: three batches of four, each job taking
@@ -1198,26 +1188,12 @@ async fn drill_killed_mid_pass_and_restarted() {
     // Run 1 is killed (SIGKILL) once the first update_many reached Zendesk, run 2 once the
     // second did: each time a batch is in flight and the rest of the pass not sent.
     for (run, jobs) in [(1, 1), (2, 2)] {
-        let mut child = otai_once(cwd.path(), &config, plugins.path())
+        let child = otai_once(cwd.path(), &config, plugins.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start otai");
-        let mut in_flight = false;
-        for _ in 0..6000 {
-            if sim.stats().jobs_submitted >= jobs {
-                in_flight = true;
-                break;
-            }
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("run {run} ended before it could be killed: {status}");
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        assert!(in_flight, "run {run} never sent a batch");
-        child.kill().expect("SIGKILL otai");
-        let status = child.wait().unwrap();
-        assert!(!status.success(), "run {run} was killed: {status}");
+        kill_when(child, run, || sim.stats().jobs_submitted >= jobs).await;
         println!(
             "run {run} killed after {jobs} batch(es); {} writes so far",
             sim.all_writes().len()
@@ -1227,22 +1203,7 @@ async fn drill_killed_mid_pass_and_restarted() {
     assert!(partial < TEXTS.len() + ROUTED_IDS.len(), "{partial} writes");
 
     // Restarted from cron until a run finds nothing left.
-    let mut quiet = false;
-    for run in 3..=6 {
-        let mut cmd = otai_once(cwd.path(), &config, plugins.path());
-        let output = tokio::task::spawn_blocking(move || cmd.output())
-            .await
-            .unwrap()
-            .expect("run otai");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "run {run}:\n{stdout}\n{stderr}");
-        println!("run {run}: {}", stdout.trim());
-        if stdout.contains("pipeline drill: fetched 0,") {
-            quiet = true;
-            break;
-        }
-    }
+    let quiet = runs_until_quiet(cwd.path(), &config, plugins.path(), 3..=6).await;
     assert!(quiet, "the restarted runs settle");
 
     let fates = Check::standard(&sim, &[], knobs.max_attempts).run();

@@ -110,6 +110,44 @@ pub(crate) fn train_from_system(
     )
 }
 
+/// What a `train --system` run that pulled `closed` tickets (of which `merged` were merged) into
+/// `dir/out` must show: the counts in its report, a model folder that opens, its summary naming
+/// `system`, and every queue of [`QUEUES`] learned.
+pub(crate) fn assert_trained(
+    dir: &Path,
+    out: &str,
+    stdout: &str,
+    system: &str,
+    closed: usize,
+    merged: usize,
+) {
+    assert!(
+        stdout.contains(&format!("{closed} tickets in the history")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "skipped      {merged}: merged into another ticket"
+        )),
+        "{stdout}"
+    );
+    let folder = dir.join(out);
+    otai::classifier::Classifier::load(&folder, &otai::classifier::ClassifierOptions::default())
+        .expect("the model loads");
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("training.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["history"]["system"], system);
+    let queue_labels = summary["history"]["label_maps"]["queue"]
+        .as_object()
+        .unwrap();
+    assert_eq!(
+        queue_labels.len(),
+        QUEUES.len(),
+        "every queue learned: {queue_labels:?}"
+    );
+}
+
 /// BANKING77 `(text, queue)` pairs of a split, every `stride`-th.
 pub(crate) fn queries(split: &str, stride: usize) -> Vec<(String, String)> {
     let data = repo().join("data/banking77");

@@ -5,6 +5,8 @@
 //! temporary plugins directory per test.
 //!
 //! ## Layout
+//! - [`desks`]: what the help-desk suites share: a pipeline over a simulator, ticket fates, the
+//!   kill-and-restart helpers.
 //! - [`support`]: locating the built plugins, temporary plugins directories, config helpers.
 //! - [`loader`]: every way loading a plugins directory can fail, and the good plugin still loading.
 //! - [`services`]: constructing ticket systems through the loader; the misbehaving plugin's modes.
@@ -28,6 +30,7 @@
 
 mod batch;
 mod cli;
+mod desks;
 mod drain;
 mod drill;
 mod history;

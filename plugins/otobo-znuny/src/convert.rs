@@ -7,7 +7,7 @@
 //! with `Z`: OTOBO and Znuny run in UTC unless their `OTOBOTimeZone`/`OTRSTimeZone` says otherwise,
 //! and otai only compares them with each other.
 
-use otai_plugin_sdk::{CustomField, Person, Queue, StatusCategory, Ticket, TicketState};
+use otai_plugin_sdk::{CustomField, Person, Queue, Ticket, TicketState};
 
 use crate::api::{values, GiTicket};
 
@@ -112,27 +112,14 @@ pub fn otai_priority<'a>(name: &str, priorities: &'a [(String, String)]) -> Opti
 /// `removed`), or a state's name, by its first word: `closed successful` → closed, `pending auto
 /// close+` → pending.
 pub fn state_of_name(name: &str) -> TicketState {
-    let lower = name.trim().to_ascii_lowercase();
-    match lower.split_whitespace().next().unwrap_or_default() {
-        "new" => TicketState::of(StatusCategory::New),
-        "open" => TicketState::of(StatusCategory::Open),
-        "pending" => TicketState::of(StatusCategory::Pending),
-        "closed" => TicketState::of(StatusCategory::Closed),
-        "merged" => TicketState {
-            merged: true,
-            ..TicketState::of(StatusCategory::Closed)
-        },
-        "removed" => TicketState {
-            deleted: true,
-            ..TicketState::of(StatusCategory::Closed)
-        },
-        _ => TicketState::of(StatusCategory::Unknown),
-    }
+    TicketState::from_first_word(name)
 }
 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    use otai_plugin_sdk::StatusCategory;
 
     use super::*;
     use crate::{api::tickets, config::DEFAULT_PRIORITIES};

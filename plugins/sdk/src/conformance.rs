@@ -55,11 +55,30 @@ pub trait Harness {
     fn mock_url(&self) -> String;
 
     /// A query whose answer on the mock spans more than one page, and the ids it must return,
-    /// in order.
-    fn paged_query(&self) -> (SearchQuery, Vec<String>);
+    /// in order. The default: every ticket (`SearchQuery::default()`), tickets 1, 2 and 3.
+    fn paged_query(&self) -> (SearchQuery, Vec<String>) {
+        (
+            SearchQuery::default(),
+            vec!["1".into(), "2".into(), "3".into()],
+        )
+    }
 
-    /// A batch the mock answers for, and whether each of its tickets must succeed.
-    fn batch(&self) -> (Vec<BatchUpdate>, Vec<bool>);
+    /// A batch the mock answers for, and whether each of its tickets must succeed. The default:
+    /// tickets 5, 6 and 7 set to priority `low`, ticket 6 refused.
+    fn batch(&self) -> (Vec<BatchUpdate>, Vec<bool>) {
+        let item = |id: &str| BatchUpdate {
+            id: id.into(),
+            update: crate::TicketUpdate {
+                priority: Some("low".into()),
+                ..Default::default()
+            },
+            current_tags: None,
+        };
+        (
+            vec![item("5"), item("6"), item("7")],
+            vec![true, false, true],
+        )
+    }
 }
 
 /// Runs every check; panics at the first rule the adapter breaks.

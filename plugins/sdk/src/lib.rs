@@ -36,6 +36,7 @@
 //! - `conformance`: the test harness every adapter's tests should run.
 
 pub mod convert;
+pub mod cursor;
 pub mod error;
 pub mod lenient_json;
 pub mod params;
@@ -55,6 +56,7 @@ pub mod plugin;
 #[cfg(feature = "runtime")]
 pub mod service;
 
+pub use cursor::TimeCursor;
 pub use error::{Error, ErrorKind, Result};
 /// otai's priority and status names, defined once in the plugin interface.
 pub use otai_plugin_api::vocabulary;

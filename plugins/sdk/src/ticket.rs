@@ -114,6 +114,31 @@ impl TicketState {
             deleted: false,
         }
     }
+
+    /// The state a status name means by its first word, as the open-source help desks name
+    /// theirs (`new`, `open`, `pending reminder`, `pending auto close+`, `closed successful`,
+    /// `solved`, `merged`, `removed`/`deleted`); anything else is unknown. For adapters whose
+    /// help desk lets admins add states named after these.
+    pub fn from_first_word(status: &str) -> TicketState {
+        let lower = status.trim().to_ascii_lowercase();
+        let closed = TicketState::of(StatusCategory::Closed);
+        match lower.split_whitespace().next().unwrap_or_default() {
+            "new" => TicketState::of(StatusCategory::New),
+            "open" => TicketState::of(StatusCategory::Open),
+            "pending" => TicketState::of(StatusCategory::Pending),
+            "solved" => TicketState::of(StatusCategory::Solved),
+            "closed" => closed,
+            "merged" => TicketState {
+                merged: true,
+                ..closed
+            },
+            "removed" | "deleted" => TicketState {
+                deleted: true,
+                ..closed
+            },
+            _ => TicketState::of(StatusCategory::Unknown),
+        }
+    }
 }
 
 /// A note (comment) on a ticket. Internal unless `public` is set.

@@ -5,7 +5,7 @@
 //! group (id, and its name when the answer carried it); custom fields = the ticket's top-level
 //! keys that are not Zammad's own attributes (object-manager attributes are columns).
 
-use otai_plugin_sdk::{CustomField, Person, Queue, StatusCategory, Ticket, TicketState};
+use otai_plugin_sdk::{CustomField, Person, Queue, Ticket, TicketState};
 use serde_json::Value;
 
 use crate::{
@@ -200,28 +200,14 @@ fn raw_of(all: &TicketAll) -> Value {
 /// `pending close`, `closed`, `merged`, `removed`); other names by their first word (`pending
 /// ...`, `closed ...`), else unknown.
 pub fn ticket_state(status: &str) -> TicketState {
-    let name = status.trim().to_ascii_lowercase();
-    let first = name.split_whitespace().next().unwrap_or_default();
-    match first {
-        "new" => TicketState::of(StatusCategory::New),
-        "open" => TicketState::of(StatusCategory::Open),
-        "pending" => TicketState::of(StatusCategory::Pending),
-        "closed" => TicketState::of(StatusCategory::Closed),
-        "merged" => TicketState {
-            merged: true,
-            ..TicketState::of(StatusCategory::Closed)
-        },
-        "removed" => TicketState {
-            deleted: true,
-            ..TicketState::of(StatusCategory::Closed)
-        },
-        _ => TicketState::of(StatusCategory::Unknown),
-    }
+    TicketState::from_first_word(status)
 }
 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    use otai_plugin_sdk::StatusCategory;
 
     use super::*;
 

@@ -5,7 +5,10 @@
 use serde_json::Value;
 
 use super::desk::{config_yaml, count, otai_notes, sim_builder, standard_tickets, Check, Fate};
-use crate::support::{self, otai_command, run_otai};
+use crate::{
+    desks::{assert_configs_pass_check, assert_refused_credentials, otai_runner},
+    support,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_command_works_through_the_otobo_plugin() {
@@ -21,15 +24,7 @@ async fn every_command_works_through_the_otobo_plugin() {
         config_yaml(&sim.base_url(), 3, None).replace("password: secret", "password: wrong"),
     )
     .unwrap();
-    let (cwd_path, plugins_path) = (cwd.path().to_path_buf(), plugins.path().to_path_buf());
-    let otai = move |args: &[&str]| {
-        let (cwd, config, plugins) = (cwd_path.clone(), config.clone(), plugins_path.clone());
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        tokio::task::spawn_blocking(move || {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            run_otai(&cwd, &config, &plugins, &args)
-        })
-    };
+    let otai = otai_runner(cwd.path(), &config, plugins.path());
 
     let (connected, _) = otai(&["check", "--connect"]).await.unwrap();
     assert!(
@@ -100,36 +95,27 @@ async fn every_command_works_through_the_otobo_plugin() {
     );
 
     // A wrong password is a clear error naming what to check, never the password.
-    let output = otai_command(cwd.path(), &bad, plugins.path(), &["check", "--connect"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&output.stderr).to_string()
-        + &String::from_utf8_lossy(&output.stdout);
-    assert!(!output.status.success());
-    assert!(
-        err.contains("AuthFail") && err.contains("`password`"),
-        "{err}"
+    assert_refused_credentials(
+        cwd.path(),
+        &bad,
+        plugins.path(),
+        &["AuthFail", "`password`"],
+        "wrong",
     );
-    assert!(!err.contains("wrong"), "{err}");
     sim.shutdown().await;
 }
 
 #[test]
 fn the_shipped_otobo_configs_pass_otai_check_through_the_real_plugin() {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    super::desk::model_dir();
-    let plugins = support::plugins_dir(&[support::OTOBO]);
-    for config in ["config/otobo.example.yml", "config/demo-otobo.yml"] {
-        let output = otai_command(&repo, &repo.join(config), plugins.path(), &["check"])
-            .env("OTOBO_PASSWORD", "a-password")
-            .env(
+    assert_configs_pass_check(
+        support::OTOBO,
+        &["config/otobo.example.yml", "config/demo-otobo.yml"],
+        &[
+            ("OTOBO_PASSWORD", "a-password"),
+            (
                 "OTAI_DEMO_OTOBO_URL",
                 "http://127.0.0.1:9/otobo/nph-genericinterface.pl/Webservice/X",
-            )
-            .output()
-            .unwrap();
-        let out = String::from_utf8_lossy(&output.stdout).to_string()
-            + &String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "{config}:\n{out}");
-    }
+            ),
+        ],
+    );
 }

@@ -3,20 +3,13 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::{Path, PathBuf},
-    sync::Arc,
 };
 
-use otai::{
-    classifier::{Classifier, ClassifierOptions},
-    config::Config,
-    pipeline::{PassReport, Pipeline, Stop},
-    plugins::PluginRegistry,
-};
 use otai_otobo_sim::{Article, SimBuilder, SimHandle, Simulator};
 use serde_json::{json, Value};
-use tempfile::TempDir;
 
-use crate::support;
+pub use crate::desks::{count, Fate, Fates};
+use crate::{desks::Run, support};
 
 pub const PROCESSED: &str = "otai_processed";
 pub const FAILED: &str = "otai_failed";
@@ -109,74 +102,16 @@ pipelines:
     )
 }
 
-/// The simulator, the pipeline over it and every pass report so far.
-pub struct Desk {
-    pub sim: SimHandle,
-    pub pipeline: Pipeline,
-    pub reports: Vec<PassReport>,
-    _plugins: TempDir,
-}
+/// The simulator and the pipeline over it.
+pub type Desk = crate::desks::Desk<SimHandle>;
 
 impl Desk {
+    /// The simulator from `builder` and pipeline `drill` over it.
     pub async fn start(builder: SimBuilder, max_attempts: u32) -> Desk {
-        let sim = builder.start().await.expect("the OTOBO simulator starts");
-        let plugins = support::plugins_dir(&[support::OTOBO]);
+        let sim = builder.start().await.expect("the simulator starts");
         let yaml = config_yaml(&sim.base_url(), max_attempts, None);
-        let config = Config::parse(&yaml, Path::new("otobo.yml"), &|_| Ok(None))
-            .expect("the configuration loads");
-        let p = config.pipelines["drill"].clone();
-        let registry = PluginRegistry::load(plugins.path());
-        assert!(registry.failures().is_empty(), "{:?}", registry.failures());
-        let system = registry.ticket_system(&config, "otobo").unwrap();
-        let classifier = Classifier::load(&p.model, &ClassifierOptions::default())
-            .expect("the demo model loads through ONNX Runtime");
-        Desk {
-            sim,
-            pipeline: Pipeline::new(p, system, Arc::new(classifier)),
-            reports: Vec::new(),
-            _plugins: plugins,
-        }
+        Desk::new(sim, Run::start(support::OTOBO, "otobo", &yaml))
     }
-
-    /// One pass; its report is kept and printed.
-    pub async fn pass(&mut self) -> &PassReport {
-        let report = self.pipeline.pass(false, &Stop::never()).await;
-        println!("pass {}: {report}", self.reports.len() + 1);
-        self.reports.push(report);
-        self.reports.last().unwrap()
-    }
-
-    /// Passes until one fetches nothing and fails nothing, at most `max`; whether it got there.
-    pub async fn passes_until_quiet(&mut self, max: usize) -> bool {
-        for _ in 0..max {
-            let r = self.pass().await;
-            if r.failure.is_none() && r.summary.fetched == 0 {
-                return true;
-            }
-        }
-        false
-    }
-}
-
-/// What otai did to a ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Fate {
-    /// Classified: one note, its plan applied whole.
-    Written,
-    /// Tagged failed, with a note saying why.
-    MarkedFailed,
-    /// Routed by hand: the routed tag only.
-    Routed,
-    /// Nothing of otai's.
-    Untouched,
-}
-
-/// Fates of every ticket.
-pub type Fates = BTreeMap<u64, Fate>;
-
-/// How many tickets met `fate`.
-pub fn count(fates: &Fates, fate: Fate) -> usize {
-    fates.values().filter(|f| **f == fate).count()
 }
 
 /// otai's notes on a ticket: internal agent articles with a plan.

@@ -2,11 +2,7 @@
 //! not transactional, so the scenarios that matter most stop a write midway: between its setters,
 //! and between otai's note and its fields.
 
-use std::{
-    path::Path,
-    process::{Command, Stdio},
-    time::Duration,
-};
+use std::process::Stdio;
 
 use otai_otobo_sim::{Fault, FaultRule, Faults, Latency, SimHandle};
 
@@ -14,18 +10,14 @@ use super::desk::{
     assert_all_done, config_yaml, count, otai_notes, sim_builder, standard_tickets, tags, Check,
     Desk, Fate, PROCESSED, TEXTS,
 };
-use crate::support;
+use crate::{
+    desks::{error, kill_when, otai_once, runs_until_quiet},
+    support,
+};
 
 /// TicketGet and TicketUpdate (`/Ticket/:TicketID`), TicketSearch (`/Ticket`), by path glob.
 const ONE_TICKET: &str = "*/Ticket/*";
 const SEARCH: &str = "*/Ticket";
-
-fn error(status: u16) -> Fault {
-    Fault::Error {
-        status,
-        retry_after: None,
-    }
-}
 
 /// Tickets with otai's note but without its processed tag: a write left between its halves.
 fn half_done(sim: &SimHandle) -> usize {
@@ -138,19 +130,6 @@ async fn drill_agent_edits_after_otais_read_are_conflicts_then_written() {
     desk.sim.shutdown().await;
 }
 
-/// `otai run --once` in `cwd`.
-fn otai_once(cwd: &Path, config: &Path, plugins: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_otai"));
-    cmd.args(["run", "--once", "--config"])
-        .arg(config)
-        .arg("--plugins-dir")
-        .arg(plugins)
-        .current_dir(cwd)
-        .env_remove("RUST_LOG")
-        .env_remove("OTAI_CONFIG");
-    cmd
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drill_killed_between_the_note_and_the_fields_and_restarted() {
     // Every TicketUpdate takes 300 ms; otai is killed (SIGKILL) once a note is written and its
@@ -179,28 +158,12 @@ async fn drill_killed_between_the_note_and_the_fields_and_restarted() {
     std::fs::write(&config, config_yaml(&sim.base_url(), 3, Some(&state))).unwrap();
 
     for run in 1..=2 {
-        let mut child = otai_once(cwd.path(), &config, plugins.path())
+        let child = otai_once(cwd.path(), &config, plugins.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start otai");
-        let mut between = false;
-        for _ in 0..6000 {
-            if half_done(&sim) >= 1 {
-                between = true;
-                break;
-            }
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("run {run} ended before it could be killed: {status}");
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        assert!(
-            between,
-            "run {run} never stood between a note and its fields"
-        );
-        child.kill().expect("SIGKILL otai");
-        child.wait().unwrap();
+        kill_when(child, run, || half_done(&sim) >= 1).await;
         println!(
             "run {run} killed with {} ticket(s) between the note and the fields",
             half_done(&sim)
@@ -208,25 +171,7 @@ async fn drill_killed_between_the_note_and_the_fields_and_restarted() {
     }
 
     sim.set_faults(Faults::none());
-    let mut quiet = false;
-    for run in 3..=6 {
-        let mut cmd = otai_once(cwd.path(), &config, plugins.path());
-        let output = tokio::task::spawn_blocking(move || cmd.output())
-            .await
-            .unwrap()
-            .expect("run otai");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "run {run}:\n{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        println!("run {run}: {}", stdout.trim());
-        if stdout.contains("pipeline drill: fetched 0,") {
-            quiet = true;
-            break;
-        }
-    }
+    let quiet = runs_until_quiet(cwd.path(), &config, plugins.path(), 3..=6).await;
     assert!(quiet, "the restarted runs settle");
     assert_all_done(&check.run(&sim));
     sim.shutdown().await;

@@ -3,12 +3,11 @@
 
 use std::path::Path;
 
-use otai::classifier::{Classifier, ClassifierOptions};
 use otai_otobo_sim::Simulator;
 use serde_json::{json, Value};
 
 use crate::{
-    history::{queries, train_from_system, QUEUES},
+    history::{assert_trained, queries, train_from_system, QUEUES},
     support,
 };
 
@@ -67,29 +66,6 @@ async fn train_from_otobo_history_skips_merged_and_writes_a_model() {
     .await
     .unwrap();
     assert!(ok, "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains(&format!("{closed} tickets in the history")),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains(&format!(
-            "skipped      {MERGED}: merged into another ticket"
-        )),
-        "{stdout}"
-    );
-    let folder = d.join("models/otobo-v1");
-    Classifier::load(&folder, &ClassifierOptions::default()).expect("the model loads");
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(folder.join("training.json")).unwrap())
-            .unwrap();
-    assert_eq!(summary["history"]["system"], "otobo");
-    let queue_labels = summary["history"]["label_maps"]["queue"]
-        .as_object()
-        .unwrap();
-    assert_eq!(
-        queue_labels.len(),
-        QUEUES.len(),
-        "every queue learned: {queue_labels:?}"
-    );
+    assert_trained(&d, "models/otobo-v1", &stdout, "otobo", closed, MERGED);
     sim.shutdown().await;
 }

@@ -6,7 +6,10 @@ use serde_json::Value;
 use super::desk::{
     all_ids, config_yaml, count, sim_builder, standard_tickets, Check, Fate, INBOX, MARKER,
 };
-use crate::support::{self, otai_command, run_otai};
+use crate::{
+    desks::{assert_configs_pass_check, assert_refused_credentials, otai_runner},
+    support,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_command_works_through_the_zammad_plugin() {
@@ -18,15 +21,7 @@ async fn every_command_works_through_the_zammad_plugin() {
     let config = cwd.path().join("zammad.yml");
     std::fs::write(&config, config_yaml(&sim.base_url(), 3, None)).unwrap();
     let bad = cwd.path().join("bad.yml");
-    let (cwd_path, plugins_path) = (cwd.path().to_path_buf(), plugins.path().to_path_buf());
-    let otai = move |args: &[&str]| {
-        let (cwd, config, plugins) = (cwd_path.clone(), config.clone(), plugins_path.clone());
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        tokio::task::spawn_blocking(move || {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            run_otai(&cwd, &config, &plugins, &args)
-        })
-    };
+    let otai = otai_runner(cwd.path(), &config, plugins.path());
 
     let (connected, _) = otai(&["check", "--connect"]).await.unwrap();
     assert!(connected.contains("on http://127.0.0.1:"), "{connected}");
@@ -111,33 +106,24 @@ async fn every_command_works_through_the_zammad_plugin() {
         config_yaml(&sim.base_url(), 3, None).replace("http_token: sim-token", "http_token: wrong"),
     )
     .unwrap();
-    let output = otai_command(cwd.path(), &bad, plugins.path(), &["check", "--connect"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&output.stderr).to_string()
-        + &String::from_utf8_lossy(&output.stdout);
-    assert!(!output.status.success());
-    assert!(
-        err.contains("HTTP 401") && err.contains("`http_token`"),
-        "{err}"
+    assert_refused_credentials(
+        cwd.path(),
+        &bad,
+        plugins.path(),
+        &["HTTP 401", "`http_token`"],
+        "wrong\"",
     );
-    assert!(!err.contains("wrong\""), "{err}");
     sim.shutdown().await;
 }
 
 #[test]
 fn the_shipped_zammad_configs_pass_otai_check_through_the_real_plugin() {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    super::desk::model_dir();
-    let plugins = support::plugins_dir(&[support::ZAMMAD]);
-    for config in ["config/zammad.example.yml", "config/demo-zammad.yml"] {
-        let output = otai_command(&repo, &repo.join(config), plugins.path(), &["check"])
-            .env("ZAMMAD_TOKEN", "a-token")
-            .env("OTAI_DEMO_ZAMMAD_URL", "http://127.0.0.1:9")
-            .output()
-            .unwrap();
-        let out = String::from_utf8_lossy(&output.stdout).to_string()
-            + &String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "{config}:\n{out}");
-    }
+    assert_configs_pass_check(
+        support::ZAMMAD,
+        &["config/zammad.example.yml", "config/demo-zammad.yml"],
+        &[
+            ("ZAMMAD_TOKEN", "a-token"),
+            ("OTAI_DEMO_ZAMMAD_URL", "http://127.0.0.1:9"),
+        ],
+    );
 }

@@ -2,11 +2,7 @@
 //! day, then [`Check`]. Zammad's write is a `PUT` (fields and note, atomic) followed by one call
 //! per tag, so the scenarios that matter most are the ones between the two.
 
-use std::{
-    path::Path,
-    process::{Command, Stdio},
-    time::Duration,
-};
+use std::process::Stdio;
 
 use otai_zammad_sim::{Fault, FaultRule, Faults, Latency};
 
@@ -14,18 +10,14 @@ use super::desk::{
     all_ids, assert_all_done, config_yaml, count, sim_builder, standard_tickets, Check, Desk, Fate,
     AGENT_TAG, MARKER, PROCESSED, TEXTS,
 };
-use crate::support;
+use crate::{
+    desks::{error, kill_when, otai_once, runs_until_quiet},
+    support,
+};
 
 const TAGS_ADD: &str = "/api/v1/tags/add";
 const TICKET: &str = "/api/v1/tickets/*";
 const SEARCH: &str = "/api/v1/tickets/search";
-
-fn error(status: u16) -> Fault {
-    Fault::Error {
-        status,
-        retry_after: None,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drill_5xx_drops_and_broken_bodies_lose_nothing_and_never_write_twice() {
@@ -152,19 +144,6 @@ async fn drill_a_tag_call_lost_after_the_put_is_finished_next_pass_without_a_sec
     desk.sim.shutdown().await;
 }
 
-/// `otai run --once` in `cwd`.
-fn otai_once(cwd: &Path, config: &Path, plugins: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_otai"));
-    cmd.args(["run", "--once", "--config"])
-        .arg(config)
-        .arg("--plugins-dir")
-        .arg(plugins)
-        .current_dir(cwd)
-        .env_remove("RUST_LOG")
-        .env_remove("OTAI_CONFIG");
-    cmd
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drill_killed_between_the_put_and_the_tags_and_restarted() {
     // Every tag call takes 400 ms, so after each PUT the process sits between the two halves of
@@ -201,25 +180,12 @@ async fn drill_killed_between_the_put_and_the_tags_and_restarted() {
             .unwrap_or(0)
     };
     for (run, after_puts) in [(1, 1), (2, 3)] {
-        let mut child = otai_once(cwd.path(), &config, plugins.path())
+        let child = otai_once(cwd.path(), &config, plugins.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start otai");
-        let mut reached = false;
-        for _ in 0..6000 {
-            if puts(&sim) >= after_puts {
-                reached = true;
-                break;
-            }
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("run {run} ended before it could be killed: {status}");
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        assert!(reached, "run {run} never wrote");
-        child.kill().expect("SIGKILL otai");
-        child.wait().unwrap();
+        kill_when(child, run, || puts(&sim) >= after_puts).await;
         let half = all_ids(&sim)
             .into_iter()
             .filter(|&id| {
@@ -235,25 +201,7 @@ async fn drill_killed_between_the_put_and_the_tags_and_restarted() {
     }
 
     sim.set_faults(Faults::none());
-    let mut quiet = false;
-    for run in 3..=6 {
-        let mut cmd = otai_once(cwd.path(), &config, plugins.path());
-        let output = tokio::task::spawn_blocking(move || cmd.output())
-            .await
-            .unwrap()
-            .expect("run otai");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "run {run}:\n{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        println!("run {run}: {}", stdout.trim());
-        if stdout.contains("pipeline drill: fetched 0,") {
-            quiet = true;
-            break;
-        }
-    }
+    let quiet = runs_until_quiet(cwd.path(), &config, plugins.path(), 3..=6).await;
     assert!(quiet, "the restarted runs settle");
     assert_all_done(&check.run(&sim));
     assert_eq!(

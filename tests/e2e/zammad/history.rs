@@ -4,12 +4,11 @@
 
 use std::path::Path;
 
-use otai::classifier::{Classifier, ClassifierOptions};
 use otai_zammad_sim::{Fault, FaultRule, Faults, Simulator};
 use serde_json::{json, Value};
 
 use crate::{
-    history::{queries, train_from_system, QUEUES},
+    history::{assert_trained, queries, train_from_system, QUEUES},
     support,
 };
 
@@ -99,36 +98,6 @@ async fn train_from_zammad_history_resumes_skips_merged_and_writes_a_model() {
     assert!(ok, "{stdout}\n{stderr}");
     assert!(stderr.contains("(page 2, resumed)"), "{stderr}");
     assert!(!stderr.contains("(page 1"), "{stderr}");
-    assert!(
-        stdout.contains(&format!("{closed} tickets in the history")),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains(&format!(
-            "skipped      {MERGED}: merged into another ticket"
-        )),
-        "{stdout}"
-    );
-    let folder = d.join("models/zammad-v1");
-    Classifier::load(&folder, &ClassifierOptions::default()).expect("the model loads");
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(folder.join("training.json")).unwrap())
-            .unwrap();
-    assert_eq!(summary["history"]["system"], "zammad");
-    let queue_labels = summary["history"]["label_maps"]["queue"]
-        .as_object()
-        .unwrap();
-    assert_eq!(
-        queue_labels.len(),
-        QUEUES.len(),
-        "every queue learned: {queue_labels:?}"
-    );
-    let priorities = summary["history"]["label_maps"]["priority"]
-        .as_object()
-        .unwrap();
-    assert!(
-        priorities.contains_key("high") && priorities.contains_key("normal"),
-        "{priorities:?}"
-    );
+    assert_trained(&d, "models/zammad-v1", &stdout, "zammad", closed, MERGED);
     sim.shutdown().await;
 }

@@ -2,7 +2,7 @@
 
 use otai_plugin_sdk::{
     conformance::{self, Harness},
-    BatchUpdate, Logger, SearchQuery, TicketUpdate,
+    Logger,
 };
 use otai_zammad::ZammadDesk;
 use serde_json::json;
@@ -32,28 +32,6 @@ impl Harness for Zammad {
 
     fn mock_url(&self) -> String {
         self.mock.uri()
-    }
-
-    fn paged_query(&self) -> (SearchQuery, Vec<String>) {
-        (
-            SearchQuery::default(),
-            vec!["1".into(), "2".into(), "3".into()],
-        )
-    }
-
-    fn batch(&self) -> (Vec<BatchUpdate>, Vec<bool>) {
-        let item = |id: &str| BatchUpdate {
-            id: id.into(),
-            update: TicketUpdate {
-                priority: Some("low".into()),
-                ..Default::default()
-            },
-            current_tags: None,
-        };
-        (
-            vec![item("5"), item("6"), item("7")],
-            vec![true, false, true],
-        )
     }
 }
 

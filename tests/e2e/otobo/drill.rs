@@ -4,7 +4,7 @@
 
 use std::process::Stdio;
 
-use otai_otobo_sim::{Fault, FaultRule, Faults, Latency, SimHandle};
+use otai_otobo_sim::{Fault, FaultRule, Faults, Flavour, Latency, SimHandle};
 
 use super::desk::{
     assert_all_done, config_yaml, count, otai_notes, sim_builder, standard_tickets, tags, Check,
@@ -31,6 +31,15 @@ fn half_done(sim: &SimHandle) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drill_5xx_drops_and_broken_bodies_lose_nothing_and_never_write_twice() {
+    bad_day(Flavour::Otobo).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_5xx_drops_and_broken_bodies_on_znuny() {
+    bad_day(Flavour::Znuny).await;
+}
+
+async fn bad_day(flavour: Flavour) {
     let faults = Faults {
         seed: 12,
         rules: vec![
@@ -61,7 +70,10 @@ async fn drill_5xx_drops_and_broken_bodies_lose_nothing_and_never_write_twice() 
         ],
         ..Faults::none()
     };
-    let mut desk = Desk::start(sim_builder(standard_tickets()).faults(faults), 6).await;
+    let builder = sim_builder(standard_tickets())
+        .flavour(flavour)
+        .faults(faults);
+    let mut desk = Desk::start(builder, 6).await;
     let check = Check::before(&desk.sim);
     assert!(desk.passes_until_quiet(20).await, "the passes settle");
     let fates = check.run(&desk.sim);
@@ -77,6 +89,15 @@ async fn drill_5xx_drops_and_broken_bodies_lose_nothing_and_never_write_twice() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drill_an_update_stopped_between_its_setters_is_finished_not_taken_for_an_agents_routing() {
+    stopped_between_setters(Flavour::Otobo).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_an_update_stopped_between_its_setters_on_znuny() {
+    stopped_between_setters(Flavour::Znuny).await;
+}
+
+async fn stopped_between_setters(flavour: Flavour) {
     // Every update that sets a queue stops right after the queue setter: queue changed, no
     // priority, no tags (updates without a queue, such as otai's notes, go through). The next
     // pass sees tickets outside the inbox without otai's tags.

@@ -109,7 +109,15 @@ async fn stopped_between_setters(flavour: Flavour) {
         .path(ONE_TICKET)],
         ..Faults::none()
     };
-    let mut desk = Desk::start(sim_builder(standard_tickets()).faults(faults), 3).await;
+    let builder = sim_builder(standard_tickets())
+        .flavour(flavour)
+        .faults(faults);
+    let mut desk = Desk::start(builder, 3).await;
+    assert!(
+        desk.sim.base_url().contains(flavour.script_path()),
+        "{}",
+        desk.sim.base_url()
+    );
     let check = Check::before(&desk.sim);
     let first = desk.pass().await;
     assert_eq!(first.summary.written, 0, "{first}");

@@ -91,11 +91,11 @@ impl OtoboDesk {
     pub(crate) async fn get_one(&self, id: u64) -> Result<Option<GiTicket>, Error> {
         match self.get_many(&[id]).await {
             Ok(mut found) => Ok(found.pop().filter(|t| t.id == id)),
-            Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Forbidden) => {
-                // TicketGet answers an unknown id as AccessDenied (the agent may see no such ticket).
-                if e.kind == ErrorKind::Forbidden && !e.message.contains("AccessDenied") {
-                    return Err(e);
-                }
+            // TicketGet answers an unknown id as AccessDenied (the agent may see no such ticket).
+            Err(e)
+                if e.kind == ErrorKind::NotFound
+                    || (e.kind == ErrorKind::Forbidden && e.message.contains("AccessDenied")) =>
+            {
                 Ok(None)
             }
             Err(e) => Err(e),

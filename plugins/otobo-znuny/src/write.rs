@@ -330,24 +330,20 @@ fn after(desk: &OtoboDesk, mut t: GiTicket, plan: &Plan) -> Ticket {
     desk.to_ticket(&t)
 }
 
-/// `YYYY-MM-DD HH:MM:SS` as seconds since the epoch (a plain day count: only differences matter).
+/// `YYYY-MM-DD HH:MM:SS` as seconds since the epoch (taken as UTC: only differences matter).
 fn seconds(time: &str) -> Option<i64> {
+    let format = time::format_description::parse_borrowed::<2>(
+        "[year]-[month]-[day] [hour]:[minute]:[second]",
+    )
+    .ok()?;
     let t = time.trim();
-    if t.len() < 19 {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| t.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    // Days from civil (Howard Hinnant's algorithm, proleptic Gregorian).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+    let t = t.get(..19).unwrap_or(t);
+    Some(
+        time::PrimitiveDateTime::parse(t, &format)
+            .ok()?
+            .assume_utc()
+            .unix_timestamp(),
+    )
 }
 
 fn html_escape(s: &str) -> String {

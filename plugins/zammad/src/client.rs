@@ -10,7 +10,7 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use crate::{
-    api::{TicketAll, ZTicket, ZUser},
+    api::{TicketAll, ZUser},
     catalog::Catalog,
     config::Config,
     convert::{self, Lookups},
@@ -74,19 +74,18 @@ impl ZammadDesk {
         })
     }
 
-    /// The otai ticket for a full read (`named`: the same ticket from a search with names).
-    pub(crate) async fn to_ticket(
-        &self,
-        all: &TicketAll,
-        named: Option<&ZTicket>,
-    ) -> Result<Ticket, Error> {
-        let states = self.catalog.states(&self.http).await?;
-        let priorities = self.catalog.priorities(&self.http).await?;
-        let look = Lookups {
-            states: &states,
-            priorities: &priorities,
-        };
-        Ok(convert::to_ticket(all, named, &look))
+    /// The lists a conversion needs (read once, then kept by the catalog): take them once per
+    /// call, not per ticket.
+    pub(crate) async fn lookups(&self) -> Result<Lookups, Error> {
+        Ok(Lookups {
+            states: self.catalog.states(&self.http).await?,
+            priorities: self.catalog.priorities(&self.http).await?,
+        })
+    }
+
+    /// The otai ticket for one full read.
+    pub(crate) async fn to_ticket(&self, all: &TicketAll) -> Result<Ticket, Error> {
+        Ok(convert::to_ticket(all, None, &self.lookups().await?))
     }
 }
 
@@ -114,7 +113,7 @@ impl TicketSystemAdapter for ZammadDesk {
         else {
             return Ok(None);
         };
-        self.to_ticket(&all, None).await.map(Some)
+        self.to_ticket(&all).await.map(Some)
     }
 
     async fn update_ticket(&self, id: &str, update: &TicketUpdate) -> Result<Ticket, Error> {

@@ -78,17 +78,17 @@ const STANDARD_KEYS: &[&str] = &[
     "time_units",
 ];
 
-/// What a conversion needs besides the ticket: the lists and, when known, the group's name.
-pub struct Lookups<'a> {
+/// What a conversion needs besides the ticket: the lists, read once per call of the adapter.
+pub struct Lookups {
     /// Zammad's states.
-    pub states: &'a Names,
+    pub states: Names,
     /// The priority mapping.
-    pub priorities: &'a PriorityMap,
+    pub priorities: PriorityMap,
 }
 
 /// The otai ticket for a full read (`all=true`); `named` is the same ticket from a search with
 /// `expand=true`, whose names win where the full read has only ids.
-pub fn to_ticket(all: &TicketAll, named: Option<&ZTicket>, look: &Lookups<'_>) -> Ticket {
+pub fn to_ticket(all: &TicketAll, named: Option<&ZTicket>, look: &Lookups) -> Ticket {
     let t = &all.ticket;
     let status = t
         .state_id
@@ -242,8 +242,8 @@ mod tests {
         )
         .unwrap();
         let look = Lookups {
-            states: &states(),
-            priorities: &priorities,
+            states: states(),
+            priorities,
         };
         let t = to_ticket(&all, None, &look);
         assert_eq!(t.id, "7");

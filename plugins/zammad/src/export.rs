@@ -38,10 +38,10 @@ pub async fn page(desk: &ZammadDesk, request: &ExportRequest) -> Result<ExportPa
         }
         (None, None) => TimeCursor::at("1970-01-01T00:00:00Z"),
     };
-    let states = desk.catalog.states(&desk.http).await?;
+    let look = desk.lookups().await?;
     let closed: Vec<String> = ["closed", "merged"]
         .iter()
-        .filter_map(|name| states.by_name(name))
+        .filter_map(|name| look.states.by_name(name))
         .map(|e| e.id.to_string())
         .collect();
     let per_page = desk.config.page_size;
@@ -82,8 +82,7 @@ pub async fn page(desk: &ZammadDesk, request: &ExportRequest) -> Result<ExportPa
         let Some(all) = desk.read_full(named.id).await? else {
             continue;
         };
-        let mut ticket = desk.to_ticket(&all, Some(&named)).await?;
-        ticket.state = convert::ticket_state(&ticket.status);
+        let ticket = convert::to_ticket(&all, Some(&named), &look);
         next.advance(&at, named.id);
         tickets.push(ticket);
     }

@@ -19,14 +19,14 @@ use std::collections::BTreeSet;
 use otai_plugin_sdk::{Error, ErrorKind, SearchQuery, Ticket};
 use serde_json::{json, Map, Value};
 
-use crate::{api, catalog::Names, client::ZammadDesk};
+use crate::{api, catalog::Names, client::ZammadDesk, convert};
 
 const SEARCH_PATH: &str = "/api/v1/tickets/search";
 
 /// Every ticket matching `query`, at most `query.limit`.
 pub async fn find(desk: &ZammadDesk, query: &SearchQuery) -> Result<Vec<Ticket>, Error> {
-    let states = desk.catalog.states(&desk.http).await?;
-    let condition = selector(query, &states)?;
+    let look = desk.lookups().await?;
+    let condition = selector(query, &look.states)?;
     let limit = query.limit.map_or(usize::MAX, |l| l as usize);
     let per_page = desk.config.page_size;
     let mut seen = BTreeSet::new();
@@ -67,7 +67,7 @@ pub async fn find(desk: &ZammadDesk, query: &SearchQuery) -> Result<Vec<Ticket>,
                 // Deleted between the search and the read.
                 continue;
             };
-            let ticket = desk.to_ticket(&all, Some(&named)).await?;
+            let ticket = convert::to_ticket(&all, Some(&named), &look);
             if matches(query, &ticket) {
                 found.push(ticket);
             }

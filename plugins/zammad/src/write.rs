@@ -37,7 +37,7 @@ pub const OWN_WRITE_WINDOW: Duration = Duration::from_secs(120);
 
 /// Applies `update` to ticket `id` as described in the module docs.
 pub async fn update(desk: &ZammadDesk, id: u64, update: &TicketUpdate) -> Result<Ticket, Error> {
-    let all = desk.read_full(id).await?.ok_or_else(|| not_found(id))?;
+    let mut all = desk.read_full(id).await?.ok_or_else(|| not_found(id))?;
     if let Some(since) = &update.if_unchanged_since {
         let now = all.ticket.updated_at.as_deref().unwrap_or_default();
         if !same_instant(since, now) {
@@ -65,7 +65,6 @@ pub async fn update(desk: &ZammadDesk, id: u64, update: &TicketUpdate) -> Result
     }
 
     let body = ticket_body(desk, update).await?;
-    let mut all = all;
     if !body.is_empty() {
         let path = format!("/api/v1/tickets/{id}");
         let answer: Value = desk.http.put(&path, &Value::Object(body)).await?;
@@ -110,7 +109,7 @@ async fn finished(
     tags: Vec<String>,
 ) -> Result<Ticket, Error> {
     all.tags = tags;
-    desk.to_ticket(&all, None).await
+    desk.to_ticket(&all).await
 }
 
 /// The `PUT` body: group by name (Zammad resolves it; an unknown one is a 422 for this ticket

@@ -20,6 +20,10 @@
 //!
 //! Every attempt is counted ([`Http::stats`]): requests sent, retries among them, and answers that
 //! said "slow down" (429, or 503 with `Retry-After`), for the host's API-calls-per-pass figures.
+//!
+//! A help desk with a rate limit gets a [`Pacer`] ([`Http::with_pacer`]): asked before every
+//! attempt, retries included, and shown every answer's headers, so a budget holds however the
+//! retries go.
 
 use std::{
     future::Future,
@@ -286,6 +290,22 @@ pub struct Http {
     /// `<plugin>::http`: log lines name the plugin, not the SDK.
     target: String,
     stats: Counters,
+    pacer: Option<Arc<dyn Pacer>>,
+}
+
+/// Paces the requests of a help desk with a rate limit (a budget per minute, say).
+pub trait Pacer: Send + Sync + std::fmt::Debug {
+    /// Waits until this attempt may be sent. The cost of a request is the pacer's to judge from
+    /// its method, path and query; the future borrows only the pacer.
+    fn admit(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+
+    /// Sees every answer's status and headers (rate-limit counters).
+    fn observe(&self, status: u16, headers: &HeaderMap);
 }
 
 /// Request counters; relaxed atomics are enough, the figures are only ever summed and read.
@@ -372,12 +392,20 @@ impl Http {
             log,
             target: format!("{}::http", vendor.plugin),
             stats: Counters::default(),
+            pacer: None,
         })
     }
 
     /// The same transport authenticating with `auth`.
     pub fn with_auth(mut self, auth: Auth) -> Http {
         self.auth = auth;
+        self
+    }
+
+    /// The same transport, with every attempt admitted by `pacer` first and every answer shown to
+    /// it.
+    pub fn with_pacer(mut self, pacer: Arc<dyn Pacer>) -> Http {
+        self.pacer = Some(pacer);
         self
     }
 
@@ -528,6 +556,9 @@ impl Http {
                     .body(bytes.clone());
             }
 
+            if let Some(pacer) = &self.pacer {
+                pacer.admit(method, path, query).await;
+            }
             // Counted before sending: a request that times out or fails still reached (or tried
             // to reach) the help desk and may count against its limits.
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
@@ -539,6 +570,9 @@ impl Http {
                 Ok(mut response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
+                    if let Some(pacer) = &self.pacer {
+                        pacer.observe(status.as_u16(), &headers);
+                    }
                     // Reads are capped; a write's answer is read whole (the write happened, and
                     // its answer is bounded by what was written).
                     let cap = method.is_read().then_some(self.settings.max_response_bytes);

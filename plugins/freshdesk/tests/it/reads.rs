@@ -1,0 +1,183 @@
+//! Finding tickets: the list scan by change time, the carry, the backlog sweep.
+
+use otai_plugin_sdk::{SearchQuery, TicketSystemAdapter};
+use serde_json::json;
+use wiremock::{
+    matchers::{method, path},
+    Mock, MockServer, Request, ResponseTemplate,
+};
+
+use crate::common::*;
+
+fn inbox() -> SearchQuery {
+    SearchQuery {
+        statuses: vec!["new".into()],
+        tags_none: vec!["otai_processed".into()],
+        ..SearchQuery::default()
+    }
+}
+
+async fn mount_list(mock: &MockServer, tickets: Vec<serde_json::Value>) {
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(tickets))
+        .mount(mock)
+        .await;
+}
+
+fn ids(tickets: &[otai_plugin_sdk::Ticket]) -> Vec<&str> {
+    tickets.iter().map(|t| t.id.as_str()).collect()
+}
+
+#[tokio::test]
+async fn the_scan_reads_the_list_by_change_time_with_descriptions_and_filters_here() {
+    let mock = MockServer::start().await;
+    mount_basics(&mock).await;
+    mount_empty_search(&mock).await;
+    mount_list(
+        &mock,
+        vec![
+            ticket(1),
+            with(2, json!({"group_id": 11})),
+            with(3, json!({"tags": ["OTAI_processed"]})),
+            with(4, json!({"responder_id": 9})),
+            with(5, json!({"status": 3})),
+        ],
+    )
+    .await;
+    let desk = desk(&mock, json!({}));
+    let found = desk.find_tickets(&inbox()).await.unwrap();
+    assert_eq!(ids(&found), ["1"]);
+    assert_eq!(found[0].body, "Body of 1");
+    assert_eq!(found[0].status, "new");
+
+    let requests = mock.received_requests().await.unwrap();
+    let list = requests
+        .iter()
+        .find(|r| r.url.path() == "/api/v2/tickets")
+        .unwrap();
+    assert_eq!(param(list, "order_by").as_deref(), Some("updated_at"));
+    assert_eq!(param(list, "order_type").as_deref(), Some("asc"));
+    assert_eq!(param(list, "per_page").as_deref(), Some("100"));
+    assert_eq!(param(list, "include").as_deref(), Some("description"));
+    assert!(param(list, "updated_since").unwrap().ends_with('Z'));
+    let search = requests
+        .iter()
+        .find(|r| r.url.path() == "/api/v2/search/tickets")
+        .expect("the first find sweeps the backlog");
+    let q = param(search, "query").unwrap();
+    assert!(
+        q.starts_with("\"((status:2 AND group_id:null AND agent_id:null))")
+            && q.contains("AND updated_at:<'"),
+        "{q}"
+    );
+}
+
+#[tokio::test]
+async fn a_ticket_found_comes_again_until_it_changes_and_the_sweep_runs_once() {
+    let mock = MockServer::start().await;
+    mount_basics(&mock).await;
+    mount_empty_search(&mock).await;
+    mount_list(&mock, vec![ticket(1)]).await;
+    let desk = desk(&mock, json!({}));
+    assert_eq!(ids(&desk.find_tickets(&inbox()).await.unwrap()), ["1"]);
+
+    // The host left it for later: the next scan does not see it (unchanged), it still matches.
+    mock.reset().await;
+    mount_basics(&mock).await;
+    mount_empty_search(&mock).await;
+    mount_list(&mock, vec![]).await;
+    assert_eq!(ids(&desk.find_tickets(&inbox()).await.unwrap()), ["1"]);
+    let searches = calls(&mock)
+        .await
+        .iter()
+        .filter(|c| c.contains("/search/"))
+        .count();
+    assert_eq!(searches, 0, "the backlog sweep runs once per query");
+
+    // Written by otai (a group now): the scan sees the change, it no longer matches.
+    mock.reset().await;
+    mount_basics(&mock).await;
+    mount_list(
+        &mock,
+        vec![with(
+            1,
+            json!({"group_id": 11, "updated_at": "2026-12-01T09:05:00Z"}),
+        )],
+    )
+    .await;
+    assert!(desk.find_tickets(&inbox()).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_sweep_splits_past_the_search_cap_and_reads_each_ticket_once() {
+    let mock = MockServer::start().await;
+    mount_basics(&mock).await;
+    mount_list(&mock, vec![]).await;
+    let whole = |r: &Request| {
+        r.url.path() == "/api/v2/search/tickets"
+            && !param(r, "query").unwrap_or_default().contains("created_at")
+    };
+    let part = |r: &Request| {
+        r.url.path() == "/api/v2/search/tickets"
+            && param(r, "query").unwrap_or_default().contains("created_at")
+    };
+    Mock::given(whole)
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"total": 400, "results": []})),
+        )
+        .mount(&mock)
+        .await;
+    let old = with(42, json!({"description": null, "description_text": null}));
+    Mock::given(part)
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"total": 1, "results": [old]})),
+        )
+        .mount(&mock)
+        .await;
+    mount_ticket(&mock, 42, ticket(42)).await;
+    let desk = desk(&mock, json!({}));
+    let found = desk.find_tickets(&inbox()).await.unwrap();
+    assert_eq!(ids(&found), ["42"]);
+    assert_eq!(
+        found[0].body, "Body of 42",
+        "read whole for its description"
+    );
+    let calls = calls(&mock).await;
+    let parts = calls.iter().filter(|c| c.contains("/search/")).count();
+    assert!(
+        parts >= 3,
+        "the whole range, then its two halves: {calls:?}"
+    );
+    assert_eq!(
+        calls.iter().filter(|c| c.ends_with("/tickets/42")).count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_status_or_queue_is_named() {
+    let mock = MockServer::start().await;
+    mount_basics(&mock).await;
+    let desk = desk(&mock, json!({}));
+    let bad = SearchQuery {
+        statuses: vec!["later".into()],
+        ..SearchQuery::default()
+    };
+    let e = desk.find_tickets(&bad).await.unwrap_err();
+    assert!(
+        e.message.contains("unknown status \"later\""),
+        "{}",
+        e.message
+    );
+    let queue = SearchQuery {
+        queue: Some("Nowhere".into()),
+        ..SearchQuery::default()
+    };
+    let e = desk.find_tickets(&queue).await.unwrap_err();
+    assert!(
+        e.message.contains("no group named \"Nowhere\""),
+        "{}",
+        e.message
+    );
+}

@@ -6,7 +6,8 @@
 # stops the simulator. With SYSTEM=zammad (`make demo-zammad`) the same 200 tickets go through the
 # Zammad simulator (otai-zammad-sim), plugins/libotai_zammad.so and config/demo-zammad.yml; with
 # SYSTEM=otobo (`make demo-otobo`) through otai-otobo-sim, plugins/libotai_otobo_znuny.so and
-# config/demo-otobo.yml.
+# config/demo-otobo.yml; with SYSTEM=freshdesk (`make demo-freshdesk`) through otai-freshdesk-sim
+# (on the Enterprise plan's rate limits), plugins/libotai_freshdesk.so and config/demo-freshdesk.yml.
 #
 # Expects what `make setup` builds (target/release/otai, plugins/, models/banking77) and the
 # simulator; `make run` / `make demo-zammad` build them first. Run from the repository root.
@@ -21,8 +22,10 @@ case "$SYSTEM" in
         NAME="Zammad"; CONFIG="config/demo-zammad.yml"; SIM_FLAGS=() ;;
     otobo)
         NAME="OTOBO"; CONFIG="config/demo-otobo.yml"; SIM_FLAGS=() ;;
+    freshdesk)
+        NAME="Freshdesk"; CONFIG="config/demo-freshdesk.yml"; SIM_FLAGS=(--plan enterprise) ;;
     *)
-        echo "demo: SYSTEM must be zendesk, zammad or otobo, not \"$SYSTEM\"" >&2; exit 2 ;;
+        echo "demo: SYSTEM must be zendesk, zammad, otobo or freshdesk, not \"$SYSTEM\"" >&2; exit 2 ;;
 esac
 OTAI="${OTAI:-target/release/otai}"
 SIM="${SIM:-target/release/otai-$SYSTEM-sim}"
@@ -87,6 +90,7 @@ export OTAI_DEMO_ZENDESK_TOKEN="sim-token"
 export OTAI_DEMO_ZAMMAD_URL="$base_url"
 export OTAI_DEMO_ZAMMAD_TOKEN="sim-token"
 export OTAI_DEMO_OTOBO_URL="$base_url"
+export OTAI_DEMO_FRESHDESK_URL="$base_url"
 status=0
 "$OTAI" --config "$CONFIG" --plugins-dir "$PLUGINS_DIR" --log-level "${OTAI_DEMO_LOG_LEVEL:-warn}" \
     run --once --table || status=$?

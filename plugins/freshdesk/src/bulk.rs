@@ -66,7 +66,7 @@ pub async fn update_all(
     let mut noted = Vec::new();
     for (i, id, mut p) in ready {
         if let Some(html) = p.note.take() {
-            if let Err(e) = write::post_note(desk, id, &html).await {
+            if let Err(e) = write::post_note(desk, id, &html, &p.plan).await {
                 results[i] = Some(Err(e.context(&format!("update_ticket {id}"))));
                 continue;
             }
@@ -78,7 +78,10 @@ pub async fn update_all(
     let mut groups: BTreeMap<String, Vec<(usize, u64, Prepared)>> = BTreeMap::new();
     for (i, id, p) in noted {
         match p.plan.body(&p.tags) {
-            None => results[i] = Some(Ok(())),
+            None => {
+                write::finished(desk, id);
+                results[i] = Some(Ok(()));
+            }
             Some(body) => groups.entry(body.to_string()).or_default().push((i, id, p)),
         }
     }

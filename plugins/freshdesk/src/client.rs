@@ -3,7 +3,7 @@
 //! and [`crate::export`]. Shared here: the transport and its budget, who otai is, the groups.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
 };
 
@@ -22,6 +22,7 @@ use crate::{
     convert,
     find::Watermarks,
     http::transport,
+    write::Plan,
 };
 
 /// One configured Freshdesk account.
@@ -39,6 +40,12 @@ pub struct FreshdeskDesk {
     /// Tickets as a find returned them, with the server's clock at that read: what a batch's
     /// re-read compares against (dropped once written).
     reads: Mutex<HashMap<u64, (FdTicket, OffsetDateTime)>>,
+    /// Plans of tickets this service noted whose fields are not confirmed yet.
+    pub(crate) noted: Mutex<HashMap<u64, Plan>>,
+    /// Tickets whose conversations this service read and found without otai's note.
+    pub(crate) checked: Mutex<HashSet<u64>>,
+    /// When this service was made: tickets created before may carry a note of an earlier run.
+    pub(crate) started: OffsetDateTime,
 }
 
 impl FreshdeskDesk {
@@ -60,6 +67,9 @@ impl FreshdeskDesk {
             me: OnceCell::new(),
             groups: Mutex::new(None),
             reads: Mutex::new(HashMap::new()),
+            noted: Mutex::new(HashMap::new()),
+            checked: Mutex::new(HashSet::new()),
+            started: OffsetDateTime::now_utc(),
         })
     }
 

@@ -236,12 +236,17 @@ pub async fn write_one(
     prepared: Prepared,
 ) -> Result<FdTicket, Error> {
     if let Some(html) = &prepared.note {
-        post_note(desk, id, html).await?;
+        post_note(desk, id, html, &prepared.plan).await?;
     }
     let Some(body) = prepared.plan.body(&prepared.tags) else {
+        finished(desk, id);
         return Ok(current.clone());
     };
-    match put(desk, id, &body).await {
+    let written = put(desk, id, &body).await;
+    if written.is_ok() {
+        finished(desk, id);
+    }
+    match written {
         Err(e) if prepared.resumed && e.http_status == Some(400) && is_mark(update) => {
             desk.http.log().warn("otai_freshdesk::write", || {
                 format!(
@@ -290,14 +295,25 @@ pub async fn add_note(
     Ok(())
 }
 
-/// `POST /tickets/{id}/notes`, private.
-pub async fn post_note(desk: &FreshdeskDesk, id: u64, html: &str) -> Result<(), Error> {
+/// `POST /tickets/{id}/notes`, private; the plan is kept until the fields are written.
+pub async fn post_note(
+    desk: &FreshdeskDesk,
+    id: u64,
+    html: &str,
+    plan: &Plan,
+) -> Result<(), Error> {
     let path = format!("/api/v2/tickets/{id}/notes");
     let _: Value = desk
         .http
         .post(&path, &json!({"body": html, "private": true}))
         .await?;
+    lock(&desk.noted).insert(id, plan.clone());
     Ok(())
+}
+
+/// The ticket's write is complete: its plan is no longer kept.
+pub fn finished(desk: &FreshdeskDesk, id: u64) {
+    lock(&desk.noted).remove(&id);
 }
 
 /// The note's HTML, ending with the plan line when there is a plan.
@@ -390,14 +406,37 @@ async fn plan_of_update(desk: &FreshdeskDesk, update: &TicketUpdate) -> Result<P
 }
 
 /// The rest of an unfinished write of otai's on this ticket, if there is one.
+///
+/// A plan this service noted and did not finish is known without asking. Otherwise the
+/// conversations are read when otai's note could be there: the ticket changed after it was
+/// created (a note moves `updated_at`), or it is older than this service (an earlier run may have
+/// noted it; read once, whatever Freshdesk does with `updated_at` on notes).
 async fn unfinished(desk: &FreshdeskDesk, t: &FdTicket) -> Result<Option<Plan>, Error> {
-    // Untouched since it was created: no note can be on it.
-    if t.updated_at.is_none() || t.updated_at == t.created_at {
+    let own = lock(&desk.noted).get(&t.id).cloned();
+    if let Some(plan) = own {
+        return Ok((!plan.tags_done(&t.tags)).then_some(plan));
+    }
+    let changed = t.updated_at.is_some() && t.updated_at != t.created_at;
+    let older = t
+        .created_at
+        .as_deref()
+        .and_then(parse_time)
+        .is_none_or(|c| c < desk.started - Duration::from_secs(300));
+    let may_carry_a_note = changed || (older && !lock(&desk.checked).contains(&t.id));
+    if !may_carry_a_note {
         return Ok(None);
     }
     let me = desk.me().await?.id;
     let notes = conversations(desk, t.id).await?;
-    Ok(unfinished_plan(t, &notes, me))
+    let plan = unfinished_plan(t, &notes, me);
+    if plan.is_none() {
+        lock(&desk.checked).insert(t.id);
+    }
+    Ok(plan)
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The decision on a ticket and its conversations: the plan to finish, if any.

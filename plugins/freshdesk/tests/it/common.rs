@@ -4,7 +4,7 @@ use otai_freshdesk::FreshdeskDesk;
 use otai_plugin_sdk::Logger;
 use serde_json::{json, Value};
 use wiremock::{
-    matchers::{method, path},
+    matchers::{method, path, path_regex},
     Mock, MockServer, Request, ResponseTemplate,
 };
 
@@ -42,8 +42,15 @@ pub fn with(id: u64, changes: Value) -> Value {
     t
 }
 
-/// `GET /agents/me` and `GET /groups` (Cards 11, Billing 12).
+/// `GET /agents/me`, `GET /groups` (Cards 11, Billing 12), and no conversations on any ticket
+/// (at a lower priority than a test's own).
 pub async fn mount_basics(mock: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/api/v2/tickets/\d+/conversations$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .with_priority(10)
+        .mount(mock)
+        .await;
     Mock::given(method("GET"))
         .and(path("/api/v2/agents/me"))
         .respond_with(ResponseTemplate::new(200).set_body_json(

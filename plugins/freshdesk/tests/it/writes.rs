@@ -295,3 +295,46 @@ async fn identical_decisions_share_one_bulk_job_checked_ticket_by_ticket() {
     assert_eq!(notes, 3, "one note each, before the job");
     assert!(!calls(&mock).await.iter().any(|c| c.starts_with("PUT")));
 }
+
+#[tokio::test]
+async fn a_put_refused_after_the_note_is_finished_on_the_next_attempt_without_a_second_note() {
+    let mock = mock_with(vec![]).await;
+    mount_ticket(&mock, 10, ticket(10)).await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/tickets/10"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"code": "unavailable"})))
+        .up_to_n_times(1)
+        .mount(&mock)
+        .await;
+    mount_put(
+        &mock,
+        10,
+        with(10, json!({"group_id": 11, "tags": ["otai_processed"]})),
+    )
+    .await;
+    let desk = desk(&mock, json!({"max_attempts": 1}));
+    let mut update = decision("Cards");
+    update.if_unchanged_since = None;
+    let first = desk.update_ticket("10", &update).await.unwrap_err();
+    assert!(
+        first.message.contains("PUT /api/v2/tickets/10"),
+        "{}",
+        first.message
+    );
+    let mut again = decision("Billing");
+    again.if_unchanged_since = None;
+    desk.update_ticket("10", &again).await.unwrap();
+    assert_eq!(
+        bodies(&mock, "POST", "/api/v2/tickets/10/notes")
+            .await
+            .len(),
+        1,
+        "one note"
+    );
+    let puts = bodies(&mock, "PUT", "/api/v2/tickets/10").await;
+    assert_eq!(puts.len(), 2);
+    assert_eq!(
+        puts[1]["group_id"], 11,
+        "the noted plan is finished, not the new decision"
+    );
+}

@@ -15,13 +15,14 @@ CPU_SIG      := $(shell bash models/cpu-signature.sh)
 MODEL_STAMP  := models/.setup-complete-$(CPU_SIG)
 PYTHON       := .venv/bin/python
 
-.PHONY: help setup build plugins sim sims test run demo-zammad demo-otobo check bench lint fmt clean-models plugin-template
+.PHONY: help setup build plugins sim sims test run demo-zammad demo-otobo demo-freshdesk check bench lint fmt clean-models plugin-template
 
 help:
 	@echo "make setup    install everything a fresh machine needs (crates, ONNX Runtime, default model), build otai and the plugins"
 	@echo "make run      the demo: one pass of otai over a simulated Zendesk help desk, printed as a table"
 	@echo "make demo-zammad  the same demo through the Zammad simulator and the Zammad adapter"
 	@echo "make demo-otobo   the same demo through the OTOBO simulator and the OTOBO/Znuny adapter"
+	@echo "make demo-freshdesk  the same demo through the Freshdesk simulator (rate limits on) and the Freshdesk adapter"
 	@echo "make test     run the whole test suite (sets up what is missing first)"
 	@echo "make build    build otai (release)"
 	@echo "make plugins  build every adapter and put its .so into $(PLUGINS_DIR)/"
@@ -39,11 +40,11 @@ build:
 	$(CARGO) build --release -p otai
 
 plugins:
-	$(CARGO) build --release -p otai-zendesk -p otai-zammad -p otai-otobo-znuny
+	$(CARGO) build --release -p otai-zendesk -p otai-zammad -p otai-otobo-znuny -p otai-freshdesk
 	# Writable by their owner only: otai refuses plugins that others could have written.
 	install -d -m 0755 $(PLUGINS_DIR)
 	install -m 0755 $(RELEASE_DIR)/libotai_zendesk.so $(RELEASE_DIR)/libotai_zammad.so \
-		$(RELEASE_DIR)/libotai_otobo_znuny.so $(PLUGINS_DIR)/
+		$(RELEASE_DIR)/libotai_otobo_znuny.so $(RELEASE_DIR)/libotai_freshdesk.so $(PLUGINS_DIR)/
 
 # The Rust workspace, then the model build's own checks (the quantisation check passes the real encoder and
 # fails damaged ones) in the venv that setup made.
@@ -67,13 +68,18 @@ demo-zammad: setup sims
 demo-otobo: setup sims
 	SYSTEM=otobo OTAI=$(OTAI) SIM=$(RELEASE_DIR)/otai-otobo-sim PLUGINS_DIR=$(PLUGINS_DIR) bash scripts/demo.sh
 
+# The same demo through the Freshdesk simulator (Enterprise plan limits) and
+# plugins/libotai_freshdesk.so (config/demo-freshdesk.yml).
+demo-freshdesk: setup sims
+	SYSTEM=freshdesk OTAI=$(OTAI) SIM=$(RELEASE_DIR)/otai-freshdesk-sim PLUGINS_DIR=$(PLUGINS_DIR) bash scripts/demo.sh
+
 # The Zendesk simulator (demo and sandbox; see README "Sandbox").
 sim:
 	$(CARGO) build --release -p otai-zendesk-sim
 
 # Every help-desk simulator.
 sims:
-	$(CARGO) build --release -p otai-zendesk-sim -p otai-zammad-sim -p otai-otobo-sim
+	$(CARGO) build --release -p otai-zendesk-sim -p otai-zammad-sim -p otai-otobo-sim -p otai-freshdesk-sim
 
 bench: setup
 	$(CARGO) bench -p otai

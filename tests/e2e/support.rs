@@ -27,6 +27,8 @@ pub const ZENDESK: &str = "otai_zendesk";
 pub const ZAMMAD: &str = "otai_zammad";
 /// The OTOBO, Znuny and OTRS 6 adapter.
 pub const OTOBO: &str = "otai_otobo_znuny";
+/// The Freshdesk adapter.
+pub const FRESHDESK: &str = "otai_freshdesk";
 /// Built against the frozen plugin API 1.0.0 (tests/plugins/legacy-1-0).
 pub const LEGACY: &str = "otai_test_legacy";
 /// Built against the frozen plugin API 1.1.0 (tests/plugins/legacy-1-1).

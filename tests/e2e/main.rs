@@ -25,6 +25,9 @@
 //! - [`otobo`]: the real OTOBO/Znuny plugin against the OTOBO simulator: the demo help desk for
 //!   two flavours, the fault drill (an update stopped between its setters, a kill between otai's
 //!   note and its fields), every command, history.
+//! - [`freshdesk`]: the real Freshdesk plugin against the Freshdesk simulator: the demo help desk
+//!   in one pass (with and without bulk jobs), the fault drill (a kill between otai's note and its
+//!   fields, a bulk job stopped midway, the rate budget), every command, history.
 //! - [`zammad`]: the real Zammad plugin against the Zammad simulator: the demo help desk in one
 //!   pass, the fault drill (a kill between the `PUT` and the tags included), every command.
 
@@ -33,6 +36,7 @@ mod cli;
 mod desks;
 mod drain;
 mod drill;
+mod freshdesk;
 mod history;
 mod loader;
 mod lock;

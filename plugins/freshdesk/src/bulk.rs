@@ -8,8 +8,9 @@
 //! 2. **Notes**, one request each (Freshdesk has no bulk note; a bulk `reply` would be public).
 //! 3. **Fields**: tickets whose `PUT` bodies are identical (same group, priority, fields and
 //!    resulting tag list) share one `bulk_update` job when there are at least [`BULK_MIN`] of
-//!    them (with `bulk_update: true`); the others get one `PUT` each. A job runs in the
-//!    background: otai polls `GET /jobs/{id}` with a growing pause, then reads the tickets back
+//!    them (with `bulk_update: true`); the others get one `PUT` each. Jobs run in the
+//!    background: otai starts every job of the batch, polls each `GET /jobs/{id}` with a growing
+//!    pause (by then the later ones are usually done), then reads all their tickets back at once
 //!    (the list again) and reports each ticket applied or not. A ticket the job did not finish
 //!    keeps otai's note, so the next pass finishes it from there ([`crate::write`]).
 //!
@@ -36,6 +37,8 @@ use crate::{
 pub const BULK_MIN: usize = 3;
 /// Freshdesk's largest bulk job.
 pub const BULK_MAX: usize = 100;
+/// The pause before the first poll of a batch's jobs.
+const FIRST_POLL: Duration = Duration::from_millis(500);
 /// The longest wait for a job to finish.
 const JOB_WAIT: Duration = Duration::from_secs(120);
 /// List pages read for a re-read before reading the rest one by one.
@@ -85,16 +88,15 @@ pub async fn update_all(
             Some(body) => groups.entry(body.to_string()).or_default().push((i, id, p)),
         }
     }
+    let mut jobs: Vec<(Vec<(usize, u64)>, Value)> = Vec::new();
     for (body, members) in groups {
         let body: Value = serde_json::from_str(&body).unwrap_or_default();
         if desk.config.bulk_update && members.len() >= BULK_MIN {
             for chunk in members.chunks(BULK_MAX) {
-                let ids: Vec<u64> = chunk.iter().map(|(_, id, _)| *id).collect();
-                let applied = bulk(desk, &ids, &body, reread_at).await;
-                for ((i, id, _), result) in chunk.iter().zip(applied) {
-                    results[*i] =
-                        Some(result.map_err(|e| e.context(&format!("update_ticket {id}"))));
-                }
+                jobs.push((
+                    chunk.iter().map(|(i, id, _)| (*i, *id)).collect(),
+                    body.clone(),
+                ));
             }
         } else {
             for (i, id, p) in members {
@@ -106,6 +108,17 @@ pub async fn update_all(
                         .map(drop)
                         .map_err(|e| e.context(&format!("update_ticket {id}"))),
                 );
+            }
+        }
+    }
+    if !jobs.is_empty() {
+        let applied = bulk(desk, &jobs, reread_at).await;
+        for ((members, _), outcomes) in jobs.iter().zip(applied) {
+            for ((i, id), result) in members.iter().zip(outcomes) {
+                if result.is_ok() {
+                    write::finished(desk, *id);
+                }
+                results[*i] = Some(result.map_err(|e| e.context(&format!("update_ticket {id}"))));
             }
         }
     }
@@ -177,63 +190,106 @@ async fn reread(
     Ok((current, at))
 }
 
-/// One bulk job for `ids` with `body`, waited for and checked ticket by ticket. `reread_at`: the
-/// server's clock before these tickets were written (read back from there).
+/// The bulk jobs of a batch, each `(tickets, body)`: all started, all waited for, then every
+/// ticket read back at once and checked. `reread_at`: the server's clock before these tickets
+/// were written (read back from there). One outcome per ticket, per job.
 async fn bulk(
     desk: &FreshdeskDesk,
-    ids: &[u64],
-    body: &Value,
+    jobs: &[(Vec<(usize, u64)>, Value)],
     reread_at: Option<OffsetDateTime>,
-) -> Vec<Result<(), Error>> {
-    let all = |e: Error| ids.iter().map(|_| Err(e.clone())).collect::<Vec<_>>();
+) -> Vec<Vec<Result<(), Error>>> {
     let before = match reread_at {
         Some(at) => at,
         None => desk.server_now().await,
     } - Duration::from_secs(2);
-    let request = json!({"bulk_action": {"ids": ids, "properties": body}});
-    let started: JobStarted =
-        match desk
-            .http
-            .post("/api/v2/tickets/bulk_update", &request)
-            .await
-        {
-            Ok(s) => s,
-            Err(e) => return all(e.context(
-                "the bulk update was not started; otai's notes are on the tickets and the next \
-                 pass finishes them",
-            )),
-        };
-    let job = wait_for_job(desk, &started.job_id).await;
-    let after = match read_back(desk, ids, before).await {
-        Ok(after) => after,
-        Err(e) => return all(e.context("reading the tickets back after the bulk update")),
+    let mut started: Vec<Result<String, Error>> = Vec::new();
+    for (members, body) in jobs {
+        let ids: Vec<u64> = members.iter().map(|(_, id)| *id).collect();
+        let request = json!({"bulk_action": {"ids": ids, "properties": body}});
+        started.push(
+            desk.http
+                .post::<JobStarted>("/api/v2/tickets/bulk_update", &request)
+                .await
+                .map(|s| s.job_id)
+                .map_err(|e| {
+                    e.context(
+                        "the bulk update was not started; otai's notes are on the tickets and \
+                         the next pass finishes them",
+                    )
+                }),
+        );
+    }
+    // The first job gets a moment to run; by the time it is done the later ones usually are.
+    let mut ended: Vec<Result<FdJob, Error>> = Vec::new();
+    for (n, job) in started.iter().enumerate() {
+        let first_pause = if n == 0 { FIRST_POLL } else { Duration::ZERO };
+        ended.push(match job {
+            Ok(id) => wait_for_job(desk, id, first_pause).await,
+            Err(e) => Err(e.clone()),
+        });
+    }
+    let all_ids: Vec<u64> = jobs
+        .iter()
+        .zip(&started)
+        .filter(|(_, s)| s.is_ok())
+        .flat_map(|((members, _), _)| members.iter().map(|(_, id)| *id))
+        .collect();
+    let after = if all_ids.is_empty() {
+        Ok(HashMap::new())
+    } else {
+        read_back(desk, &all_ids, before).await
     };
-    ids.iter()
-        .map(|id| match after.get(id) {
-            Some(t) if applied(t, body) => Ok(()),
-            _ => {
-                let (kind, how) = match &job {
-                    Ok(job) => (ErrorKind::InvalidResponse, format!("ended {}", job.status)),
-                    Err(e) => (ErrorKind::Timeout, e.message.clone()),
-                };
-                Err(Error::new(
-                    kind,
-                    format!(
-                        "Freshdesk's bulk job {} ({how}) did not apply to ticket {id}; it keeps \
-                         otai's note and the next pass finishes it",
-                        started.job_id
-                    ),
-                ))
-            }
+    jobs.iter()
+        .zip(started.iter().zip(&ended))
+        .map(|((members, body), (job_id, job))| {
+            members
+                .iter()
+                .map(|(_, id)| {
+                    let job_id = match job_id {
+                        Ok(job_id) => job_id,
+                        Err(e) => return Err(e.clone()),
+                    };
+                    let after = match &after {
+                        Ok(after) => after,
+                        Err(e) => {
+                            return Err(e
+                                .clone()
+                                .context("reading the tickets back after the bulk update"))
+                        }
+                    };
+                    match after.get(id) {
+                        Some(t) if applied(t, body) => Ok(()),
+                        _ => {
+                            let (kind, how) = match job {
+                                Ok(job) => {
+                                    (ErrorKind::InvalidResponse, format!("ended {}", job.status))
+                                }
+                                Err(e) => (ErrorKind::Timeout, e.message.clone()),
+                            };
+                            Err(Error::new(
+                                kind,
+                                format!(
+                                    "Freshdesk's bulk job {job_id} ({how}) did not apply to ticket \
+                                     {id}; it keeps otai's note and the next pass finishes it"
+                                ),
+                            ))
+                        }
+                    }
+                })
+                .collect()
         })
         .collect()
 }
 
-/// Polls the job until it is finished or [`JOB_WAIT`] has passed.
-async fn wait_for_job(desk: &FreshdeskDesk, job_id: &str) -> Result<FdJob, Error> {
+/// Polls the job (after `first_pause`) until it is finished or [`JOB_WAIT`] has passed.
+async fn wait_for_job(
+    desk: &FreshdeskDesk,
+    job_id: &str,
+    first_pause: Duration,
+) -> Result<FdJob, Error> {
     let path = format!("/api/v2/jobs/{job_id}");
     let begun = tokio::time::Instant::now();
-    let mut pause = Duration::from_millis(500);
+    let mut pause = first_pause;
     loop {
         tokio::time::sleep(pause).await;
         let job: FdJob = desk.http.get(&path, &[]).await?;
@@ -251,7 +307,7 @@ async fn wait_for_job(desk: &FreshdeskDesk, job_id: &str) -> Result<FdJob, Error
                 ),
             ));
         }
-        pause = (pause * 2).min(Duration::from_secs(8));
+        pause = (pause * 2).clamp(FIRST_POLL, Duration::from_secs(8));
     }
 }
 

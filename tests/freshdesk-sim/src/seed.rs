@@ -13,7 +13,7 @@
 //!   group and no agent** (Freshdesk has no "new"), open/hold → 2, pending → 3, solved → 4,
 //!   closed → 5; `priority` low/normal/high/urgent → 1/2/3/4 (none: 1); `group_id` through the
 //!   file's `groups`, or `group` by name, except the inbox groups `Inbox` and `Unclassified`
-//!   (→ no group); `via` email → source 1, phone → 3, chat → 7, else 2 (Portal); `requester`,
+//!   (→ no group; the groups themselves are created, as routing targets); `via` email → source 1, phone → 3, chat → 7, else 2 (Portal); `requester`,
 //!   `tags`, `id`, `created_at`, `updated_at` kept.
 
 use std::collections::BTreeMap;
@@ -95,8 +95,8 @@ impl SeedData {
             Some(_) => return Err("tickets is not a list".into()),
         };
         let mut seed = Self::tickets_with(tickets, &by_id)?;
-        // The inbox groups are not groups in Freshdesk's sense: nothing is routed there.
-        groups.retain(|g| !INBOX_GROUPS.contains(&g.as_str()));
+        // Every group exists (a pipeline may route to `Unclassified` as its fallback), but a
+        // Zendesk ticket in an inbox group is an unrouted Freshdesk ticket: in no group.
         seed.groups = groups;
         Ok(seed)
     }
@@ -305,7 +305,7 @@ mod tests {
             {"subject": "d", "status": "open", "group": "Inbox", "via": "web"}
         ]});
         let s = SeedData::from_text(&doc.to_string()).unwrap();
-        assert_eq!(s.groups, ["Cards"]);
+        assert_eq!(s.groups, ["Inbox", "Cards"], "groups exist, as routing targets");
         let t = &s.tickets;
         assert_eq!(
             (t[0].status, t[0].group.as_deref(), t[0].source),

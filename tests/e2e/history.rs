@@ -125,10 +125,12 @@ pub(crate) fn assert_trained(
         stdout.contains(&format!("{closed} tickets in the history")),
         "{stdout}"
     );
+    // A help desk without merged tickets (Freshdesk's export has none) prints no such line.
     assert!(
-        stdout.contains(&format!(
-            "skipped      {merged}: merged into another ticket"
-        )),
+        merged == 0
+            || stdout.contains(&format!(
+                "skipped      {merged}: merged into another ticket"
+            )),
         "{stdout}"
     );
     let folder = dir.join(out);

@@ -38,8 +38,10 @@ pub fn standard_tickets() -> Vec<Value> {
         })
         .collect();
     for _ in 0..ROUTED_BY_HAND {
-        tickets.push(json!({"subject": "Invoice", "description": "Please send me last month's invoice",
-                            "status": 2, "priority": 2, "group": "Billing"}));
+        tickets.push(
+            json!({"subject": "Invoice", "description": "Please send me last month's invoice",
+                            "status": 2, "priority": 2, "group": "Billing"}),
+        );
     }
     tickets
 }
@@ -120,7 +122,10 @@ pub fn plan_of(note: &Conversation) -> Value {
         .body_text
         .lines()
         .rev()
-        .find_map(|l| l.split_once(MARKER).map(|(_, plan)| plan.trim().to_string()))
+        .find_map(|l| {
+            l.split_once(MARKER)
+                .map(|(_, plan)| plan.trim().to_string())
+        })
         .expect("a plan line");
     serde_json::from_str(&line).expect("the plan is JSON")
 }
@@ -166,16 +171,28 @@ impl Check {
 
     /// Every ticket's fate; panics naming the ticket and what is wrong.
     pub fn run(&self, sim: &SimHandle) -> Fates {
-        self.ids.iter().map(|id| (*id, self.ticket(sim, *id))).collect()
+        self.ids
+            .iter()
+            .map(|id| (*id, self.ticket(sim, *id)))
+            .collect()
     }
 
     fn ticket(&self, sim: &SimHandle, id: u64) -> Fate {
         let t = sim.ticket(id).expect("the ticket exists");
         let unique: BTreeSet<String> = t.tags.iter().map(|s| s.to_lowercase()).collect();
-        assert_eq!(unique.len(), t.tags.len(), "ticket {id}: duplicate tags {:?}", t.tags);
+        assert_eq!(
+            unique.len(),
+            t.tags.len(),
+            "ticket {id}: duplicate tags {:?}",
+            t.tags
+        );
         let has = |tag: &str| t.tags.iter().any(|x| x.eq_ignore_ascii_case(tag));
         for kept in &self.tags_before[&id] {
-            assert!(has(kept), "ticket {id}: the tag {kept} was dropped: {:?}", t.tags);
+            assert!(
+                has(kept),
+                "ticket {id}: the tag {kept} was dropped: {:?}",
+                t.tags
+            );
         }
         let notes = otai_notes(sim, id);
         for note in &notes {
@@ -189,10 +206,20 @@ impl Check {
                     .is_some_and(|a| a.iter().any(|t| t == PROCESSED))
             })
             .collect();
-        assert!(classified.len() <= 1, "ticket {id}: {} classification notes", classified.len());
+        assert!(
+            classified.len() <= 1,
+            "ticket {id}: {} classification notes",
+            classified.len()
+        );
         if let Some(group) = self.routed_by_hand.get(&id) {
-            assert!(notes.is_empty(), "ticket {id}: a note on a ticket an agent routed");
-            assert_eq!(&t.group_id, group, "ticket {id}: the agent's group was changed");
+            assert!(
+                notes.is_empty(),
+                "ticket {id}: a note on a ticket an agent routed"
+            );
+            assert_eq!(
+                &t.group_id, group,
+                "ticket {id}: the agent's group was changed"
+            );
             return Fate::Untouched;
         }
         if has(PROCESSED) {
@@ -208,10 +235,18 @@ impl Check {
                 );
             }
             if let Some(group) = plan["group_id"].as_u64() {
-                assert_eq!(t.group_id, Some(group), "ticket {id}: the plan's group is not the ticket's");
+                assert_eq!(
+                    t.group_id,
+                    Some(group),
+                    "ticket {id}: the plan's group is not the ticket's"
+                );
             }
             if let Some(priority) = plan["priority"].as_u64() {
-                assert_eq!(u64::from(t.priority), priority, "ticket {id}: the plan's priority");
+                assert_eq!(
+                    u64::from(t.priority),
+                    priority,
+                    "ticket {id}: the plan's priority"
+                );
             }
             return Fate::Written;
         }

@@ -42,7 +42,10 @@ async fn demo_pass(params: &str) -> (u64, usize) {
     let before = desk.sim.stats().requests;
     let again = desk.pass().await;
     assert_eq!(again.summary.written, 0, "{again}");
-    println!("second pass: {} requests", desk.sim.stats().requests - before);
+    println!(
+        "second pass: {} requests",
+        desk.sim.stats().requests - before
+    );
     desk.sim.shutdown().await;
     (stats.requests, written)
 }

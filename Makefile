@@ -15,7 +15,7 @@ CPU_SIG      := $(shell bash models/cpu-signature.sh)
 MODEL_STAMP  := models/.setup-complete-$(CPU_SIG)
 PYTHON       := .venv/bin/python
 
-.PHONY: help setup build plugins sim sims test run demo-zammad demo-otobo demo-freshdesk check bench lint fmt clean-models plugin-template
+.PHONY: help setup build plugins sim sims test run demo-zammad demo-otobo demo-freshdesk check bench bench-freshdesk lint fmt clean-models plugin-template
 
 help:
 	@echo "make setup    install everything a fresh machine needs (crates, ONNX Runtime, default model), build otai and the plugins"
@@ -28,6 +28,7 @@ help:
 	@echo "make plugins  build every adapter and put its .so into $(PLUGINS_DIR)/"
 	@echo "make sim      build the Zendesk simulator (demo and sandbox); make sims: every simulator"
 	@echo "make bench    print benchmark figures (classifier; end to end against the simulator)"
+	@echo "make bench-freshdesk  the Freshdesk adapter under two plans' rate limits (about half an hour)"
 	@echo "make lint     rustfmt check + clippy"
 	@echo "make plugin-template NAME=acme DEST=/some/dir   write a standalone adapter crate (docs/plugin-authors.md)"
 
@@ -82,7 +83,11 @@ sims:
 	$(CARGO) build --release -p otai-zendesk-sim -p otai-zammad-sim -p otai-otobo-sim -p otai-freshdesk-sim
 
 bench: setup
-	$(CARGO) bench -p otai
+	$(CARGO) bench -p otai --bench classifier --bench pipeline
+
+# The Freshdesk adapter under the Enterprise and Growth plans' rate limits (about half an hour).
+bench-freshdesk: setup
+	$(CARGO) bench -p otai --bench freshdesk
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -23,11 +23,15 @@
 //! Run: `cargo bench -p otai --bench pipeline` (or `make bench`). Needs `models/setup.sh` first.
 //! Tickets: BANKING77 test queries (PolyAI, CC-BY-4.0).
 
+mod common;
+
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     sync::Arc,
     time::{Duration, Instant},
 };
+
+use common::{plugin_so, repo};
 
 use otai::{
     classifier::{Classifier, ClassifierOptions, TicketText},
@@ -63,38 +67,6 @@ const GROUPS: [(&str, &str); 10] = [
     ("", "Inbox"),
     ("", "Unclassified"),
 ];
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// `libotai_zendesk.so` as cargo built it for this bench (a dev-dependency cdylib lands next to
-/// the bench binary, in target/<profile>/deps/), else the release build or plugins/.
-fn plugin_so() -> PathBuf {
-    let name = "libotai_zendesk.so";
-    let exe = std::env::current_exe().expect("the bench binary knows its path");
-    let deps = exe.parent().expect("the bench binary lives in a directory");
-    let candidates = [
-        deps.join(name),
-        deps.join("..").join(name),
-        repo().join("target/release").join(name),
-        repo().join("plugins").join(name),
-    ];
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .unwrap_or_else(|| {
-            panic!(
-                "{name} not found (looked in {}); `cargo bench -p otai` builds it as a dev-dependency",
-                candidates
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
-}
 
 fn tickets(texts: &[String], n: usize, first_id: u64) -> Vec<Value> {
     (0..n)
@@ -226,7 +198,11 @@ async fn measure(
         .unwrap_or_else(|e| panic!("the simulator starts: {e}"));
 
     let dir = tempfile::tempdir().expect("a temporary plugins directory");
-    std::fs::copy(plugin_so(), dir.path().join("libotai_zendesk.so")).expect("copy the plugin");
+    std::fs::copy(
+        plugin_so("libotai_zendesk.so"),
+        dir.path().join("libotai_zendesk.so"),
+    )
+    .expect("copy the plugin");
     let config = config(sim.base_url(), if one_at_a_time { 1 } else { 100 });
     let registry = PluginRegistry::load(dir.path());
     assert!(registry.failures().is_empty(), "{:?}", registry.failures());

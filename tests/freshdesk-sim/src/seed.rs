@@ -305,7 +305,11 @@ mod tests {
             {"subject": "d", "status": "open", "group": "Inbox", "via": "web"}
         ]});
         let s = SeedData::from_text(&doc.to_string()).unwrap();
-        assert_eq!(s.groups, ["Inbox", "Cards"], "groups exist, as routing targets");
+        assert_eq!(
+            s.groups,
+            ["Inbox", "Cards"],
+            "groups exist, as routing targets"
+        );
         let t = &s.tickets;
         assert_eq!(
             (t[0].status, t[0].group.as_deref(), t[0].source),

@@ -15,7 +15,10 @@ async fn the_demo_help_desk_loads_as_200_open_unrouted_tickets() {
         .all(|t| t.status == 2 && t.group_id.is_none() && t.responder_id.is_none()));
     let names: Vec<String> = sim.groups().into_iter().map(|(_, n)| n).collect();
     assert!(names.contains(&"Cards".to_string()));
-    assert!(names.contains(&"Unclassified".to_string()), "the fallback group exists: {names:?}");
+    assert!(
+        names.contains(&"Unclassified".to_string()),
+        "the fallback group exists: {names:?}"
+    );
     let first = sim.ticket(9_000_000_001).unwrap();
     assert_eq!(first.subject, "Tell me why my transfer failed");
     assert_eq!(first.description_text, "Tell me why my transfer failed!");

@@ -5,6 +5,7 @@
 //!   checker: each ticket written once (one private note whose plan is applied whole: group,
 //!   priority, every tag, the agents' tags kept), or tagged failed with its note, or untouched;
 //!   never a second classification note, never a note without its write once the passes settle.
+//! - [`find`]: a backlog past the search's 300 results, and tickets newer than its index.
 //! - [`pass`]: the 200 demo tickets in one pass (API calls per ticket by route, bulk jobs or not).
 //! - [`drill`]: 5xx, drops, broken bodies; a bulk job stopped midway; agent edits after otai's
 //!   read; otai killed between its note and its fields; the rate budget held in every 60 s window
@@ -15,5 +16,6 @@
 mod cli;
 mod desk;
 mod drill;
+mod find;
 mod history;
 mod pass;

@@ -19,6 +19,7 @@
 
 use std::collections::BTreeMap;
 
+use otai_sim_kit::seed::SeedText;
 use serde_json::{Map, Value};
 
 use crate::{
@@ -48,25 +49,12 @@ impl SeedData {
         Self::from_text(&text).map_err(|message| SimError::Seed { origin, message })
     }
 
-    /// Parses a seed's text.
+    /// Parses a seed's text (any of the kit's [`SeedText`] forms).
     pub fn from_text(text: &str) -> Result<Self, String> {
-        if text.trim().is_empty() {
-            return Ok(SeedData::default());
+        match SeedText::parse(text)? {
+            SeedText::Document(doc) => Self::from_document(&doc),
+            SeedText::Tickets(tickets) => Self::from_tickets(&tickets),
         }
-        let values: Vec<Value> = match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(doc)) if doc.contains_key("tickets") || doc.contains_key("groups") => {
-                return Self::from_document(&doc)
-            }
-            Ok(Value::Array(list)) => list,
-            Ok(one @ Value::Object(_)) => vec![one],
-            _ => text
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| !l.trim().is_empty())
-                .map(|(n, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", n + 1)))
-                .collect::<Result<_, _>>()?,
-        };
-        Self::from_tickets(&values)
     }
 
     fn from_document(doc: &Map<String, Value>) -> Result<Self, String> {

@@ -73,6 +73,7 @@ pub mod faults;
 pub mod glob;
 pub mod http;
 mod pipeline;
+pub mod seed;
 pub mod server;
 pub mod state;
 pub mod stats;

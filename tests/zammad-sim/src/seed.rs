@@ -17,6 +17,7 @@
 //! Groups named anywhere are created (ids from 2, `Users` is 1), in the order of the file's
 //! `groups`, then as tickets name them.
 
+use otai_sim_kit::seed::SeedText;
 use serde_json::{Map, Value};
 
 use crate::{
@@ -46,34 +47,17 @@ impl SeedData {
         Self::from_text(&text, &path.display().to_string())
     }
 
-    /// Parses a seed's text (`origin` names it in errors).
+    /// Parses a seed's text (any of the kit's [`SeedText`] forms; `origin` names it in errors).
     pub fn from_text(text: &str, origin: &str) -> Result<Self, SimError> {
-        let err = |message: String| SimError::Seed {
+        let parsed = match SeedText::parse(text) {
+            Ok(SeedText::Document(doc)) => Self::from_object(&doc),
+            Ok(SeedText::Tickets(tickets)) => Self::from_tickets(&tickets),
+            Err(e) => Err(e),
+        };
+        parsed.map_err(|message| SimError::Seed {
             origin: origin.to_string(),
             message,
-        };
-        let trimmed = text.trim_start();
-        let whole: Option<Value> = serde_json::from_str(text).ok();
-        match whole {
-            Some(Value::Object(o)) if o.contains_key("tickets") || o.contains_key("groups") => {
-                Self::from_object(&o).map_err(err)
-            }
-            Some(Value::Array(a)) => Self::from_tickets(&a).map_err(err),
-            Some(Value::Object(o)) => Self::from_tickets(&[Value::Object(o)]).map_err(err),
-            _ if trimmed.is_empty() => Ok(SeedData::default()),
-            _ => {
-                let mut tickets = Vec::new();
-                for (n, line) in text.lines().enumerate() {
-                    if line.trim().is_empty() {
-                        continue;
-                    }
-                    let v: Value = serde_json::from_str(line)
-                        .map_err(|e| err(format!("line {}: {e}", n + 1)))?;
-                    tickets.push(v);
-                }
-                Self::from_tickets(&tickets).map_err(err)
-            }
-        }
+        })
     }
 
     fn from_object(o: &Map<String, Value>) -> Result<Self, String> {

@@ -216,15 +216,7 @@ impl FreshdeskDesk {
 
 /// A ticket id in Freshdesk's form: digits.
 pub(crate) fn ticket_id(id: &str) -> Result<u64, Error> {
-    id.parse::<u64>()
-        .ok()
-        .filter(|_| !id.starts_with('+'))
-        .ok_or_else(|| {
-            Error::new(
-                ErrorKind::Validation,
-                format!("invalid Freshdesk ticket id \"{id}\": expected digits"),
-            )
-        })
+    otai_plugin_sdk::ids::numeric_id(id, "Freshdesk ticket id", "")
 }
 
 impl TicketSystemAdapter for FreshdeskDesk {
@@ -293,24 +285,5 @@ impl TicketSystemAdapter for FreshdeskDesk {
 
     fn ticket_state(&self, status: &str, _tags: &[String]) -> TicketState {
         convert::ticket_state(status)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ticket_id;
-
-    #[test]
-    fn ids_are_digits() {
-        assert_eq!(ticket_id("42").unwrap(), 42);
-        for bad in ["", "+4", "4a", "-1", "31001 "] {
-            assert!(
-                ticket_id(bad)
-                    .unwrap_err()
-                    .message
-                    .contains("expected digits"),
-                "{bad}"
-            );
-        }
     }
 }

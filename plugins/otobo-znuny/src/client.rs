@@ -143,12 +143,7 @@ fn flavour_mismatch(config: &Config) -> Option<String> {
 
 /// A ticket id: digits.
 pub(crate) fn ticket_id(id: &str) -> Result<u64, Error> {
-    id.parse::<u64>().ok().filter(|_| !id.starts_with('+')).ok_or_else(|| {
-        Error::new(
-            ErrorKind::Validation,
-            format!("invalid ticket id \"{id}\": expected digits (the TicketID, not the ticket number)"),
-        )
-    })
+    otai_plugin_sdk::ids::numeric_id(id, "ticket id", " (the TicketID, not the ticket number)")
 }
 
 impl TicketSystemAdapter for OtoboDesk {

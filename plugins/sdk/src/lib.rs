@@ -38,6 +38,7 @@
 pub mod convert;
 pub mod cursor;
 pub mod error;
+pub mod ids;
 pub mod lenient_json;
 pub mod params;
 pub mod secret;

@@ -91,12 +91,11 @@ impl ZammadDesk {
 
 /// A ticket id in Zammad's form: digits.
 pub(crate) fn ticket_id(id: &str) -> Result<u64, Error> {
-    id.parse::<u64>().ok().filter(|_| !id.starts_with('+')).ok_or_else(|| {
-        Error::new(
-            ErrorKind::Validation,
-            format!("invalid Zammad ticket id \"{id}\": expected digits (Zammad's ticket id, not its number)"),
-        )
-    })
+    otai_plugin_sdk::ids::numeric_id(
+        id,
+        "Zammad ticket id",
+        " (Zammad's ticket id, not its number)",
+    )
 }
 
 impl TicketSystemAdapter for ZammadDesk {
@@ -159,23 +158,5 @@ impl TicketSystemAdapter for ZammadDesk {
 
     fn ticket_state(&self, status: &str, _tags: &[String]) -> TicketState {
         convert::ticket_state(status)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ticket_id;
-
-    #[test]
-    fn ids_are_digits() {
-        assert_eq!(ticket_id("42").unwrap(), 42);
-        for bad in ["", "+4", "4a", "-1", "31001 "] {
-            let e = ticket_id(bad).unwrap_err();
-            assert!(
-                e.message.contains("expected digits"),
-                "{bad}: {}",
-                e.message
-            );
-        }
     }
 }

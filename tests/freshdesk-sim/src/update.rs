@@ -102,6 +102,17 @@ fn int(field: &str, v: &Value, errors: &mut Vec<FieldError>) -> Option<u64> {
     }
 }
 
+/// An integer that must be one of `allowed` (a status, priority or source code).
+fn code(field: &str, v: &Value, allowed: &[u64], errors: &mut Vec<FieldError>) -> Option<u8> {
+    let n = int(field, v, errors)?;
+    if allowed.contains(&n) {
+        return Some(n as u8);
+    }
+    let listed: Vec<String> = allowed.iter().map(u64::to_string).collect();
+    errors.push(one_of(field, &listed.join(",")));
+    None
+}
+
 fn nullable_int(field: &str, v: &Value, errors: &mut Vec<FieldError>) -> Option<Option<u64>> {
     if v.is_null() {
         return Some(None);
@@ -144,33 +155,9 @@ impl Changes {
             match k.as_str() {
                 "subject" => c.subject = string(k, v, e),
                 "description" => c.description = string(k, v, e),
-                "status" => {
-                    c.status = int(k, v, e).and_then(|n| {
-                        let ok = (2..=5).contains(&n);
-                        if !ok {
-                            e.push(one_of(k, "2,3,4,5"));
-                        }
-                        ok.then_some(n as u8)
-                    })
-                }
-                "priority" => {
-                    c.priority = int(k, v, e).and_then(|n| {
-                        let ok = (1..=4).contains(&n);
-                        if !ok {
-                            e.push(one_of(k, "1,2,3,4"));
-                        }
-                        ok.then_some(n as u8)
-                    })
-                }
-                "source" => {
-                    c.source = int(k, v, e).and_then(|n| {
-                        let ok = [1, 2, 3, 7, 8, 9, 10].contains(&n);
-                        if !ok {
-                            e.push(one_of(k, "1,2,3,7,8,9,10"));
-                        }
-                        ok.then_some(n as u8)
-                    })
-                }
+                "status" => c.status = code(k, v, &[2, 3, 4, 5], e),
+                "priority" => c.priority = code(k, v, &[1, 2, 3, 4], e),
+                "source" => c.source = code(k, v, &[1, 2, 3, 7, 8, 9, 10], e),
                 "type" => {
                     c.type_ = match v {
                         Value::Null => Some(None),

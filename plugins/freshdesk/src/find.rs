@@ -15,7 +15,8 @@
 //!    is judged from its new state (otai wrote it, or an agent did); one it does not see has not
 //!    changed (every change moves `updated_at`, notes too), so it still matches and comes again.
 //!    A ticket the host left for later (a retry backoff) is never lost to the moving watermark.
-//! 3. **The backlog sweep**, once per query and service: tickets that match but were last
+//! 3. **The backlog sweep**, once per query and service (at the first find the scan does not
+//!    fill up to its limit): tickets that match but were last
 //!    changed before the scan's start (older than `lookback_days`), by the search. These are old,
 //!    so the index lag does not matter; more than 300 are split by creation date until each part
 //!    fits (a single day with more than 300 is warned about and its first 300 taken; the rest
@@ -64,6 +65,10 @@ pub struct Watermarks(Mutex<HashMap<String, Mark>>);
 struct Mark {
     since: OffsetDateTime,
     carry: HashMap<u64, FdTicket>,
+    /// Whether the backlog sweep has run (it waits for a find the scan does not fill).
+    swept: bool,
+    /// Tickets the sweep found that no find has returned yet (past a limit).
+    backlog: Vec<u64>,
 }
 
 /// What a query asks for, checked here on each ticket.
@@ -154,10 +159,11 @@ pub async fn find(desk: &FreshdeskDesk, query: &SearchQuery) -> Result<Vec<Ticke
         .unwrap_or_else(|p| p.into_inner())
         .get(&key)
         .cloned();
-    let first = earlier.is_none();
     let mark = earlier.unwrap_or_else(|| Mark {
         since: OffsetDateTime::now_utc() - desk.config.lookback,
         carry: HashMap::new(),
+        swept: false,
+        backlog: Vec::new(),
     });
     let scan = scan(desk, mark.since, &filter, limit).await?;
     let mut found = scan.matching.clone();
@@ -175,18 +181,30 @@ pub async fn find(desk: &FreshdeskDesk, query: &SearchQuery) -> Result<Vec<Ticke
         }
         carry.insert(id, t);
     }
-    if first && found.len() < limit {
+    let mut swept = mark.swept;
+    let mut backlog = mark.backlog;
+    let mut oldest = None;
+    if !swept && found.len() < limit {
         if let Some(condition) = filter.search_condition() {
             let before = mark.since.date().next_day().unwrap_or(mark.since.date());
-            let old = sweep(desk, &condition, before, &filter, &ids, limit - found.len()).await?;
-            found.extend(old);
+            let old = sweep(desk, &condition, before, &filter).await?;
+            backlog = old.ids;
+            oldest = old.oldest;
         }
+        swept = true;
+    }
+    backlog.retain(|id| !ids.contains(id));
+    if !backlog.is_empty() && found.len() < limit {
+        let room = limit - found.len();
+        found.extend(read_backlog(desk, &mut backlog, oldest, &filter, room).await?);
     }
     desk.remember(&found, scan.read_time());
     carry.extend(found.iter().map(|t| (t.id, t.clone())));
     let next = Mark {
         since: scan.last_updated.unwrap_or(mark.since) - Duration::from_secs(1),
         carry,
+        swept,
+        backlog,
     };
     desk.marks
         .0
@@ -333,16 +351,21 @@ pub(crate) async fn list_page(
     })
 }
 
+/// What the sweep's searches found: the matching tickets' ids and the oldest change among them.
+#[derive(Debug, Default)]
+struct Swept {
+    ids: Vec<u64>,
+    oldest: Option<OffsetDateTime>,
+}
+
 /// Tickets matching `condition` last changed before `before` (a day), split by creation date
-/// while a part holds more than the search returns; each read whole.
+/// while a part holds more than the search returns.
 async fn sweep(
     desk: &FreshdeskDesk,
     condition: &str,
     before: Date,
     filter: &Filter,
-    known: &HashSet<u64>,
-    limit: usize,
-) -> Result<Vec<FdTicket>, Error> {
+) -> Result<Swept, Error> {
     let base = format!("{condition} AND updated_at:<'{}'", day(before));
     let today = OffsetDateTime::now_utc().date();
     let mut parts = vec![(EPOCH, today.next_day().unwrap_or(today))];
@@ -385,7 +408,7 @@ async fn sweep(
             let Ok(t) = FdTicket::parse(raw) else {
                 continue;
             };
-            if filter.matches(&t) && !known.contains(&t.id) && !ids.contains(&t.id) {
+            if filter.matches(&t) && !ids.contains(&t.id) {
                 if let Some(at) = t.updated_at.as_deref().and_then(parse_time) {
                     oldest = Some(oldest.map_or(at, |o| o.min(at)));
                 }
@@ -393,42 +416,64 @@ async fn sweep(
             }
         }
     }
-    if ids.is_empty() {
-        return Ok(Vec::new());
+    if !ids.is_empty() {
+        desk.http.log().info("otai_freshdesk::find", || {
+            format!(
+                "backlog sweep: {} matching tickets last changed before the list scan's start",
+                ids.len()
+            )
+        });
     }
-    desk.http.log().info("otai_freshdesk::find", || {
-        format!(
-            "backlog sweep: {} matching tickets last changed before the list scan's start",
-            ids.len()
-        )
-    });
-    // Their descriptions: one read each, or the list from the oldest of them when that costs
-    // fewer credits (3 per 100 tickets changed since, counted by one more search).
-    if let Some(oldest) = oldest.filter(|_| ids.len() > 4) {
+    Ok(Swept { ids, oldest })
+}
+
+/// Up to `limit` tickets of the backlog, read whole and taken off it (with those that no longer
+/// match): one read each, or, right after the sweep (`oldest` known), the list from the oldest of
+/// them when that costs fewer credits (3 per 100 tickets changed since, counted by one search).
+async fn read_backlog(
+    desk: &FreshdeskDesk,
+    backlog: &mut Vec<u64>,
+    oldest: Option<OffsetDateTime>,
+    filter: &Filter,
+    limit: usize,
+) -> Result<Vec<FdTicket>, Error> {
+    if let Some(oldest) = oldest.filter(|_| backlog.len() > 4) {
         let changed_since = format!(
             "updated_at:>'{}'",
             day(oldest.date().previous_day().unwrap_or(oldest.date()))
         );
         let listed = search_page(desk, &changed_since, 1).await?.total;
         let list_cost = 3 * listed.div_ceil(u64::from(LIST_PAGE)).max(1);
-        if list_cost < ids.len() as u64 {
+        if list_cost < backlog.len().min(limit) as u64 {
             let scan = scan(desk, oldest - Duration::from_secs(1), filter, usize::MAX).await?;
-            let mut found: Vec<FdTicket> = scan
+            let matching: Vec<FdTicket> = scan
                 .matching
                 .into_iter()
-                .filter(|t| ids.contains(&t.id))
+                .filter(|t| backlog.contains(&t.id))
                 .collect();
-            let missing: Vec<u64> = ids
+            let found: Vec<FdTicket> = matching.iter().take(limit).cloned().collect();
+            let taken: HashSet<u64> = found.iter().map(|t| t.id).collect();
+            let waiting: HashSet<u64> = matching
                 .iter()
-                .copied()
-                .filter(|id| !found.iter().any(|t| t.id == *id))
+                .map(|t| t.id)
+                .filter(|id| !taken.contains(id))
                 .collect();
-            found.extend(read_each(desk, &missing, filter, usize::MAX).await?);
-            found.truncate(limit);
+            // Kept: matching ones past the limit, and ones the list did not show (read one by
+            // one next time); the ones it showed no longer matching are dropped.
+            backlog.retain(|id| waiting.contains(id) || !scan.seen.contains(id));
             return Ok(found);
         }
     }
-    read_each(desk, &ids, filter, limit).await
+    let mut found = Vec::new();
+    while found.len() < limit && !backlog.is_empty() {
+        let id = backlog.remove(0);
+        if let Some(t) = desk.read(id).await? {
+            if filter.matches(&t) {
+                found.push(t);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// `base` limited to tickets created from `lo` up to (not including) `hi`. The bounds sit a day

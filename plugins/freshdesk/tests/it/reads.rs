@@ -181,3 +181,54 @@ async fn an_unknown_status_or_queue_is_named() {
         e.message
     );
 }
+
+#[tokio::test]
+async fn a_backlog_past_the_limit_comes_in_the_next_finds_without_sweeping_again() {
+    let mock = MockServer::start().await;
+    mount_basics(&mock).await;
+    mount_list(&mock, vec![]).await;
+    let bare = |id: u64| with(id, json!({"description": null, "description_text": null}));
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search/tickets"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"total": 3, "results": [bare(31), bare(32), bare(33)]})),
+        )
+        .mount(&mock)
+        .await;
+    for id in [31, 32, 33] {
+        mount_ticket(&mock, id, ticket(id)).await;
+    }
+    let desk = desk(&mock, json!({}));
+    let one = SearchQuery {
+        limit: Some(1),
+        ..inbox()
+    };
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let found = desk.find_tickets(&one).await.unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        seen.push(found[0].id.clone());
+        // The host wrote it: it no longer matches, and leaves the carry through the list.
+        mock.reset().await;
+        mount_basics(&mock).await;
+        let written: Vec<_> = seen
+            .iter()
+            .map(|id| {
+                with(
+                    id.parse().unwrap(),
+                    json!({"group_id": 11, "updated_at": "2026-12-01T09:30:00Z"}),
+                )
+            })
+            .collect();
+        mount_list(&mock, written).await;
+        for id in [31, 32, 33] {
+            mount_ticket(&mock, id, ticket(id)).await;
+        }
+    }
+    assert_eq!(seen, ["31", "32", "33"]);
+    assert!(
+        !calls(&mock).await.iter().any(|c| c.contains("/search/")),
+        "the sweep ran once; the rest came from its backlog"
+    );
+}

@@ -242,7 +242,14 @@ pub async fn write_one(
         finished(desk, id);
         return Ok(current.clone());
     };
-    let written = put(desk, id, &body).await;
+    let noted = prepared.note.is_some() || prepared.resumed;
+    let written = put(desk, id, &body).await.map_err(|e| {
+        if noted && e.http_status == Some(400) {
+            e.context("otai's note is on the ticket; Freshdesk refused the fields it records")
+        } else {
+            e
+        }
+    });
     if written.is_ok() {
         finished(desk, id);
     }
@@ -250,7 +257,8 @@ pub async fn write_one(
         Err(e) if prepared.resumed && e.http_status == Some(400) && is_mark(update) => {
             desk.http.log().warn("otai_freshdesk::write", || {
                 format!(
-                    "ticket {id}: Freshdesk refuses the plan of otai's interrupted write ({});                      marking the ticket instead",
+                    "ticket {id}: Freshdesk refuses the plan of otai's interrupted write ({}); \
+                     marking the ticket instead",
                     e.message
                 )
             });
@@ -264,13 +272,7 @@ pub async fn write_one(
 /// `PUT /tickets/{id}`: the ticket afterwards.
 pub async fn put(desk: &FreshdeskDesk, id: u64, body: &Value) -> Result<FdTicket, Error> {
     let path = format!("/api/v2/tickets/{id}");
-    let raw: Value = desk.http.put(&path, body).await.map_err(|e| {
-        if e.kind == ErrorKind::Validation || e.http_status == Some(400) {
-            e.context("otai's note is on the ticket; its plan was refused")
-        } else {
-            e
-        }
-    })?;
+    let raw: Value = desk.http.put(&path, body).await?;
     FdTicket::parse(raw).map_err(|e| {
         Error::new(
             ErrorKind::InvalidResponse,

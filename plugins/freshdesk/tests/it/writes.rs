@@ -338,3 +338,43 @@ async fn a_put_refused_after_the_note_is_finished_on_the_next_attempt_without_a_
         "the noted plan is finished, not the new decision"
     );
 }
+
+#[tokio::test]
+async fn a_plan_freshdesk_refuses_gives_way_to_the_failed_mark() {
+    let noted_at = "2026-12-01T09:01:00Z";
+    let mock = mock_with(vec![]).await;
+    mount_ticket(&mock, 12, with(12, json!({"updated_at": noted_at}))).await;
+    let plan = json!({"group_id": 99, "add_tags": ["otai_processed"]});
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets/12/conversations"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{
+            "id": 78, "body": "x", "body_text": format!("Queue: Gone\n\n[otai] plan: {plan}"),
+            "private": true, "source": 2, "user_id": ME, "created_at": noted_at}])))
+        .mount(&mock)
+        .await;
+    // The group of the plan was deleted: Freshdesk refuses it; the mark alone goes through.
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/tickets/12"))
+        .and(wiremock::matchers::body_partial_json(json!({"group_id": 99})))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"description": "Validation failed",
+            "errors": [{"field": "group_id", "message": "There is no group matching the given group_id", "code": "invalid_value"}]})))
+        .mount(&mock)
+        .await;
+    mount_put(&mock, 12, with(12, json!({"tags": ["otai_failed"]}))).await;
+    let desk = desk(&mock, json!({}));
+    let mark = TicketUpdate {
+        add_tags: vec!["otai_failed".into()],
+        note: Some(Note {
+            body: "otai could not write this ticket".into(),
+            ..Note::default()
+        }),
+        if_unchanged_since: Some(noted_at.into()),
+        ..TicketUpdate::default()
+    };
+    desk.update_ticket("12", &mark).await.unwrap();
+    let puts = bodies(&mock, "PUT", "/api/v2/tickets/12").await;
+    assert_eq!(puts.len(), 2, "the plan, refused, then the mark: {puts:?}");
+    assert_eq!(puts[1], json!({"tags": ["otai_failed"]}));
+    let notes = bodies(&mock, "POST", "/api/v2/tickets/12/notes").await;
+    assert_eq!(notes.len(), 1, "the failed note says why");
+}

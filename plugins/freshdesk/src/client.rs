@@ -105,10 +105,15 @@ impl FreshdeskDesk {
 
     /// Drops what was kept of a ticket (it was written).
     pub(crate) fn forget(&self, id: u64) {
-        self.reads
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
+        self.forget_all([&id]);
+    }
+
+    /// Drops what was kept of these tickets.
+    pub(crate) fn forget_all<'a>(&self, ids: impl IntoIterator<Item = &'a u64>) {
+        let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
+        for id in ids {
+            reads.remove(id);
+        }
     }
 
     /// The server's clock now (the `Date` of a cheap answer), or this machine's if it sent none.

@@ -165,6 +165,7 @@ pub async fn find(desk: &FreshdeskDesk, query: &SearchQuery) -> Result<Vec<Ticke
         swept: false,
         backlog: Vec::new(),
     });
+    let carried_before: Vec<u64> = mark.carry.keys().copied().collect();
     let scan = scan(desk, mark.since, &filter, limit).await?;
     let mut found = scan.matching.clone();
     let mut ids: HashSet<u64> = found.iter().map(|t| t.id).collect();
@@ -200,6 +201,9 @@ pub async fn find(desk: &FreshdeskDesk, query: &SearchQuery) -> Result<Vec<Ticke
     }
     desk.remember(&found, scan.read_time());
     carry.extend(found.iter().map(|t| (t.id, t.clone())));
+    // Tickets that left the carry (written, routed by an agent, closed) need no re-read any
+    // more: a shadow run, which never writes, must not keep every ticket it ever saw.
+    desk.forget_all(carried_before.iter().filter(|id| !carry.contains_key(id)));
     let next = Mark {
         since: scan.last_updated.unwrap_or(mark.since) - Duration::from_secs(1),
         carry,

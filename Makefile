@@ -15,7 +15,7 @@ CPU_SIG      := $(shell bash models/cpu-signature.sh)
 MODEL_STAMP  := models/.setup-complete-$(CPU_SIG)
 PYTHON       := .venv/bin/python
 
-.PHONY: help setup build plugins sim sims test run demo-zammad demo-otobo demo-freshdesk check bench bench-freshdesk lint fmt clean-models plugin-template
+.PHONY: help setup build plugins sim sims test run demo-zammad demo-otobo demo-freshdesk check bench bench-freshdesk lint deny fmt clean-models plugin-template
 
 help:
 	@echo "make setup    install everything a fresh machine needs (crates, ONNX Runtime, default model), build otai and the plugins"
@@ -30,6 +30,7 @@ help:
 	@echo "make bench    print benchmark figures (classifier; end to end against the simulator)"
 	@echo "make bench-freshdesk  the Freshdesk adapter under two plans' rate limits (about half an hour)"
 	@echo "make lint     rustfmt check + clippy"
+	@echo "make deny     the dependency policy (deny.toml: licences, bans, sources)"
 	@echo "make plugin-template NAME=acme DEST=/some/dir   write a standalone adapter crate (docs/plugin-authors.md)"
 
 setup: $(MODEL_STAMP) build plugins
@@ -92,6 +93,13 @@ bench-freshdesk: setup
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# The dependency policy (deny.toml): licences, bans, sources. cargo-deny comes from crates.io (pinned)
+# if this machine lacks it. The advisories check needs GitHub (see deny.toml).
+CARGO_DENY_VERSION := 0.20.2
+deny:
+	command -v cargo-deny >/dev/null 2>&1 || $(CARGO) install cargo-deny --locked --version $(CARGO_DENY_VERSION)
+	$(CARGO) deny check bans licenses sources
 
 fmt:
 	$(CARGO) fmt --all

@@ -85,13 +85,23 @@ pub async fn update_all(
                 write::finished(desk, id);
                 results[i] = Some(Ok(()));
             }
+            // A resumed plan goes alone: if Freshdesk refuses it (its group was deleted), only
+            // a PUT says so, and the failed mark can take its place (`write::write_one`).
+            Some(body) if p.resumed => groups
+                .entry(format!("{id} {body}"))
+                .or_default()
+                .push((i, id, p)),
             Some(body) => groups.entry(body.to_string()).or_default().push((i, id, p)),
         }
     }
     let mut jobs: Vec<(Vec<(usize, u64)>, Value)> = Vec::new();
-    for (body, members) in groups {
-        let body: Value = serde_json::from_str(&body).unwrap_or_default();
+    for (_, members) in groups {
         if desk.config.bulk_update && members.len() >= BULK_MIN {
+            let body = members[0]
+                .2
+                .plan
+                .body(&members[0].2.tags)
+                .unwrap_or_default();
             for chunk in members.chunks(BULK_MAX) {
                 jobs.push((
                     chunk.iter().map(|(i, id, _)| (*i, *id)).collect(),

@@ -1,7 +1,7 @@
 //! A pass over the Freshdesk simulator under a plan's rate limits: API calls and credits per
 //! ticket, minutes per pass, and the most credits otai spent in any 60 s, for 200 and 1,000 new
-//! tickets on the Enterprise and Growth plans (otai's default budget: half of each limit), bulk
-//! jobs on. Figures only, nothing asserted (the machine may be shared).
+//! tickets on the Enterprise and Growth plans (the adapter told the plan, `plan: growth`, and
+//! keeping its default budget: half of each limit, per endpoint too), bulk jobs on. Figures only, nothing asserted (the machine may be shared).
 //!
 //! Everything is the real thing except Freshdesk: the simulator (otai-freshdesk-sim, in process,
 //! on 127.0.0.1) with the plan's per-minute and per-endpoint limits and 0.5 s bulk jobs; the real
@@ -59,7 +59,9 @@ fn tickets(texts: &[String], n: usize) -> Vec<Value> {
         .collect()
 }
 
-fn config(base_url: &str) -> Config {
+/// The pipeline over the simulator at `base_url`, the adapter told the account's `plan` (as an
+/// operator would: otai then keeps to half of each endpoint's limit too).
+fn config(base_url: &str, plan: &str) -> Config {
     let yaml = format!(
         r#"
 ticket_systems:
@@ -69,6 +71,7 @@ ticket_systems:
     params:
       base_url: "{base_url}"
       api_key: sim-api-key
+      plan: {plan}
 pipelines:
   bench:
     ticket_system: freshdesk
@@ -104,7 +107,12 @@ struct Figures {
     puts: u64,
 }
 
-async fn measure(texts: &[String], classifier: Arc<Classifier>, plan: Plan, n: usize) -> Figures {
+async fn measure(
+    texts: &[String],
+    classifier: Arc<Classifier>,
+    (plan, plan_name): (Plan, &str),
+    n: usize,
+) -> Figures {
     let sim = Simulator::builder()
         .groups(&GROUPS)
         .tickets(tickets(texts, n))
@@ -118,7 +126,7 @@ async fn measure(texts: &[String], classifier: Arc<Classifier>, plan: Plan, n: u
         dir.path().join("libotai_freshdesk.so"),
     )
     .expect("copy the plugin");
-    let config = config(&sim.base_url());
+    let config = config(&sim.base_url(), plan_name);
     let registry = PluginRegistry::load(dir.path());
     assert!(registry.failures().is_empty(), "{:?}", registry.failures());
     let system = registry
@@ -206,7 +214,7 @@ fn main() {
             other => panic!("OTAI_BENCH_FRESHDESK_PLANS: unknown plan {other}"),
         };
         for n in [200, 1_000] {
-            let f = rt.block_on(measure(&texts, classifier.clone(), plan, n));
+            let f = rt.block_on(measure(&texts, classifier.clone(), (plan, plan_name), n));
             println!(
                 "  {:<34} {:>7} {:>9} {:>8.2} {:>9} {:>8.1} {:>11} {:>8} {:>6}   ({} passes)",
                 label,

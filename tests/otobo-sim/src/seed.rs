@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use otai_sim_kit::seed::SeedText;
+use otai_sim_kit::seed::{document_parts, SeedText};
 use serde_json::{Map, Value};
 
 use crate::{
@@ -58,31 +58,9 @@ impl SeedData {
     }
 
     fn from_document(doc: &Map<String, Value>) -> Result<Self, String> {
-        let mut queues = Vec::new();
-        let mut by_id = BTreeMap::new();
-        for (i, g) in doc
-            .get("groups")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let name = g
-                .as_str()
-                .or_else(|| g.get("name").and_then(Value::as_str))
-                .ok_or_else(|| format!("groups[{i}] has no name"))?;
-            if let Some(id) = g.get("id").and_then(Value::as_u64) {
-                by_id.insert(id, name.to_string());
-            }
-            queues.push(name.to_string());
-        }
-        let tickets = match doc.get("tickets") {
-            None => &[][..],
-            Some(Value::Array(t)) => t.as_slice(),
-            Some(_) => return Err("tickets is not a list".into()),
-        };
-        let mut seed = Self::tickets_with(tickets, &by_id)?;
-        seed.queues = queues;
+        let parts = document_parts(doc)?;
+        let mut seed = Self::tickets_with(parts.tickets, &parts.by_id)?;
+        seed.queues = parts.groups;
         Ok(seed)
     }
 

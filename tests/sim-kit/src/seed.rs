@@ -2,6 +2,8 @@
 //! (`{"groups": [...], "tickets": [...]}`), a list of tickets, one ticket, or JSONL (a ticket per
 //! line). What the tickets mean is each simulator's own.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
 /// A seed's text, parsed.
@@ -38,6 +40,49 @@ impl SeedText {
     }
 }
 
+/// What a seed document holds, before a simulator reads its tickets.
+#[derive(Debug)]
+pub struct DocumentParts<'a> {
+    /// `groups` (names, or objects with `name` and an optional `id`), in order.
+    pub groups: Vec<String>,
+    /// Group names by id (what tickets' `group_id`s point at).
+    pub by_id: BTreeMap<u64, String>,
+    /// `tickets` (none if absent).
+    pub tickets: &'a [Value],
+}
+
+/// A document's groups and tickets.
+pub fn document_parts(doc: &Map<String, Value>) -> Result<DocumentParts<'_>, String> {
+    let mut names = Vec::new();
+    let mut by_id = BTreeMap::new();
+    for (i, g) in doc
+        .get("groups")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let name = g
+            .as_str()
+            .or_else(|| g.get("name").and_then(Value::as_str))
+            .ok_or_else(|| format!("groups[{i}] has no name"))?;
+        if let Some(id) = g.get("id").and_then(Value::as_u64) {
+            by_id.insert(id, name.to_string());
+        }
+        names.push(name.to_string());
+    }
+    let tickets = match doc.get("tickets") {
+        None => &[][..],
+        Some(Value::Array(t)) => t.as_slice(),
+        Some(_) => return Err("tickets is not a list".into()),
+    };
+    Ok(DocumentParts {
+        groups: names,
+        by_id,
+        tickets,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -63,5 +108,21 @@ mod tests {
         );
         let bad = SeedText::parse("{\"a\": 1}\nnope\n").unwrap_err();
         assert!(bad.starts_with("line 2:"), "{bad}");
+    }
+
+    #[test]
+    fn a_documents_groups_and_tickets() {
+        let doc = json!({"groups": ["Raw", {"id": 7, "name": "Cards"}], "tickets": [{"a": 1}]});
+        let parts = document_parts(doc.as_object().unwrap()).unwrap();
+        assert_eq!(parts.groups, ["Raw", "Cards"]);
+        assert_eq!(parts.by_id.get(&7).map(String::as_str), Some("Cards"));
+        assert_eq!(parts.tickets.len(), 1);
+        let bad = json!({"groups": [{"id": 1}], "tickets": []});
+        assert_eq!(
+            document_parts(bad.as_object().unwrap()).unwrap_err(),
+            "groups[0] has no name"
+        );
+        let not_list = json!({"tickets": {}});
+        assert!(document_parts(not_list.as_object().unwrap()).is_err());
     }
 }

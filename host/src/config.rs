@@ -15,8 +15,10 @@
 //! - [`template`]: the `{{ get_env(...) }}` renderer and the tree walk that tracks key paths.
 //! - [`error`]: [`ConfigError`] and [`Problem`].
 //! - [`pipeline`]: the `pipelines:` section (what to fetch, which model, how fields are written).
+//! - [`paths`]: relative paths in the file are read from the file's folder.
 
 pub mod error;
+pub mod paths;
 pub mod pipeline;
 pub mod template;
 
@@ -31,6 +33,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 pub use error::{ConfigError, Problem};
+pub use paths::ConfigPaths;
 pub use pipeline::{FieldAction, FieldRule, PipelineConfig, RawPipeline};
 use template::EnvLookup;
 
@@ -48,9 +51,13 @@ const MAX_CALL_TIMEOUT_SECS: f64 = 24.0 * 3600.0;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
-    /// Directory of plugin `.so` files, relative to the working directory.
+    /// Directory of plugin `.so` files, relative to the configuration file's folder.
     #[serde(default)]
     pub plugins_dir: Option<String>,
+    /// The ONNX Runtime library (`libonnxruntime.so`), relative to the configuration file's
+    /// folder; unset: `ORT_DYLIB_PATH` or the search next to the executable.
+    #[serde(default)]
+    pub onnxruntime: Option<String>,
     /// Help desks by the name the rest of the configuration refers to them with.
     #[serde(default)]
     pub ticket_systems: BTreeMap<String, RawTicketSystem>,
@@ -89,8 +96,10 @@ impl fmt::Debug for RawTicketSystem {
 pub struct Config {
     /// The file it was loaded from, for error messages.
     pub file: PathBuf,
-    /// `plugins_dir:` if set; see [`resolve_plugins_dir`].
+    /// `plugins_dir:` if set, resolved from the file's folder; see [`resolve_plugins_dir`].
     pub plugins_dir: Option<PathBuf>,
+    /// `onnxruntime:` if set, resolved from the file's folder.
+    pub onnxruntime: Option<PathBuf>,
     pub ticket_systems: BTreeMap<String, TicketSystemConfig>,
     /// `pipelines:`, validated except against their models (see [`crate::pipeline`]).
     pub pipelines: BTreeMap<String, PipelineConfig>,
@@ -227,27 +236,54 @@ impl RawConfig {
         RawConfig::parse(&read(file)?, file)
     }
 
-    /// `plugins_dir:` with its template rendered, if set.
+    /// `plugins_dir:` with its template rendered and resolved from the file's folder, if set.
     pub fn rendered_plugins_dir(&self, file: &Path) -> Result<Option<PathBuf>, ConfigError> {
         let Some(dir) = &self.plugins_dir else {
             return Ok(None);
         };
-        template::render_str(dir, &template::process_env)
-            .map(|d| Some(PathBuf::from(d)))
-            .map_err(|e| ConfigError::Invalid {
-                file: file.to_path_buf(),
-                problems: vec![Problem::new("plugins_dir", e.to_string())],
-            })
+        let invalid = |problems| ConfigError::Invalid {
+            file: file.to_path_buf(),
+            problems,
+        };
+        let rendered = template::render_str(dir, &template::process_env)
+            .map_err(|e| invalid(vec![Problem::new("plugins_dir", e.to_string())]))?;
+        ConfigPaths::new(file)
+            .resolve("plugins_dir", &rendered)
+            .map(Some)
+            .map_err(|problem| invalid(vec![problem]))
     }
 
     fn validate(self, file: &Path) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
-        if self.plugins_dir.as_deref() == Some("") {
-            problems.push(Problem::new(
-                "plugins_dir",
-                "must not be empty; leave it out to use `plugins`",
-            ));
-        }
+        let paths = ConfigPaths::new(file);
+        let plugins_dir = match self.plugins_dir.as_deref() {
+            Some("") => {
+                problems.push(Problem::new(
+                    "plugins_dir",
+                    "must not be empty; leave it out to use `plugins` in the working directory",
+                ));
+                None
+            }
+            Some(dir) => paths
+                .resolve("plugins_dir", dir)
+                .map_err(|problem| problems.push(problem))
+                .ok(),
+            None => None,
+        };
+        let onnxruntime = match self.onnxruntime.as_deref() {
+            Some("") => {
+                problems.push(Problem::new(
+                    "onnxruntime",
+                    "must not be empty; leave it out to search next to the executable",
+                ));
+                None
+            }
+            Some(file) => paths
+                .resolve("onnxruntime", file)
+                .map_err(|problem| problems.push(problem))
+                .ok(),
+            None => None,
+        };
         // Every name written, valid or not, so a pipeline naming a broken system is not also
         // reported as naming an unknown one.
         let system_names: Vec<String> = self.ticket_systems.keys().cloned().collect();
@@ -293,7 +329,7 @@ impl RawConfig {
         let known: Vec<&str> = system_names.iter().map(String::as_str).collect();
         let mut pipelines = BTreeMap::new();
         for (name, raw) in self.pipelines {
-            if let Some(pipeline) = raw.validate(&name, &known, &mut problems) {
+            if let Some(pipeline) = raw.validate(&name, &known, &paths, &mut problems) {
                 pipelines.insert(name, pipeline);
             }
         }
@@ -305,7 +341,8 @@ impl RawConfig {
         }
         Ok(Config {
             file: file.to_path_buf(),
-            plugins_dir: self.plugins_dir.map(PathBuf::from),
+            plugins_dir,
+            onnxruntime,
             ticket_systems,
             pipelines,
         })
@@ -313,7 +350,8 @@ impl RawConfig {
 }
 
 /// The plugins directory: the `--plugins-dir` flag wins over `plugins_dir:`, which wins over
-/// [`DEFAULT_PLUGINS_DIR`]. Relative paths stay relative to the working directory.
+/// [`DEFAULT_PLUGINS_DIR`] in the working directory. `configured` is already resolved from the
+/// configuration file's folder ([`ConfigPaths`]); a relative flag is the working directory's.
 pub fn resolve_plugins_dir(flag: Option<&Path>, configured: Option<&Path>) -> PathBuf {
     flag.or(configured)
         .map(Path::to_path_buf)
@@ -515,7 +553,8 @@ mod tests {
         let text = "plugins_dir: \"{{ get_env('OTAI_TEST_CONFIG_TEMPLATE_7F3A') }}/plugins\"\n\
                     ticket_systems:\n  z:\n    use: p:S\n    params:\n      nested:\n        list: ['{{get_env(\"OTAI_TEST_CONFIG_TEMPLATE_7F3A\")}}']\n      dflt: \"{{ get_env('OTAI_TEST_UNSET_9C1E', 'fallback') }}\"\n";
         let config = Config::load_from_text_for_test(text);
-        assert_eq!(config.plugins_dir, Some(PathBuf::from("from-env/plugins")));
+        let here = std::env::current_dir().unwrap();
+        assert_eq!(config.plugins_dir, Some(here.join("from-env/plugins")));
         let params: Value =
             serde_json::from_str(&config.ticket_systems["z"].params_json()).unwrap();
         assert_eq!(params["nested"]["list"][0], "from-env");
@@ -638,6 +677,58 @@ mod tests {
             PathBuf::from("conf")
         );
         assert_eq!(resolve_plugins_dir(None, None), PathBuf::from("plugins"));
+    }
+
+    #[test]
+    fn paths_in_the_file_are_read_from_its_folder_and_defaults_from_the_working_directory() {
+        let text = "plugins_dir: plugins\nonnxruntime: lib/libonnxruntime.so\n\
+                    ticket_systems: {z: {use: \"p:S\"}}\n\
+                    pipelines:\n  \
+                      written: {ticket_system: z, model: m, state_file: s/w.json, \
+                                audit_log: /var/log/otai/w.jsonl, fields: {queue: {action: tag}}}\n  \
+                      defaults: {ticket_system: z, fields: {queue: {action: tag}}}\n";
+        let config = Config::parse(text, Path::new("/etc/otai/otai.yml"), &no_env).unwrap();
+        let etc = Path::new("/etc/otai");
+        assert_eq!(config.plugins_dir, Some(etc.join("plugins")));
+        assert_eq!(config.onnxruntime, Some(etc.join("lib/libonnxruntime.so")));
+        let written = &config.pipelines["written"];
+        assert_eq!(written.model, etc.join("m"));
+        assert_eq!(written.state_file, Some(etc.join("s/w.json")));
+        assert_eq!(
+            written.audit_log,
+            Some(PathBuf::from("/var/log/otai/w.jsonl"))
+        );
+        let defaults = &config.pipelines["defaults"];
+        assert_eq!(defaults.model, PathBuf::from("models/banking77"));
+        assert_eq!(
+            defaults.state_file,
+            Some(PathBuf::from(".otai/state/defaults.json"))
+        );
+        let raw = RawConfig::parse(text, Path::new("/etc/otai/otai.yml")).unwrap();
+        assert_eq!(
+            raw.rendered_plugins_dir(Path::new("/etc/otai/otai.yml"))
+                .unwrap(),
+            Some(etc.join("plugins"))
+        );
+    }
+
+    #[test]
+    fn a_plugins_dir_only_the_working_directory_has_is_an_error_naming_both() {
+        // `cargo test` runs in the crate's folder, which has `src`; the file's folder does not.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("otai.yml");
+        let err = Config::parse("plugins_dir: src\n", &file, &no_env).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(&file.display().to_string()), "{text}");
+        assert!(
+            text.contains("plugins_dir: `src` is read relative to the configuration file's folder"),
+            "{text}"
+        );
+        let err = RawConfig::parse("plugins_dir: src\n", &file)
+            .unwrap()
+            .rendered_plugins_dir(&file)
+            .unwrap_err();
+        assert!(err.to_string().contains("plugins_dir: `src`"), "{err}");
     }
 
     #[test]

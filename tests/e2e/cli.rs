@@ -52,6 +52,28 @@ fn write_config(dir: &Path, text: &str) {
 }
 
 #[test]
+fn a_plugins_dir_written_for_the_working_directory_is_refused_naming_both_places() {
+    // A file written when relative paths were the working directory's: `plugins` exists beside
+    // config/, not in it. otai says so instead of loading nothing.
+    let dir = workdir();
+    write_config(dir.path(), "plugins_dir: plugins\n");
+    let output = otai(dir.path(), &["plugins", "list"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let err = stderr(&output);
+    for expected in [
+        "config/config.yml",
+        "plugins_dir: `plugins` is read relative to the configuration file's folder",
+        &format!(
+            "{} does not exist",
+            dir.path().join("config/plugins").display()
+        ),
+        &format!("`{}`", dir.path().join("plugins").display()),
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in\n{err}");
+    }
+}
+
+#[test]
 fn plugins_list_without_config_shows_loaded_and_failed() {
     let dir = TempDir::new().unwrap();
     let plugins = dir.path().join("plugins");
@@ -112,11 +134,21 @@ fn a_plugin_that_aborts_while_loading_is_reported_and_otai_goes_on() {
 fn plugins_list_takes_the_directory_from_flag_then_config() {
     let dir = workdir();
     std::fs::rename(dir.path().join("plugins"), dir.path().join("elsewhere")).unwrap();
-    write_config(dir.path(), "plugins_dir: elsewhere\n");
-
-    let output = otai(dir.path(), &["plugins", "list"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains("Plugins directory elsewhere: 1 loaded, 0 failed."));
+    // Read from the configuration file's folder (config/), wherever otai starts.
+    write_config(dir.path(), "plugins_dir: ../elsewhere\n");
+    let config = dir.path().join("config/config.yml");
+    let expected = format!(
+        "Plugins directory {}: 1 loaded, 0 failed.",
+        dir.path().join("config/../elsewhere").display()
+    );
+    for cwd in [dir.path(), Path::new("/")] {
+        let output = otai(
+            cwd,
+            &["--config", config.to_str().unwrap(), "plugins", "list"],
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(stdout(&output).contains(&expected), "{}", stdout(&output));
+    }
 
     let output = otai(dir.path(), &["--plugins-dir", "nowhere", "plugins", "list"]);
     assert_eq!(output.status.code(), Some(1));
@@ -179,6 +211,33 @@ fn check_lists_every_problem_and_fails() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn the_configured_onnx_runtime_is_checked_and_used_from_the_files_folder() {
+    // Beside the default search (which finds the repository's library): a configured path that
+    // is not there must fail `check` and `run`, naming the path resolved from config/.
+    let dir = workdir();
+    let model = crate::support::demo_model("this test needs");
+    write_config(
+        dir.path(),
+        &format!(
+            "onnxruntime: ../lib/libonnxruntime.so\n\
+             ticket_systems:\n  desk:\n    use: otai_test_misbehaving:MisbehavingService\n    params: {{mode: ok}}\n\
+             pipelines:\n  p:\n    ticket_system: desk\n    model: {}\n    state_file: null\n    audit_log: null\n    fields: {{queue: {{action: tag}}}}\n",
+            model.display()
+        ),
+    );
+    let missing = format!(
+        "`onnxruntime:` in the configuration points to {}, which is not a file",
+        dir.path().join("config/../lib/libonnxruntime.so").display()
+    );
+    let check = otai(dir.path(), &["check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    assert!(stdout(&check).contains(&missing), "{}", stdout(&check));
+    let run = otai(dir.path(), &["run", "--once", "--dry-run"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    assert!(stderr(&run).contains(&missing), "{}", stderr(&run));
 }
 
 #[test]

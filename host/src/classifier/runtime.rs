@@ -90,7 +90,7 @@ pub fn get() -> Option<&'static OrtRuntime> {
 /// Where the library would be loaded from, without loading it (for `otai check`-style diagnostics).
 pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(path) = explicit {
-        return existing(path, "the configured ONNX Runtime library path");
+        return existing(path, "`onnxruntime:` in the configuration");
     }
     if let Some(value) = std::env::var_os("ORT_DYLIB_PATH").filter(|v| !v.is_empty()) {
         return existing(Path::new(&value), "ORT_DYLIB_PATH");

@@ -70,6 +70,17 @@ pub async fn check(ctx: &Context, args: &CheckArgs, out: &mut dyn Write) -> anyh
         problems.push(failure.to_string());
     }
 
+    if let Some(library) = config.as_ref().and_then(|c| c.onnxruntime.as_deref()) {
+        // Only where it would be loaded from: loading it belongs to the commands that classify.
+        match crate::classifier::runtime::locate(Some(library)) {
+            Ok(found) => writeln!(out, "ONNX Runtime {}: OK, a file.", found.display())?,
+            Err(err) => {
+                writeln!(out, "ONNX Runtime:\n  PROBLEM: {err}")?;
+                problems.push(err.to_string());
+            }
+        }
+    }
+
     if let Some(config) = &config {
         for (name, result) in crate::pipeline::assemble::check_models(config) {
             let p = &config.pipelines[&name];

@@ -37,7 +37,8 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
     let config = Arc::new(ctx.load_config()?);
     let selected = select(&config, args.pipeline.as_deref())?;
 
-    let classifier_options = ClassifierOptions::default();
+    let mut classifier_options = ClassifierOptions::default();
+    classifier_options.encoder.ort_library = config.onnxruntime.clone();
     let mut problems = Vec::new();
     for p in &selected {
         if let Err(found) = pipeline::assemble::fit_model(&config, p, &classifier_options.hf_field)

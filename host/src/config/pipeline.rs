@@ -7,12 +7,16 @@
 //! labels the model's?) is checked later by [`crate::pipeline::check_against_model`], because
 //! parsing a configuration must not depend on files elsewhere.
 
-use std::{collections::BTreeMap, path::PathBuf, time::Duration};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::Problem;
+use super::{ConfigPaths, Problem};
 pub use crate::classifier::describe::DEFAULT_SIMILARITY_SCALE;
 use crate::lists::list_or_none;
 
@@ -216,7 +220,8 @@ pub struct PipelineConfig {
     pub name: String,
     /// The key of the ticket system under `ticket_systems:`.
     pub ticket_system: String,
-    /// The model folder, relative to the working directory.
+    /// The model folder: `model:` resolved from the configuration file's folder, or the default
+    /// in the working directory.
     pub model: PathBuf,
     pub interval: Duration,
     pub fetch: FetchConfig,
@@ -413,6 +418,7 @@ impl RawPipeline {
         self,
         name: &str,
         known_systems: &[&str],
+        paths: &ConfigPaths,
         problems: &mut Vec<Problem>,
     ) -> Option<PipelineConfig> {
         let key = format!("pipelines.{name}");
@@ -442,7 +448,12 @@ impl RawPipeline {
                 );
                 PathBuf::new()
             }
-            Some(dir) => PathBuf::from(dir),
+            Some(dir) => paths
+                .resolve(&format!("{key}.model"), dir)
+                .unwrap_or_else(|p| {
+                    problem(p.key_path, p.message);
+                    PathBuf::new()
+                }),
             None => PathBuf::from(DEFAULT_MODEL_DIR),
         };
         let interval = match self.interval {
@@ -561,18 +572,26 @@ impl RawPipeline {
                 None => Some(default),
                 Some(None) => None,
                 Some(Some(path)) if path.is_empty() => None,
-                Some(Some(path)) => {
-                    let path = PathBuf::from(path);
-                    if path.file_name().is_none() || path.to_string_lossy().ends_with('/') {
+                Some(Some(written)) => {
+                    let field_key = format!("{key}.{field}");
+                    let as_written = Path::new(&written);
+                    if as_written.file_name().is_none() || written.ends_with('/') {
                         problem(
-                            format!("{key}.{field}"),
+                            field_key,
                             format!(
                                 "must name a file, e.g. `{}` (or null for none)",
                                 default.display()
                             ),
                         );
+                        return Some(as_written.to_path_buf());
                     }
-                    Some(path)
+                    match paths.resolve(&field_key, &written) {
+                        Ok(path) => Some(path),
+                        Err(p) => {
+                            problem(p.key_path, p.message);
+                            Some(as_written.to_path_buf())
+                        }
+                    }
                 }
             };
         let state_file = optional_file(self.state_file, default_state_file(name), "state_file");

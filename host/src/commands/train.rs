@@ -143,7 +143,7 @@ fn train_from_history(
     drop(system);
     let pull_seconds = started.elapsed().as_secs_f64();
 
-    let (mut data, skips) = history::labelled(&pulled.tickets, &fields);
+    let (mut data, skips) = pulled.labelled(&fields)?;
     write!(out, "{skips}")?;
     let folded = history::fold_rare(&mut data, args.min_examples, &args.fallback_label);
     for f in &folded {
@@ -184,7 +184,7 @@ fn train_from_history(
         "pulled_at": since::rfc3339(now),
         "pages": pulled.pages,
         "tickets_pulled": pulled.pulled,
-        "tickets": pulled.tickets.len(),
+        "tickets": skips.tickets,
         "pull_seconds": pull_seconds,
         "skipped": skips,
         "min_examples": args.min_examples,

@@ -10,7 +10,7 @@
 //!   atomically after the page's tickets are on disk). A rerun with the same `--since` continues
 //!   from the cursor (and, after an earlier end of stream, pulls only what changed since); a
 //!   different `--since` or `fresh` starts over. Duplicates are resolved by id, the latest copy
-//!   winning ([`History::tickets`]).
+//!   winning ([`History::labelled`], which reads the cache line by line instead of loading it).
 //! - [`labelled`] keeps the tickets agents finished and takes what they finally set as labels;
 //!   see [`Field`] for the field syntax and [`SkipReport`] for what is skipped and why.
 //! - [`fold_rare`] folds classes with too few examples into the fallback label.
@@ -68,11 +68,12 @@ pub struct PullProgress {
     pub resumed: bool,
 }
 
-/// The pulled history.
+/// The pulled history: its cache file, read ticket by ticket when it is used (a history can be
+/// far larger than what training keeps of it).
 #[derive(Debug, Clone, Default)]
 pub struct History {
-    /// Every ticket once (the latest copy), in the order first seen.
-    pub tickets: Vec<Ticket>,
+    /// The cache (`<cache>/<system>.jsonl`): every copy of every ticket pulled.
+    pub cache: PathBuf,
     /// Tickets pulled, duplicates included.
     pub pulled: usize,
     /// Pages pulled in all runs.
@@ -215,9 +216,8 @@ pub async fn pull(
             );
         }
     }
-    let tickets = read_cache(&jsonl)?;
     Ok(History {
-        tickets,
+        cache: jsonl,
         pulled,
         pages: state.pages,
         resumed,
@@ -234,33 +234,74 @@ fn count_lines(path: &Path) -> anyhow::Result<usize> {
         .count())
 }
 
-/// The cached tickets, each once: the latest copy, at the place it was first seen.
-fn read_cache(path: &Path) -> anyhow::Result<Vec<Ticket>> {
-    let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut tickets: Vec<Ticket> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    for (n, line) in BufReader::new(file).lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let ticket: Ticket = match serde_json::from_str(&line) {
-            Ok(t) => t,
-            // A line cut short by an interruption: its page is pulled again.
-            Err(e) => {
-                tracing::warn!(file = %path.display(), line = n + 1, error = %e, "Skipping an unreadable line of the history cache.");
-                continue;
+/// The longest ticket text kept for training, in bytes (cut at a character boundary): the encoder
+/// reads at most a few hundred tokens of it, and one pasted log file must not cost megabytes per
+/// example.
+pub const MAX_TRAINING_TEXT_BYTES: usize = 64 * 1024;
+
+impl History {
+    /// The labelled examples of the cached tickets (see [`labelled`]), each ticket once: its
+    /// latest copy, at the place it was first seen. The cache is read twice, line by line: first
+    /// where each ticket's latest copy is, then those copies, so memory holds the kept examples
+    /// and one id per ticket, never the pulled tickets themselves.
+    pub fn labelled(&self, fields: &[Field]) -> anyhow::Result<(Labelled, SkipReport)> {
+        let mut latest: HashMap<String, usize> = HashMap::new();
+        let mut first_seen: Vec<String> = Vec::new();
+        for_each_cached(&self.cache, |line, ticket| {
+            if latest.insert(ticket.id.clone(), line).is_none() {
+                first_seen.push(ticket.id);
             }
-        };
-        match index.get(&ticket.id) {
+        })?;
+        let mut judged: HashMap<usize, Judged> = HashMap::new();
+        for_each_cached(&self.cache, |line, ticket| {
+            if latest.get(&ticket.id) == Some(&line) {
+                judged.insert(line, judge(&ticket, fields));
+            }
+        })?;
+        let mut out = LabelledBuilder::new(fields, first_seen.len());
+        for id in &first_seen {
+            // A line that vanished between the two readings (the cache is only appended to, so
+            // only by someone else's hand) is left out rather than guessed.
+            if let Some(j) = judged.remove(&latest[id]) {
+                out.push(j);
+            }
+        }
+        Ok(out.finish())
+    }
+
+    /// Every cached ticket once (the latest copy, at the place it was first seen), whole: for
+    /// tests and small histories.
+    pub fn tickets(&self) -> anyhow::Result<Vec<Ticket>> {
+        let mut tickets: Vec<Ticket> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for_each_cached(&self.cache, |_, ticket| match index.get(&ticket.id) {
             Some(&i) => tickets[i] = ticket,
             None => {
                 index.insert(ticket.id.clone(), tickets.len());
                 tickets.push(ticket);
             }
+        })?;
+        Ok(tickets)
+    }
+}
+
+/// Calls `each` with the line number and ticket of every readable line of a cache.
+fn for_each_cached(path: &Path, mut each: impl FnMut(usize, Ticket)) -> anyhow::Result<()> {
+    let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    for (n, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(&line) {
+            Ok(ticket) => each(n, ticket),
+            // A line cut short by an interruption: its page is pulled again.
+            Err(e) => {
+                tracing::warn!(file = %path.display(), line = n + 1, error = %e, "Skipping an unreadable line of the history cache.");
+            }
         }
     }
-    Ok(tickets)
+    Ok(())
 }
 
 /// A label a head is trained for, as given in `--fields`:
@@ -428,69 +469,140 @@ pub struct Labelled {
 }
 
 /// Keeps the finished tickets of `history` and takes their labels for `fields`; see
-/// [`SkipReport`] for what is skipped.
+/// [`SkipReport`] for what is skipped. Texts longer than [`MAX_TRAINING_TEXT_BYTES`] are cut.
 pub fn labelled(tickets: &[Ticket], fields: &[Field]) -> (Labelled, SkipReport) {
-    let mut out = Labelled {
-        fields: fields.iter().map(Field::head_name).collect(),
-        labels: vec![Vec::new(); fields.len()],
-        ..Labelled::default()
-    };
-    let mut report = SkipReport {
-        tickets: tickets.len(),
-        ..SkipReport::default()
-    };
-    let wants_queue = fields.contains(&Field::Queue);
+    let mut out = LabelledBuilder::new(fields, tickets.len());
     for t in tickets {
-        // The adapter says what its statuses mean (`Ticket::state`); the host reads no status name.
-        if t.state.deleted {
-            report.deleted += 1;
-            continue;
+        out.push(judge(t, fields));
+    }
+    out.finish()
+}
+
+/// One ticket, judged: an example, or why it is left out.
+enum Judged {
+    Kept {
+        id: String,
+        text: String,
+        created_at: Option<f64>,
+        labels: Vec<Option<String>>,
+    },
+    Skipped(Skip),
+}
+
+#[derive(Clone, Copy)]
+enum Skip {
+    Deleted,
+    Merged,
+    Unfinished,
+    NoText,
+    UnknownQueue,
+    NoLabel,
+}
+
+fn judge(t: &Ticket, fields: &[Field]) -> Judged {
+    // The adapter says what its statuses mean (`Ticket::state`); the host reads no status name.
+    if t.state.deleted {
+        return Judged::Skipped(Skip::Deleted);
+    }
+    if t.state.merged {
+        return Judged::Skipped(Skip::Merged);
+    }
+    if !t.state.category.is_finished() {
+        return Judged::Skipped(Skip::Unfinished);
+    }
+    let mut text = TicketText::new(t.subject.as_str(), t.body.as_str()).text();
+    if text.is_empty() {
+        return Judged::Skipped(Skip::NoText);
+    }
+    if fields.contains(&Field::Queue)
+        && t.queue.as_ref().is_some_and(|q| {
+            q.id.is_some() && q.name.as_deref().is_none_or(|n| n.trim().is_empty())
+        })
+    {
+        return Judged::Skipped(Skip::UnknownQueue);
+    }
+    let labels: Vec<Option<String>> = fields.iter().map(|f| f.label(t)).collect();
+    if labels.iter().all(Option::is_none) {
+        return Judged::Skipped(Skip::NoLabel);
+    }
+    if text.len() > MAX_TRAINING_TEXT_BYTES {
+        let mut end = MAX_TRAINING_TEXT_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
         }
-        if t.state.merged {
-            report.merged += 1;
-            continue;
+        text.truncate(end);
+    }
+    Judged::Kept {
+        id: t.id.clone(),
+        text,
+        created_at: t
+            .created_at
+            .as_deref()
+            .and_then(crate::classifier::data::parse_time),
+        labels,
+    }
+}
+
+/// Collects judged tickets into [`Labelled`] and counts the skips.
+struct LabelledBuilder {
+    out: Labelled,
+    report: SkipReport,
+}
+
+impl LabelledBuilder {
+    fn new(fields: &[Field], tickets: usize) -> Self {
+        Self {
+            out: Labelled {
+                fields: fields.iter().map(Field::head_name).collect(),
+                labels: vec![Vec::new(); fields.len()],
+                ..Labelled::default()
+            },
+            report: SkipReport {
+                tickets,
+                ..SkipReport::default()
+            },
         }
-        if !t.state.category.is_finished() {
-            report.unfinished += 1;
-            continue;
-        }
-        let text = TicketText::new(t.subject.as_str(), t.body.as_str()).text();
-        if text.is_empty() {
-            report.no_text += 1;
-            continue;
-        }
-        if wants_queue
-            && t.queue.as_ref().is_some_and(|q| {
-                q.id.is_some() && q.name.as_deref().is_none_or(|n| n.trim().is_empty())
-            })
-        {
-            report.unknown_queue += 1;
-            continue;
-        }
-        let labels: Vec<Option<String>> = fields.iter().map(|f| f.label(t)).collect();
-        if labels.iter().all(Option::is_none) {
-            report.no_label += 1;
-            continue;
-        }
+    }
+
+    fn push(&mut self, judged: Judged) {
+        let report = &mut self.report;
+        let (id, text, created_at, labels) = match judged {
+            Judged::Kept {
+                id,
+                text,
+                created_at,
+                labels,
+            } => (id, text, created_at, labels),
+            Judged::Skipped(skip) => {
+                *match skip {
+                    Skip::Deleted => &mut report.deleted,
+                    Skip::Merged => &mut report.merged,
+                    Skip::Unfinished => &mut report.unfinished,
+                    Skip::NoText => &mut report.no_text,
+                    Skip::UnknownQueue => &mut report.unknown_queue,
+                    Skip::NoLabel => &mut report.no_label,
+                } += 1;
+                return;
+            }
+        };
         for (f, label) in labels.into_iter().enumerate() {
             if label.is_none() {
                 *report
                     .missing_label
-                    .entry(out.fields[f].clone())
+                    .entry(self.out.fields[f].clone())
                     .or_default() += 1;
             }
-            out.labels[f].push(label);
+            self.out.labels[f].push(label);
         }
-        out.ids.push(t.id.clone());
-        out.texts.push(text);
-        out.created_at.push(
-            t.created_at
-                .as_deref()
-                .and_then(crate::classifier::data::parse_time),
-        );
+        self.out.ids.push(id);
+        self.out.texts.push(text);
+        self.out.created_at.push(created_at);
         report.kept += 1;
     }
-    (out, report)
+
+    fn finish(self) -> (Labelled, SkipReport) {
+        (self.out, self.report)
+    }
 }
 
 /// One class folded into the fallback.

@@ -250,12 +250,10 @@ async fn an_interrupted_pull_resumes_from_its_cursor_and_duplicates_resolve_to_t
         "resumed, page 1 not pulled again"
     );
     assert_eq!(asked.len(), 4);
-    let ids: Vec<&str> = history.tickets.iter().map(|t| t.id.as_str()).collect();
+    let tickets = history.tickets().unwrap();
+    let ids: Vec<&str> = tickets.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(ids, ["1", "101", "102", "103"]);
-    assert_eq!(
-        history.tickets[0].subject, "version 3",
-        "the latest copy wins"
-    );
+    assert_eq!(tickets[0].subject, "version 3", "the latest copy wins");
 
     // Another --since (or --fresh) starts over.
     let other = PullOptions {
@@ -303,4 +301,56 @@ async fn a_system_without_an_export_says_so() {
     };
     let err = pull(&NoExport, &options, &mut |_| {}).await.unwrap_err();
     assert!(format!("{err:#}").contains("cannot export"), "{err:#}");
+}
+
+#[test]
+fn a_cache_is_labelled_line_by_line_with_each_tickets_latest_copy_where_it_was_first_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("desk.jsonl");
+    let cards = Some(("1", Some("Cards")));
+    // 1: open, then solved (kept, first place). 2: solved, then deleted (skipped). 3: solved
+    // once with a text far over the cap, its last character a multi-byte one at the cut.
+    let mut long = ticket(3, "solved", cards);
+    long.subject = String::new();
+    long.body = format!(
+        "{}é{}",
+        "a".repeat(MAX_TRAINING_TEXT_BYTES - 1),
+        "b".repeat(1000)
+    );
+    let mut latest_1 = ticket(1, "solved", cards);
+    latest_1.subject = "latest".into();
+    let lines = [
+        ticket(1, "open", cards),
+        ticket(2, "solved", cards),
+        long,
+        latest_1,
+        ticket(2, "deleted", cards),
+    ];
+    let mut text = String::new();
+    for t in &lines {
+        text.push_str(&serde_json::to_string(t).unwrap());
+        text.push('\n');
+    }
+    text.push_str("{\"id\": \"4\", \"subj\n"); // a line cut short by an interruption
+    std::fs::write(&cache, text).unwrap();
+    let history = History {
+        cache,
+        ..History::default()
+    };
+    let fields = parse_fields(&["queue".into()]).unwrap();
+
+    let (data, report) = history.labelled(&fields).unwrap();
+    assert_eq!(data.ids, ["1", "3"]);
+    assert!(data.texts[0].starts_with("latest"), "{}", data.texts[0]);
+    assert_eq!(
+        data.texts[1].len(),
+        MAX_TRAINING_TEXT_BYTES - 1,
+        "cut before the 2-byte é"
+    );
+    assert_eq!(report.tickets, 3);
+    assert_eq!(report.deleted, 1);
+    assert_eq!(report.kept, 2);
+    // The same as labelling the whole tickets.
+    let whole = labelled(&history.tickets().unwrap(), &fields);
+    assert_eq!((data, report), whole);
 }

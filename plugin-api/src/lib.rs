@@ -52,16 +52,17 @@
 //! - Anything else (reordering, removing, changing a field's type) is a new major version.
 //! - Items added after 1.0.0 say "since 1.x" in their documentation.
 //!
-//! ## Releasing 1.3 (and every later minor)
-//! 1. Freeze 1.2 first: copy this crate as it is at its last 1.2 commit to
-//!    `plugin-api-frozen/v1_2` (`src/` byte for byte; the manifest keeps `name = "otai-plugin-api"`
-//!    and `version = "1.2.x"`, with the workspace-inherited keys spelled out, plus a `FROZEN.md`).
+//! ## Releasing 1.4 (and every later minor)
+//! 1. Freeze 1.3 first: copy this crate as it is at its last 1.3 commit to
+//!    `plugin-api-frozen/v1_3` (`src/` byte for byte; the manifest keeps `name = "otai-plugin-api"`
+//!    and `version = "1.3.x"`, with the workspace-inherited keys spelled out, plus a `FROZEN.md`).
 //!    `plugin-api-frozen` is excluded from the workspace (two members may not share a name).
-//! 2. Add it to the host as `otai-plugin-api-v1-2 = { package = "otai-plugin-api", path = ... }`.
-//! 3. Give the host's loader a 1.2 case and `host/src/plugins/legacy.rs` a 1.2 adapter (its
-//!    service wrapper, conversions and `HostContext`), next to the 1.0 and 1.1 ones.
-//! 4. Only then append the 1.3 items here and bump the version; add a test plugin built against
-//!    the frozen 1.2 copy to the end-to-end tests, as `tests/plugins/legacy-1-0` and `legacy-1-1` are for 1.0 and 1.1.
+//! 2. Add it to the host as `otai-plugin-api-v1-3 = { package = "otai-plugin-api", path = ... }`.
+//! 3. Give the host's loader a 1.3 case and `host/src/plugins/legacy.rs` a 1.3 adapter (its
+//!    service wrapper, conversions and `HostContext`), next to the older ones.
+//! 4. Only then append the 1.4 items here and bump the version; add a test plugin built against
+//!    the frozen 1.3 copy to the end-to-end tests, as `tests/plugins/legacy-1-0` to `legacy-1-2`
+//!    are for 1.0 to 1.2.
 //!
 //! ## History
 //! - 1.0.0: root module (`info`, `new_ticket_system`), `TicketSystemService` (`find_tickets`,
@@ -80,6 +81,9 @@
 //!   A 1.0 or 1.1 plugin loads through the host's frozen copy of its version
 //!   (`plugin-api-frozen/v1_0`, `v1_1`) and answers the default mapping by name. 1.1 is frozen
 //!   in `plugin-api-frozen/v1_1`.
+//! - 1.3.0: `TicketSystemService::find_tickets_page` ([`TicketPage`]): a search page by page
+//!   with a cursor, so a large result streams. A plugin built against 1.0 to 1.2 answers its
+//!   whole `find_tickets` as one page. 1.2 is frozen in `plugin-api-frozen/v1_2`.
 //!
 //! ## Layout
 //! - [`module`]: the root module a plugin exports, [`PluginInfo`] and the service constructor.
@@ -106,7 +110,7 @@ pub use service::{
 };
 pub use ticket::{
     BatchOutcome, BatchUpdate, CustomFieldValue, ExportPage, ExportRequest, Note, Person, QueueRef,
-    SearchQuery, StatusCategory, Ticket, TicketState, TicketUpdate,
+    SearchQuery, StatusCategory, Ticket, TicketPage, TicketState, TicketUpdate,
 };
 
 /// Re-exported so plugins and host use the exact same versions as this crate.

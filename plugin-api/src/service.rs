@@ -10,7 +10,7 @@ use crate::{
     error::PluginError,
     ticket::{
         BatchOutcome, BatchUpdate, ExportPage, ExportRequest, Note, SearchQuery, Ticket,
-        TicketState, TicketUpdate,
+        TicketPage, TicketState, TicketUpdate,
     },
 };
 
@@ -110,6 +110,44 @@ pub trait TicketSystemService: Send + Sync {
     fn ticket_state(&self, status: RString, tags: RVec<RString>) -> TicketState {
         drop(tags);
         crate::ticket::state_from_status_name(status.as_str())
+    }
+
+    /// Since 1.3. One page of the tickets matching `query`, so that a caller can stream a large
+    /// result (`otai tickets find` without `--limit`) instead of holding every ticket at once.
+    /// The first call passes no cursor; each later one passes the [`TicketPage::cursor`] of the
+    /// page before, with the same query, until a page has no cursor. `query.limit` bounds the
+    /// whole stream, not a page; the page size is the plugin's choice (a few hundred tickets at
+    /// most). Together the pages hold what [`find_tickets`](Self::find_tickets) would answer
+    /// (a ticket changed while the pages are read may be on two of them, or on none).
+    ///
+    /// The default (and what the host answers for a plugin built against 1.0 to 1.2) is
+    /// [`find_tickets`](Self::find_tickets) as one page without a cursor; a cursor it never
+    /// handed out is [`ErrorKind::VALIDATION`](crate::ErrorKind::VALIDATION).
+    fn find_tickets_page(
+        &self,
+        query: SearchQuery,
+        cursor: ROption<RString>,
+    ) -> ServiceFuture<TicketPage> {
+        if cursor.is_some() {
+            return async {
+                RResult::RErr(PluginError::new(
+                    crate::ErrorKind::VALIDATION,
+                    "find_tickets_page: this plugin hands out no cursors (its whole answer is one page)",
+                ))
+            }
+            .into_ffi();
+        }
+        let all = self.find_tickets(query);
+        async move {
+            match all.await {
+                RResult::ROk(tickets) => RResult::ROk(TicketPage {
+                    tickets,
+                    cursor: ROption::RNone,
+                }),
+                RResult::RErr(err) => RResult::RErr(err),
+            }
+        }
+        .into_ffi()
     }
 }
 

@@ -199,6 +199,18 @@ pub struct ExportPage {
     pub end_of_stream: bool,
 }
 
+/// Since 1.3. One page of a search, from
+/// [`TicketSystemService::find_tickets_page`](crate::TicketSystemService::find_tickets_page).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketPage {
+    /// The tickets of this page.
+    pub tickets: RVec<Ticket>,
+    /// Where the next page starts (pass it back with the same query); none on the last page.
+    /// Opaque to the host, and only meant for the service that handed it out.
+    pub cursor: ROption<RString>,
+}
+
 /// Since 1.2. A ticket's status, normalised: an open set of codes (see
 /// [`ErrorKind`](crate::ErrorKind) for why), named in [`vocabulary::status`](crate::vocabulary::status).
 #[repr(transparent)]

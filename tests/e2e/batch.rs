@@ -19,7 +19,7 @@ use wiremock::{
 };
 
 use crate::support::{
-    self, misbehaving, plugins_dir, system_config, LEGACY, LEGACY_1_1, MISBEHAVING,
+    self, misbehaving, plugins_dir, system_config, LEGACY, LEGACY_1_1, LEGACY_1_2, MISBEHAVING,
 };
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -365,6 +365,53 @@ async fn a_plugin_built_against_api_1_1_loads_batches_counts_and_maps_statuses_b
         "`open` and `Solved` mapped by name"
     );
     assert_eq!(tickets[1].priority.as_deref(), Some("high"));
+}
+
+/// A plugin built against otai-plugin-api 1.2.0 (tests/plugins/legacy-1-2, against the frozen
+/// copy in plugin-api-frozen/v1_2) loads through the host's 1.2 adapter: its own `ticket_state`
+/// (German status names only it knows) and its counters are used, and, having no
+/// `find_tickets_page` (since 1.3), its search arrives as one page without a cursor.
+#[tokio::test]
+async fn a_plugin_built_against_api_1_2_loads_maps_its_own_statuses_and_searches_as_one_page() {
+    let dir = plugins_dir(&[LEGACY_1_2]);
+    let registry = PluginRegistry::load(dir.path());
+    assert!(registry.failures().is_empty(), "{:?}", registry.failures());
+    let loaded = &registry.plugins()[0];
+    assert!(matches!(
+        loaded.module,
+        otai::plugins::loader::LoadedModule::V1_2(_)
+    ));
+    assert_eq!(loaded.interface, "1.2.0");
+    let desk = registry
+        .new_ticket_system(&system_config(
+            "legacy12",
+            LEGACY_1_2,
+            "Legacy12Service",
+            json!({}),
+            SECOND,
+        ))
+        .expect("the 1.2 plugin constructs its service");
+
+    let before = desk.request_stats().expect("a 1.2 plugin counts");
+    let page = desk
+        .find_tickets_page(SearchQuery::default(), None)
+        .await
+        .unwrap();
+    let after = desk.request_stats().unwrap();
+
+    assert_eq!(page.cursor, None, "the whole answer is the one page");
+    let states: Vec<_> = page.tickets.iter().map(|t| t.state.category).collect();
+    assert_eq!(
+        states,
+        [StatusCategory::Open, StatusCategory::Solved],
+        "`Offen` and `Erledigt` mapped by the plugin's own ticket_state"
+    );
+    assert_eq!(after.since(before).requests, 1, "one find_tickets call");
+    let err = desk
+        .find_tickets_page(SearchQuery::default(), Some("2".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Validation, "{err}");
 }
 
 /// `otai plugins list` names the interface version each plugin was built against.

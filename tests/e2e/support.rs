@@ -33,6 +33,8 @@ pub const FRESHDESK: &str = "otai_freshdesk";
 pub const LEGACY: &str = "otai_test_legacy";
 /// Built against the frozen plugin API 1.1.0 (tests/plugins/legacy-1-1).
 pub const LEGACY_1_1: &str = "otai_test_legacy_1_1";
+/// Built against the frozen plugin API 1.2.0 (tests/plugins/legacy-1-2).
+pub const LEGACY_1_2: &str = "otai_test_legacy_1_2";
 
 /// The Zendesk plugin's ticket-system service.
 pub const ZENDESK_SERVICE: &str = "ZendeskTicketsystemService";

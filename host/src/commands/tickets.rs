@@ -62,12 +62,17 @@ async fn find(ctx: &Context, args: FindArgs, out: &mut dyn Write) -> anyhow::Res
         limit: args.limit,
         system_query: args.query,
     };
-    let tickets = system.find_tickets(query).await?;
-    for ticket in &tickets {
-        print_json(out, ticket)?;
-    }
-    out.flush()?;
-    tracing::info!(system = %args.system, count = tickets.len(), "Found tickets.");
+    // Page by page: an account's whole backlog never has to fit in memory, and the first
+    // tickets print while the rest are still being read.
+    let mut print_page = |tickets: Vec<crate::ticket::Ticket>| -> anyhow::Result<()> {
+        for ticket in &tickets {
+            print_json(out, ticket)?;
+        }
+        out.flush()?;
+        Ok(())
+    };
+    let count = crate::ticket::find_pages(system.as_ref(), query, &mut print_page).await?;
+    tracing::info!(system = %args.system, count, "Found tickets.");
     Ok(())
 }
 

@@ -35,8 +35,8 @@ use otai_plugin_api::{async_ffi::FfiFuture, PluginError, TicketSystemBox};
 use super::{convert, plugin_thread::PluginThread};
 use crate::ticket::{
     update_one_by_one, BatchOutcome, BatchUpdate, BoxFuture, ErrorKind, ExportPage, ExportRequest,
-    Note, RequestStats, SearchQuery, Ticket, TicketResult, TicketSystem, TicketSystemError,
-    TicketUpdate,
+    Note, RequestStats, SearchQuery, Ticket, TicketPage, TicketResult, TicketSystem,
+    TicketSystemError, TicketUpdate,
 };
 
 /// A batch call may take `call_timeout` per started chunk of this many tickets: the size of a
@@ -373,6 +373,27 @@ impl TicketSystem for ForeignTicketSystem {
                     tickets.truncate(limit);
                 }
                 Ok(tickets)
+            },
+        ))
+    }
+
+    /// One search page under `call_timeout` (plugin API 1.3; older plugins answer their whole
+    /// `find_tickets` as one page through the host's adapters).
+    fn find_tickets_page(
+        &self,
+        query: SearchQuery,
+        cursor: Option<String>,
+    ) -> BoxFuture<'_, TicketResult<TicketPage>> {
+        let query = convert::search_query_to_ffi(&query);
+        let cursor: ROption<RString> = cursor.map(RString::from).into();
+        Box::pin(self.call(
+            "find_tickets_page",
+            Effect::Read,
+            move |inner| inner.find_tickets_page(query, cursor),
+            |page| {
+                let mut page = convert::ticket_page_from_ffi(page)?;
+                self.fill_states(&mut page.tickets);
+                Ok(page)
             },
         ))
     }

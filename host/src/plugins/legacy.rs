@@ -1,14 +1,14 @@
-//! Plugins built against plugin API 1.0 or 1.1, adapted so that the rest of the host sees a
-//! current (1.2) plugin.
+//! Plugins built against plugin API 1.0, 1.1 or 1.2, adapted so that the rest of the host sees a
+//! current (1.3) plugin.
 //!
 //! abi_stable lets an older host load a newer plugin of the same major version, but not the other
 //! way round: it refuses a plugin whose `TicketSystemService` vtable has fewer methods than the
 //! host's ("too many fields (expected 12, found 8)" for a 1.0 plugin in a 1.2 host). So the host
-//! keeps a frozen copy of every older interface (`otai-plugin-api-v1-0` and `-v1-1`, in
+//! keeps a frozen copy of every older interface (`otai-plugin-api-v1-0`, `-v1-1` and `-v1-2`, in
 //! `plugin-api-frozen/`), checks a plugin against the types of the version it declares, and wraps
 //! what it returns:
 //!
-//! - [`info_v1_0`] / [`new_ticket_system_v1_0`] (and the `v1_1` pair) call the old root module
+//! - [`info_v1_0`] / [`new_ticket_system_v1_0`] (and the `v1_1` and `v1_2` pairs) call the old root module
 //!   (with an old [`HostContextRef`](v1_0::HostContextRef) from `host_context`) and convert the
 //!   answers;
 //! - the old service is wrapped in a host-side type implementing the *current*
@@ -33,8 +33,9 @@ use async_ffi::FutureExt;
 use otai_plugin_api as current;
 use otai_plugin_api_v1_0 as v1_0;
 use otai_plugin_api_v1_1 as v1_1;
+use otai_plugin_api_v1_2 as v1_2;
 
-use super::host_context::{host_context_v1_0, host_context_v1_1};
+use super::host_context::{host_context_v1_0, host_context_v1_1, host_context_v1_2};
 
 /// Awaits an old version's future and converts its answer.
 fn adapt<T, U>(future: async_ffi::FfiFuture<T>) -> current::ServiceFuture<U>
@@ -145,6 +146,37 @@ legacy_version!(
             request: current::ExportRequest,
         ) -> current::ServiceFuture<current::ExportPage> {
             adapt(self.0.export_tickets(request.convert()))
+        }
+    }
+);
+
+legacy_version!(
+    v1_2,
+    info_v1_2,
+    new_ticket_system_v1_2,
+    host_context_v1_2,
+    V1_2Service,
+    {
+        fn update_tickets(
+            &self,
+            updates: RVec<current::BatchUpdate>,
+        ) -> current::ServiceFuture<RVec<current::BatchOutcome>> {
+            adapt(self.0.update_tickets(updates.convert()))
+        }
+
+        fn request_stats(&self) -> ROption<current::RequestStats> {
+            self.0.request_stats().convert()
+        }
+
+        fn export_tickets(
+            &self,
+            request: current::ExportRequest,
+        ) -> current::ServiceFuture<current::ExportPage> {
+            adapt(self.0.export_tickets(request.convert()))
+        }
+
+        fn ticket_state(&self, status: RString, tags: RVec<RString>) -> current::TicketState {
+            self.0.ticket_state(status, tags).convert()
         }
     }
 );
@@ -284,13 +316,39 @@ impl Convert<$v::LogLevel> for current::LogLevel {
 common_conversions!(v1_0);
 common_conversions!(v1_1);
 
-// Since 1.1.
-same_fields! { v1_1;
-    BatchUpdate { id, update, current_tags }
-    BatchOutcome { id, result }
-    ExportRequest { start_time, cursor }
-    ExportPage { tickets, cursor, end_of_stream }
-    RequestStats { requests, retries, rate_limited }
+common_conversions!(v1_2);
+
+/// The types added in 1.1, for each version that has them.
+macro_rules! since_1_1_conversions {
+    ($v:ident) => {
+        same_fields! { $v;
+            BatchUpdate { id, update, current_tags }
+            BatchOutcome { id, result }
+            ExportRequest { start_time, cursor }
+            ExportPage { tickets, cursor, end_of_stream }
+            RequestStats { requests, retries, rate_limited }
+        }
+    };
+}
+
+since_1_1_conversions!(v1_1);
+since_1_1_conversions!(v1_2);
+
+// Since 1.2.
+same_fields! { v1_2;
+    TicketState { category, merged, deleted }
+}
+
+impl Convert<current::StatusCategory> for v1_2::StatusCategory {
+    fn convert(self) -> current::StatusCategory {
+        current::StatusCategory(self.0)
+    }
+}
+
+impl Convert<v1_2::StatusCategory> for current::StatusCategory {
+    fn convert(self) -> v1_2::StatusCategory {
+        v1_2::StatusCategory(self.0)
+    }
 }
 
 #[cfg(test)]

@@ -11,12 +11,13 @@
 //! declares (`LibHeader::version_strings`, the `otai-plugin-api` version it was built against)
 //! and checks it against the types of that version:
 //! - 1.0: the frozen 1.0 types (`otai-plugin-api-v1-0`), adapted by `plugins::legacy`;
-//! - 1.1: the frozen 1.1 types (`otai-plugin-api-v1-1`), adapted likewise;
-//! - 1.2 and later 1.x: this host's own interface (abi_stable accepts a newer minor, whose
+//! - 1.1 and 1.2: the frozen types of that version (`otai-plugin-api-v1-1`, `-v1-2`), adapted
+//!   likewise;
+//! - 1.3 and later 1.x: this host's own interface (abi_stable accepts a newer minor, whose
 //!   additions stay unused);
 //! - anything else: [`LoadError::Incompatible`].
 //!
-//! Deciding by the declared version rather than trying 1.2 and falling back to older ones: the fallback
+//! Deciding by the declared version rather than trying 1.3 and falling back to older ones: the fallback
 //! would be sound (the layout check runs before the root-module constructor, and the `LibHeader`
 //! caches only a constructed module, never a failure), but every 1.0 plugin would first produce
 //! abi_stable's full incompatibility report, and a plugin of an unknown major would be reported
@@ -35,6 +36,7 @@ use abi_stable::{
 use otai_plugin_api::{PluginError, PluginInfo, PluginModuleRef, ServiceKind, TicketSystemBox};
 use otai_plugin_api_v1_0 as v1_0;
 use otai_plugin_api_v1_1 as v1_1;
+use otai_plugin_api_v1_2 as v1_2;
 
 use super::{host_context::host_context, legacy};
 
@@ -69,6 +71,8 @@ pub enum LoadedModule {
     V1_0(v1_0::PluginModuleRef),
     /// Built against 1.1: checked against the frozen 1.1 types and adapted (`plugins::legacy`).
     V1_1(v1_1::PluginModuleRef),
+    /// Built against 1.2: checked against the frozen 1.2 types and adapted (`plugins::legacy`).
+    V1_2(v1_2::PluginModuleRef),
 }
 
 impl LoadedModule {
@@ -81,6 +85,7 @@ impl LoadedModule {
             LoadedModule::Current(module) => (module.info())(),
             LoadedModule::V1_0(module) => legacy::info_v1_0(module),
             LoadedModule::V1_1(module) => legacy::info_v1_1(module),
+            LoadedModule::V1_2(module) => legacy::info_v1_2(module),
         }
     }
 
@@ -103,6 +108,9 @@ impl LoadedModule {
             }
             LoadedModule::V1_1(module) => {
                 legacy::new_ticket_system_v1_1(module, service, params_json)
+            }
+            LoadedModule::V1_2(module) => {
+                legacy::new_ticket_system_v1_2(module, service, params_json)
             }
         }
     }
@@ -320,6 +328,9 @@ fn init_root_module(header: &LibHeader) -> Result<(String, LoadedModule), LoadEr
         (1, 1) => header
             .init_root_module::<v1_1::PluginModuleRef>()
             .map(LoadedModule::V1_1),
+        (1, 2) => header
+            .init_root_module::<v1_2::PluginModuleRef>()
+            .map(LoadedModule::V1_2),
         (major, minor) if major == ours.major && minor >= ours.minor => header
             .init_root_module::<PluginModuleRef>()
             .map(LoadedModule::Current),

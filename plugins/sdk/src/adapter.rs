@@ -6,7 +6,7 @@ use crate::{
     error::{Error, Result},
     ticket::{
         BatchOutcome, BatchUpdate, ExportPage, ExportRequest, Note, RequestStats, SearchQuery,
-        StatusCategory, Ticket, TicketState, TicketUpdate,
+        StatusCategory, Ticket, TicketPage, TicketState, TicketUpdate,
     },
 };
 
@@ -24,6 +24,35 @@ pub trait TicketSystemAdapter: Send + Sync + 'static {
     /// Every ticket matching `query`, following all pages, at most `query.limit` of them.
     fn find_tickets(&self, query: &SearchQuery)
         -> impl Future<Output = Result<Vec<Ticket>>> + Send;
+
+    /// One page of the tickets matching `query`, for callers that stream a large result
+    /// (`otai tickets find` without `--limit`): `cursor` is `None` at first, then the
+    /// [`TicketPage::cursor`] of the page before, with the same query; the last page has none.
+    /// `query.limit` bounds the whole stream. Encode in the cursor whatever the next page needs
+    /// (a page number, the last id, the help desk's own cursor): it is opaque to the host.
+    ///
+    /// The default answers all of [`find_tickets`](Self::find_tickets) as one page, and a cursor
+    /// (which it never hands out) with [`ErrorKind::Validation`](crate::ErrorKind::Validation).
+    /// Override it when one account's tickets may not fit in memory.
+    fn find_tickets_page(
+        &self,
+        query: &SearchQuery,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<TicketPage>> + Send {
+        let handed_a_cursor = cursor.is_some();
+        async move {
+            if handed_a_cursor {
+                return Err(Error::new(
+                    crate::ErrorKind::Validation,
+                    "find_tickets_page: this adapter hands out no cursors (its whole answer is one page)",
+                ));
+            }
+            Ok(TicketPage {
+                tickets: self.find_tickets(query).await?,
+                cursor: None,
+            })
+        }
+    }
 
     /// The first ticket matching `query`, or none. The default asks
     /// [`find_tickets`](Self::find_tickets) for one ticket.

@@ -19,7 +19,7 @@ use crate::{
     error::{Error, ErrorKind},
     ticket::{
         BatchOutcome, BatchUpdate, CustomField, ExportPage, ExportRequest, Note, Person, Queue,
-        RequestStats, SearchQuery, StatusCategory, Ticket, TicketState, TicketUpdate,
+        RequestStats, SearchQuery, StatusCategory, Ticket, TicketPage, TicketState, TicketUpdate,
     },
 };
 
@@ -298,6 +298,26 @@ pub fn export_page_from_ffi(p: ffi::ExportPage) -> Result<ExportPage, String> {
             .collect::<Result<Vec<_>, _>>()?,
         cursor: opt(p.cursor),
         end_of_stream: p.end_of_stream,
+    })
+}
+
+/// A search page as the interface carries it.
+pub fn ticket_page_to_ffi(p: &TicketPage) -> ffi::TicketPage {
+    ffi::TicketPage {
+        tickets: p.tickets.iter().map(ticket_to_ffi).collect(),
+        cursor: ropt_of(&p.cursor),
+    }
+}
+
+/// Checks and converts a search page: every ticket as [`ticket_from_ffi`] checks it.
+pub fn ticket_page_from_ffi(p: ffi::TicketPage) -> Result<TicketPage, String> {
+    Ok(TicketPage {
+        tickets: p
+            .tickets
+            .into_iter()
+            .map(ticket_from_ffi)
+            .collect::<Result<Vec<_>, _>>()?,
+        cursor: opt(p.cursor),
     })
 }
 

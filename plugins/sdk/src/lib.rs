@@ -65,7 +65,7 @@ pub use params::{Params, Verify};
 pub use secret::Secret;
 pub use ticket::{
     BatchOutcome, BatchUpdate, CustomField, ExportPage, ExportRequest, Note, Person, Queue,
-    RequestStats, SearchQuery, StatusCategory, Ticket, TicketState, TicketUpdate,
+    RequestStats, SearchQuery, StatusCategory, Ticket, TicketPage, TicketState, TicketUpdate,
 };
 
 #[cfg(feature = "runtime")]
@@ -83,7 +83,7 @@ pub mod prelude {
         http::{Auth, Http, HttpSettings, Method, Vendor},
         vocabulary, BatchOutcome, BatchUpdate, CustomField, Error, ErrorKind, ExportPage,
         ExportRequest, LogLevel, Logger, Note, Params, Person, Queue, RequestStats, Result,
-        SearchQuery, Secret, StatusCategory, Ticket, TicketState, TicketSystemAdapter,
+        SearchQuery, Secret, StatusCategory, Ticket, TicketPage, TicketState, TicketSystemAdapter,
         TicketUpdate, Verify,
     };
 }

@@ -207,6 +207,19 @@ impl<A: TicketSystemAdapter> ffi::TicketSystemService for AdapterService<A> {
         })
     }
 
+    fn find_tickets_page(
+        &self,
+        query: ffi::SearchQuery,
+        cursor: ROption<RString>,
+    ) -> ServiceFuture<ffi::TicketPage> {
+        let query = convert::search_query_from_ffi(query);
+        let cursor = cursor.into_option().map(RString::into_string);
+        self.spawn("find_tickets_page", move |a| async move {
+            let page = a.find_tickets_page(&query, cursor.as_deref()).await?;
+            Ok(convert::ticket_page_to_ffi(&page))
+        })
+    }
+
     fn ticket_state(&self, status: RString, tags: RVec<RString>) -> ffi::TicketState {
         let tags: Vec<String> = tags.into_iter().map(RString::into_string).collect();
         // No error channel: a panic reads as "unknown".

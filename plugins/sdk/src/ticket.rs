@@ -213,6 +213,15 @@ pub struct ExportPage {
     pub end_of_stream: bool,
 }
 
+/// One page of a search (see `find_tickets_page`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketPage {
+    /// This page's tickets.
+    pub tickets: Vec<Ticket>,
+    /// Where the next page starts (passed back with the same query); `None` on the last page.
+    pub cursor: Option<String>,
+}
+
 /// Counters of a ticket system's requests to its help desk, totals since it was created.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RequestStats {

@@ -14,6 +14,8 @@
 //! - **errors name the path**: a refused request's error names its URL path, without query string
 //!   or credentials;
 //! - **paging**: `find_tickets` returns every ticket of a query that spans several pages;
+//! - **pages**: following `find_tickets_page`'s cursors gives the same tickets, each once, and
+//!   no cursor repeats the one it was asked with (the SDK's default, one page, passes);
 //! - **batches**: `update_tickets` returns one outcome per ticket, in the order given.
 //!
 //! Failures panic with a sentence saying which rule broke, so they read as test failures.
@@ -97,6 +99,7 @@ pub async fn check<H: Harness>(harness: &H) {
     panics(harness, &log).await;
     errors_name_the_path(harness, &log, &mut shown).await;
     paging(harness, &log, &mut shown).await;
+    pages(harness, &log, &mut shown).await;
     batches(harness, &log, &mut shown).await;
 
     let lines = lines.lock().unwrap();
@@ -228,6 +231,51 @@ async fn paging<H: Harness>(harness: &H, log: &Logger, shown: &mut Vec<String>) 
         ids, expected,
         "conformance: find_tickets did not return every ticket of every page, in order"
     );
+}
+
+/// Following `find_tickets_page` from no cursor to the last page gives what `find_tickets`
+/// gives (the paged scenario), and no cursor repeats the one it was asked with.
+async fn pages<H: Harness>(harness: &H, log: &Logger, shown: &mut Vec<String>) {
+    let (query, expected) = harness.paged_query();
+    let svc = service(harness, &harness.mock_url(), log);
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..1000 {
+        let asked = cursor.clone();
+        let page = match svc
+            .find_tickets_page(
+                convert::search_query_to_ffi(&query),
+                asked.clone().map(RString::from).into(),
+            )
+            .await
+        {
+            RResult::ROk(page) => page,
+            RResult::RErr(e) => {
+                panic!("conformance: find_tickets_page failed on the paged scenario: {e}")
+            }
+        };
+        shown.extend(page.tickets.iter().map(|t| format!("{t:?}")));
+        ids.extend(page.tickets.iter().map(|t| t.id.to_string()));
+        match page.cursor.into_option().map(RString::into_string) {
+            None => {
+                assert_eq!(
+                    ids, expected,
+                    "conformance: the pages of find_tickets_page did not hold every ticket of \
+                     the paged scenario once, in order"
+                );
+                return;
+            }
+            Some(next) => {
+                assert_ne!(
+                    Some(&next),
+                    asked.as_ref(),
+                    "conformance: find_tickets_page answered with the cursor it was asked with"
+                );
+                cursor = Some(next);
+            }
+        }
+    }
+    panic!("conformance: find_tickets_page gave more than 1000 pages on the paged scenario");
 }
 
 async fn batches<H: Harness>(harness: &H, log: &Logger, shown: &mut Vec<String>) {

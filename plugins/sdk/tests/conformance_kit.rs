@@ -1,12 +1,12 @@
 //! The conformance kit catches what it promises to catch: a small adapter passes it, and the same
-//! adapter with one flaw each (a secret in a log line, only the first page, outcomes out of order)
-//! fails it with the rule that broke.
+//! adapter with one flaw each (a secret in a log line, only the first page, pages that stop early,
+//! outcomes out of order) fails it with the rule that broke.
 
 use otai_plugin_sdk::{
     conformance::{self, Harness},
     http::{Auth, Http, HttpSettings, Vendor},
     BatchOutcome, BatchUpdate, Error, ErrorKind, Logger, Note, SearchQuery, Secret, Ticket,
-    TicketSystemAdapter, TicketUpdate,
+    TicketPage, TicketSystemAdapter, TicketUpdate,
 };
 use serde_json::{json, Value};
 use wiremock::{
@@ -20,6 +20,7 @@ const TOKEN: &str = "kit-SECRET-token";
 struct Flaws {
     logs_the_token: bool,
     first_page_only: bool,
+    pages_stop_early: bool,
     outcomes_reversed: bool,
 }
 
@@ -29,26 +30,53 @@ struct Desk {
     flaws: Flaws,
 }
 
+impl Desk {
+    /// One page of the mock's ticket list and the next page's number.
+    async fn list_page(&self, n: u64) -> otai_plugin_sdk::Result<(Vec<Ticket>, Option<u64>)> {
+        let answer: Value = self
+            .http
+            .get("/tickets", &[("page", n.to_string())])
+            .await?;
+        let tickets = answer["tickets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| Ticket {
+                id: t["id"].to_string(),
+                ..Ticket::default()
+            })
+            .collect();
+        Ok((tickets, answer["next"].as_u64()))
+    }
+}
+
 impl TicketSystemAdapter for Desk {
     async fn find_tickets(&self, _query: &SearchQuery) -> otai_plugin_sdk::Result<Vec<Ticket>> {
         let mut found = Vec::new();
         let mut page = Some(1);
         while let Some(n) = page {
-            let answer: Value = self
-                .http
-                .get("/tickets", &[("page", n.to_string())])
-                .await?;
-            for t in answer["tickets"].as_array().into_iter().flatten() {
-                found.push(Ticket {
-                    id: t["id"].to_string(),
-                    ..Ticket::default()
-                });
-            }
-            page = answer["next"]
-                .as_u64()
-                .filter(|_| !self.flaws.first_page_only);
+            let (tickets, next) = self.list_page(n).await?;
+            found.extend(tickets);
+            page = next.filter(|_| !self.flaws.first_page_only);
         }
         Ok(found)
+    }
+
+    /// The cursor is the page number.
+    async fn find_tickets_page(
+        &self,
+        _query: &SearchQuery,
+        cursor: Option<&str>,
+    ) -> otai_plugin_sdk::Result<TicketPage> {
+        let n = cursor
+            .map_or(Ok(1), str::parse)
+            .map_err(|_| Error::new(ErrorKind::Validation, "not a cursor this desk handed out"))?;
+        let (tickets, next) = self.list_page(n).await?;
+        let next = next.filter(|_| !self.flaws.pages_stop_early);
+        Ok(TicketPage {
+            tickets,
+            cursor: next.map(|p| p.to_string()),
+        })
     }
 
     async fn get_ticket(&self, id: &str) -> otai_plugin_sdk::Result<Option<Ticket>> {
@@ -208,6 +236,16 @@ async fn a_secret_in_a_log_line_fails() {
 async fn stopping_after_the_first_page_fails() {
     let flaws = Flaws {
         first_page_only: true,
+        ..Flaws::default()
+    };
+    conformance::check(&kit(flaws).await).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "the pages of find_tickets_page did not hold every ticket")]
+async fn pages_that_stop_early_fail() {
+    let flaws = Flaws {
+        pages_stop_early: true,
         ..Flaws::default()
     };
     conformance::check(&kit(flaws).await).await;

@@ -4,7 +4,7 @@ use std::{fmt, future::Future, sync::Arc};
 
 use otai_plugin_sdk::{
     http::Http, BatchOutcome, BatchUpdate, Error, ErrorKind, ExportPage, ExportRequest, LogLevel,
-    Logger, Note, RequestStats, SearchQuery, Ticket, TicketState, TicketSystemAdapter,
+    Logger, Note, RequestStats, SearchQuery, Ticket, TicketPage, TicketState, TicketSystemAdapter,
     TicketUpdate,
 };
 use serde_json::{json, Map, Value};
@@ -94,6 +94,22 @@ impl ZendeskClient {
             .await
             .map_err(|e| context(e, "find_tickets"))?;
         Ok(found.iter().map(|f| self.found_ticket(f)).collect())
+    }
+
+    /// One page of the tickets matching `query` and where the next starts; see
+    /// [`search::find_page`].
+    pub async fn find_tickets_page(
+        &self,
+        query: &SearchQuery,
+        cursor: Option<&str>,
+    ) -> Result<TicketPage, Error> {
+        let (found, cursor) = search::find_page(&self.http, &self.groups, query, cursor)
+            .await
+            .map_err(|e| context(e, "find_tickets_page"))?;
+        Ok(TicketPage {
+            tickets: found.iter().map(|f| self.found_ticket(f)).collect(),
+            cursor,
+        })
     }
 
     /// The first ticket matching `query`, or none.
@@ -360,6 +376,14 @@ impl TicketSystemAdapter for ZendeskClient {
         query: &SearchQuery,
     ) -> impl Future<Output = Result<Vec<Ticket>, Error>> + Send {
         ZendeskClient::find_tickets(self, query)
+    }
+
+    fn find_tickets_page(
+        &self,
+        query: &SearchQuery,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<TicketPage, Error>> + Send {
+        ZendeskClient::find_tickets_page(self, query, cursor)
     }
 
     fn find_first_ticket(

@@ -234,6 +234,84 @@ pub(crate) async fn find(
     Ok(c.out)
 }
 
+/// One page of a paged find (`find_tickets_page`): one search-export request. Search export
+/// (cursor, no cap, oldest first) serves any number of results without the offset search's
+/// 1,000 cap; its cursor lives an hour, which is what a caller streaming the pages has. The
+/// cursor handed out is `<query>:<after>`: which of the per-status queries, and Zendesk's
+/// `after_cursor` within it (empty: its first page). The page holds the results that pass the
+/// client-side checks, so it may be short or even empty before the last one.
+pub(crate) async fn find_page(
+    http: &Http,
+    groups: &GroupCache,
+    q: &SearchQuery,
+    cursor: Option<&str>,
+) -> Result<(Vec<Found>, Option<String>), Error> {
+    if q.limit == Some(0) {
+        return Ok((Vec::new(), None));
+    }
+    let subs = per_status(q);
+    let (index, after) = match cursor {
+        None => (0, None),
+        Some(cursor) => parse_page_cursor(cursor, subs.len())?,
+    };
+    let group_id = match q.queue.as_ref() {
+        Some(name) => Some(groups.resolve(http, name).await?),
+        None => None,
+    };
+    let (_, filter) = translate(q, group_id, false)?;
+    let (query, _) = translate(&subs[index], group_id, true)?;
+    let mut params = vec![
+        ("query", query),
+        ("filter[type]", "ticket".to_string()),
+        ("page[size]", PAGE_SIZE.to_string()),
+    ];
+    if let Some(after) = &after {
+        params.push(("page[after]", after.clone()));
+    }
+    let answer = http
+        .get_dated::<ExportPage>("/api/v2/search/export", &params)
+        .await?;
+    let res = answer.value;
+    let mut c = Collector {
+        filter,
+        limit: None,
+        seen: HashSet::new(),
+        out: Vec::new(),
+    };
+    c.add(res.results, answer.server_time);
+    let meta = res.meta.unwrap_or_default();
+    let next = if meta.has_more == Some(true) {
+        match meta.after_cursor {
+            Some(next) if !next.is_empty() && after.as_deref() != Some(next.as_str()) => {
+                Some(format!("{index}:{next}"))
+            }
+            _ => return Err(Error::new(
+                ErrorKind::InvalidResponse,
+                "GET /api/v2/search/export: `has_more` is true but no new `after_cursor` was given",
+            )),
+        }
+    } else if index + 1 < subs.len() {
+        Some(format!("{}:", index + 1))
+    } else {
+        None
+    };
+    Ok((c.out, next))
+}
+
+/// `<query>:<after>` as [`find_page`] hands it out.
+fn parse_page_cursor(cursor: &str, queries: usize) -> Result<(usize, Option<String>), Error> {
+    let parsed = cursor.split_once(':').and_then(|(index, after)| {
+        let index: usize = index.parse().ok()?;
+        (index < queries).then(|| (index, (!after.is_empty()).then(|| after.to_string())))
+    });
+    parsed.ok_or_else(|| {
+        Error::new(
+            ErrorKind::Validation,
+            "the search cursor is not one this service handed out for this query",
+        )
+    })
+}
+
 /// The query split into one query per status (a query without statuses stays whole).
 fn per_status(q: &SearchQuery) -> Vec<SearchQuery> {
     if q.statuses.len() <= 1 {

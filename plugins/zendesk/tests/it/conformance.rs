@@ -9,7 +9,7 @@ use otai_plugin_sdk::{
 use otai_zendesk::ZendeskClient;
 use serde_json::json;
 use wiremock::{
-    matchers::{method, path, query_param},
+    matchers::{method, path, query_param, query_param_is_missing},
     Mock, MockServer, ResponseTemplate,
 };
 
@@ -57,6 +57,25 @@ async fn the_zendesk_adapter_passes_the_conformance_kit() {
         .and(query_param("page", "2"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "results": [ticket(3, &[])], "next_page": null, "count": 3
+        })))
+        .mount(&mock)
+        .await;
+    // The same three tickets through search export, for find_tickets_page.
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search/export"))
+        .and(query_param_is_missing("page[after]"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [ticket(1, &[]), ticket(2, &[])],
+            "meta": {"has_more": true, "after_cursor": "k1"}
+        })))
+        .mount(&mock)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/search/export"))
+        .and(query_param("page[after]", "k1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [ticket(3, &[])],
+            "meta": {"has_more": false, "after_cursor": "k2"}
         })))
         .mount(&mock)
         .await;

@@ -4,7 +4,7 @@
 
 use otai_plugin_sdk::{
     http::Http, Error, ErrorKind, ExportPage, ExportRequest, Logger, Note, RequestStats,
-    SearchQuery, Ticket, TicketState, TicketSystemAdapter, TicketUpdate,
+    SearchQuery, Ticket, TicketPage, TicketState, TicketSystemAdapter, TicketUpdate,
 };
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -101,6 +101,16 @@ pub(crate) fn ticket_id(id: &str) -> Result<u64, Error> {
 impl TicketSystemAdapter for ZammadDesk {
     async fn find_tickets(&self, query: &SearchQuery) -> Result<Vec<Ticket>, Error> {
         crate::search::find(self, query).await
+    }
+
+    async fn find_tickets_page(
+        &self,
+        query: &SearchQuery,
+        cursor: Option<&str>,
+    ) -> Result<TicketPage, Error> {
+        crate::search::find_page(self, query, cursor)
+            .await
+            .map_err(|e| e.context("find_tickets_page"))
     }
 
     async fn get_ticket(&self, id: &str) -> Result<Option<Ticket>, Error> {

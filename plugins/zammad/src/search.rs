@@ -16,7 +16,7 @@
 
 use std::collections::BTreeSet;
 
-use otai_plugin_sdk::{Error, ErrorKind, SearchQuery, Ticket};
+use otai_plugin_sdk::{Error, ErrorKind, SearchQuery, Ticket, TicketPage};
 use serde_json::{json, Map, Value};
 
 use crate::{api, catalog::Names, client::ZammadDesk, convert};
@@ -28,66 +28,136 @@ pub async fn find(desk: &ZammadDesk, query: &SearchQuery) -> Result<Vec<Ticket>,
     let look = desk.lookups().await?;
     let condition = selector(query, &look.states)?;
     let limit = query.limit.map_or(usize::MAX, |l| l as usize);
-    let per_page = desk.config.page_size;
+    let per_page = desk.config.page_size as usize;
     let mut seen = BTreeSet::new();
     let mut found = Vec::new();
     for page in 1u32.. {
         if found.len() >= limit {
             break;
         }
-        let mut body = json!({
-            "condition": condition,
-            "expand": true,
-            "page": page,
-            "per_page": per_page,
-            "sort_by": "id",
-            "order_by": "asc",
-        });
-        if let Some(q) = &query.system_query {
-            body["query"] = json!(q);
-        }
-        let raw: Value = desk.http.post(SEARCH_PATH, &body).await?;
-        let tickets = api::search_tickets(raw).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidResponse,
-                format!("POST {SEARCH_PATH} (page {page}): Zammad's answer does not read as search results: {e}"),
-            )
-        })?;
+        let tickets = search_page(desk, query, &condition, page).await?;
         let count = tickets.len();
-        let mut new_on_page = 0;
-        for named in tickets {
-            if !seen.insert(named.id) {
-                continue;
-            }
-            new_on_page += 1;
-            if found.len() >= limit || !queue_matches(query, &named) {
-                continue;
-            }
-            let Some(all) = desk.read_full(named.id).await? else {
-                // Deleted between the search and the read.
-                continue;
-            };
-            let ticket = convert::to_ticket(&all, Some(&named), &look);
-            if matches(query, &ticket) {
-                found.push(ticket);
-            }
-        }
-        if count > 0 && new_on_page == 0 {
-            desk.http.log().warn("otai_zammad::search", || {
-                format!(
-                    "POST {SEARCH_PATH}: page {page} repeats tickets already seen (the server seems \
-                     to ignore `page`); stopping after {} tickets",
-                    seen.len()
-                )
-            });
+        let new: Vec<api::ZTicket> = tickets.into_iter().filter(|t| seen.insert(t.id)).collect();
+        if count > 0 && new.is_empty() {
+            warn_page_ignored(desk, page, seen.len());
             break;
         }
-        if count < per_page as usize {
+        found.extend(read_matching(desk, query, &look, new, limit - found.len()).await?);
+        if count < per_page {
             break;
         }
     }
     found.truncate(limit);
     Ok(found)
+}
+
+/// One page of [`find`]'s tickets (`find_tickets_page`): one search page and the full read of
+/// each of its tickets. The cursor is `<next page>:<highest id so far>`: pages are sorted by id,
+/// so a ticket at or below that id on a later page means the server ignores `page`, and the
+/// paging ends there with a warning, as in [`find`].
+pub async fn find_page(
+    desk: &ZammadDesk,
+    query: &SearchQuery,
+    cursor: Option<&str>,
+) -> Result<TicketPage, Error> {
+    let (page, after) = match cursor {
+        None => (1, None),
+        Some(cursor) => parse_page_cursor(cursor)?,
+    };
+    if query.limit == Some(0) {
+        return Ok(TicketPage::default());
+    }
+    let look = desk.lookups().await?;
+    let condition = selector(query, &look.states)?;
+    let tickets = search_page(desk, query, &condition, page).await?;
+    let count = tickets.len();
+    let new: Vec<api::ZTicket> = tickets
+        .into_iter()
+        .filter(|t| after.is_none_or(|after| t.id > after))
+        .collect();
+    if count > 0 && new.is_empty() {
+        warn_page_ignored(desk, page, count);
+        return Ok(TicketPage::default());
+    }
+    let highest = new.iter().map(|t| t.id).max().or(after);
+    let tickets = read_matching(desk, query, &look, new, usize::MAX).await?;
+    let cursor = (count >= desk.config.page_size as usize)
+        .then(|| format!("{}:{}", page + 1, highest.unwrap_or_default()));
+    Ok(TicketPage { tickets, cursor })
+}
+
+fn parse_page_cursor(cursor: &str) -> Result<(u32, Option<u64>), Error> {
+    cursor
+        .split_once(':')
+        .and_then(|(page, after)| Some((page.parse().ok()?, Some(after.parse().ok()?))))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Validation,
+                "the search cursor is not one this service handed out",
+            )
+        })
+}
+
+/// One page of the selector search, sorted by id (tickets with the names the search expands).
+async fn search_page(
+    desk: &ZammadDesk,
+    query: &SearchQuery,
+    condition: &Map<String, Value>,
+    page: u32,
+) -> Result<Vec<api::ZTicket>, Error> {
+    let mut body = json!({
+        "condition": condition,
+        "expand": true,
+        "page": page,
+        "per_page": desk.config.page_size,
+        "sort_by": "id",
+        "order_by": "asc",
+    });
+    if let Some(q) = &query.system_query {
+        body["query"] = json!(q);
+    }
+    let raw: Value = desk.http.post(SEARCH_PATH, &body).await?;
+    api::search_tickets(raw).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidResponse,
+            format!("POST {SEARCH_PATH} (page {page}): Zammad's answer does not read as search results: {e}"),
+        )
+    })
+}
+
+/// The full read of each searched ticket whose queue matches, kept if the read still matches
+/// the query (it decides), at most `room` of them.
+async fn read_matching(
+    desk: &ZammadDesk,
+    query: &SearchQuery,
+    look: &convert::Lookups,
+    named: Vec<api::ZTicket>,
+    room: usize,
+) -> Result<Vec<Ticket>, Error> {
+    let mut found = Vec::new();
+    for named in named {
+        if found.len() >= room || !queue_matches(query, &named) {
+            continue;
+        }
+        let Some(all) = desk.read_full(named.id).await? else {
+            // Deleted between the search and the read.
+            continue;
+        };
+        let ticket = convert::to_ticket(&all, Some(&named), look);
+        if matches(query, &ticket) {
+            found.push(ticket);
+        }
+    }
+    Ok(found)
+}
+
+fn warn_page_ignored(desk: &ZammadDesk, page: u32, seen: usize) {
+    desk.http.log().warn("otai_zammad::search", || {
+        format!(
+            "POST {SEARCH_PATH}: page {page} repeats tickets already seen (the server seems to \
+             ignore `page`); stopping after {seen} tickets"
+        )
+    });
 }
 
 /// otai's query as a Zammad selector (the flat form every version reads).

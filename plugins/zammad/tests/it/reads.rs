@@ -101,6 +101,89 @@ async fn the_older_search_shape_and_a_server_ignoring_page_are_both_handled() {
     );
 }
 
+/// Follows `find_tickets_page` to the end; the ids of each page and its cursor.
+async fn all_pages(
+    desk: &otai_zammad::ZammadDesk,
+    query: &SearchQuery,
+) -> Vec<(Vec<String>, Option<String>)> {
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = desk
+            .find_tickets_page(query, cursor.as_deref())
+            .await
+            .unwrap();
+        let ids = page.tickets.iter().map(|t| t.id.clone()).collect();
+        pages.push((ids, page.cursor.clone()));
+        match page.cursor {
+            Some(next) => cursor = Some(next),
+            None => return pages,
+        }
+    }
+}
+
+#[tokio::test]
+async fn find_tickets_page_reads_one_search_page_per_call_and_stops_on_a_server_ignoring_page() {
+    let mock = MockServer::start().await;
+    mount_lists(&mock).await;
+    for (page, ids) in [(1, vec![1, 2]), (2, vec![3, 4]), (3, vec![])] {
+        let results: Vec<_> = ids.iter().map(|&id| named(id, "Users")).collect();
+        Mock::given(method("POST"))
+            .and(path("/api/v1/tickets/search"))
+            .and(body_partial_json(json!({"page": page})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(results))
+            .mount(&mock)
+            .await;
+    }
+    for id in 1..=4 {
+        mount_all(&mock, id, all(id, &[], &stamp(id), &[])).await;
+    }
+    let paged = desk(&mock, json!({"page_size": 2}));
+    let s = |ids: &[&str]| ids.iter().map(|i| i.to_string()).collect::<Vec<_>>();
+
+    assert_eq!(
+        all_pages(&paged, &new_unprocessed()).await,
+        [
+            (s(&["1", "2"]), Some("2:2".to_string())),
+            (s(&["3", "4"]), Some("3:4".to_string())),
+            (s(&[]), None),
+        ]
+    );
+    assert_eq!(
+        bodies(&mock, "POST", "/api/v1/tickets/search").await.len(),
+        3,
+        "one search per page"
+    );
+    let err = paged
+        .find_tickets_page(&new_unprocessed(), Some("two"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.contains("not one this service handed out"),
+        "{err}"
+    );
+
+    // A server that answers the first page whatever `page` says: the second page holds nothing
+    // new, and the paging ends there.
+    let mock = MockServer::start().await;
+    mount_lists(&mock).await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/tickets/search"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!([named(1, "Users"), named(2, "Users")])),
+        )
+        .mount(&mock)
+        .await;
+    for id in 1..=2 {
+        mount_all(&mock, id, all(id, &[], &stamp(id), &[])).await;
+    }
+    let ignoring = desk(&mock, json!({"page_size": 2}));
+    assert_eq!(
+        all_pages(&ignoring, &new_unprocessed()).await,
+        [(s(&["1", "2"]), Some("2:2".to_string())), (s(&[]), None)]
+    );
+}
+
 #[tokio::test]
 async fn tickets_already_tagged_or_in_another_queue_are_left_out_and_the_limit_holds() {
     let mock = MockServer::start().await;

@@ -1,6 +1,7 @@
 //! Finding tickets: TicketSearch has a `Limit` and no offset or page, so pages are cut by creation
-//! time (oldest first, the next search from the last ticket's `Created`, ids seen skipped), and
-//! each page's tickets are read in batched TicketGets (no read per ticket).
+//! time (oldest first, the next search from the last ticket's `Created`, the ids already read from
+//! that second skipped), and each page's tickets are read in batched TicketGets (no read per
+//! ticket). `find_tickets_page` hands out one such search per page, the position as its cursor.
 //!
 //! States: `fetch.statuses: [new]` searches by `StateType: new` (custom "new" states included),
 //! other statuses by `States`. Queues: `fetch.queue` and the `search_queues` param (the inbox
@@ -12,7 +13,8 @@
 
 use std::collections::BTreeSet;
 
-use otai_plugin_sdk::{Error, ErrorKind, SearchQuery, Ticket};
+use otai_plugin_sdk::{Error, ErrorKind, SearchQuery, Ticket, TicketPage};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::{api, client::OtoboDesk, convert::gi_time, gi::Operation};
@@ -20,16 +22,79 @@ use crate::{api, client::OtoboDesk, convert::gi_time, gi::Operation};
 /// Every ticket matching `query`, at most `query.limit`.
 pub async fn find(desk: &OtoboDesk, query: &SearchQuery) -> Result<Vec<Ticket>, Error> {
     let limit = query.limit.map_or(usize::MAX, |l| l as usize);
-    let mut per_search = desk.config.search_limit;
     let base = search_data(desk, query)?;
-    let route = &desk.config.routes.search;
-    let mut seen = BTreeSet::new();
     let mut found = Vec::new();
-    let mut created_from: Option<String> = None;
+    let mut at = Position::start(desk);
+    loop {
+        let (tickets, next) = step(desk, query, &base, at).await?;
+        found.extend(tickets.into_iter().take(limit - found.len()));
+        match next {
+            Some(next) if found.len() < limit => at = next,
+            _ => return Ok(found),
+        }
+    }
+}
+
+/// One page of [`find`]'s tickets (`find_tickets_page`): one search and the batched reads of
+/// what it found. The cursor is the [`Position`] after it, as JSON.
+pub async fn find_page(
+    desk: &OtoboDesk,
+    query: &SearchQuery,
+    cursor: Option<&str>,
+) -> Result<TicketPage, Error> {
+    if query.limit == Some(0) {
+        return Ok(TicketPage::default());
+    }
+    let at = match cursor {
+        None => Position::start(desk),
+        Some(cursor) => serde_json::from_str(cursor).map_err(|_| {
+            Error::new(
+                ErrorKind::Validation,
+                "the search cursor is not one this service handed out",
+            )
+        })?,
+    };
+    let base = search_data(desk, query)?;
+    let (tickets, next) = step(desk, query, &base, at).await?;
+    // Strings, numbers and a set of numbers: serializing cannot fail.
+    let cursor = next.map(|next| serde_json::to_string(&next).expect("a position serializes"));
+    Ok(TicketPage { tickets, cursor })
+}
+
+/// Where the next search starts: tickets created at or after `created_from` (TicketSearch's
+/// bound is inclusive, in seconds), less `seen`, the ids already read that were created in that
+/// very second; `limit` is the search's Limit (raised when one second holds more tickets than a
+/// search returns).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Position {
+    created_from: Option<String>,
+    limit: u32,
+    seen: BTreeSet<u64>,
+}
+
+impl Position {
+    fn start(desk: &OtoboDesk) -> Self {
+        Position {
+            created_from: None,
+            limit: desk.config.search_limit,
+            seen: BTreeSet::new(),
+        }
+    }
+}
+
+/// One search from `at` and the batched reads of what it found: the tickets matching `query`,
+/// and where the next search starts (`None`: no more).
+async fn step(
+    desk: &OtoboDesk,
+    query: &SearchQuery,
+    base: &Map<String, Value>,
+    mut at: Position,
+) -> Result<(Vec<Ticket>, Option<Position>), Error> {
+    let route = &desk.config.routes.search;
     loop {
         let mut data = base.clone();
-        data.insert("Limit".into(), json!(per_search));
-        if let Some(from) = &created_from {
+        data.insert("Limit".into(), json!(at.limit));
+        if let Some(from) = &at.created_from {
             data.insert("TicketCreateTimeNewerDate".into(), json!(from));
         }
         let answer = desk
@@ -37,30 +102,39 @@ pub async fn find(desk: &OtoboDesk, query: &SearchQuery) -> Result<Vec<Ticket>, 
             .call(Operation::TicketSearch, route, "", data)
             .await?;
         let ids = api::ticket_ids(&answer);
-        let full = ids.len() >= per_search as usize;
-        let fresh: Vec<u64> = ids.into_iter().filter(|id| seen.insert(*id)).collect();
+        let full = ids.len() >= at.limit as usize;
+        let fresh: Vec<u64> = ids.into_iter().filter(|id| !at.seen.contains(id)).collect();
         if fresh.is_empty() {
-            if !full || per_search >= MAX_LIMIT {
-                break;
+            if !full || at.limit >= MAX_LIMIT {
+                return Ok((Vec::new(), None));
             }
             // More tickets created in one second than a search returns (a bulk import): the
             // same search with a larger Limit, since there is no offset to page with.
-            per_search = (per_search * 4).min(MAX_LIMIT);
+            at.limit = (at.limit * 4).min(MAX_LIMIT);
             continue;
         }
         let tickets = desk.get_many(&fresh).await?;
-        created_from = tickets.iter().filter_map(|t| t.created.clone()).max();
-        for t in &tickets {
-            let ticket = desk.to_ticket(t);
-            if found.len() < limit && matches(query, &ticket) {
-                found.push(ticket);
-            }
+        let newest = tickets.iter().filter_map(|t| t.created.clone()).max();
+        if newest != at.created_from {
+            at.seen.clear();
         }
-        if !full || found.len() >= limit || created_from.is_none() {
-            break;
-        }
+        at.seen.extend(
+            tickets
+                .iter()
+                .filter(|t| t.created.is_some() && t.created == newest)
+                .map(|t| t.id),
+        );
+        let matching = tickets
+            .iter()
+            .map(|t| desk.to_ticket(t))
+            .filter(|t| matches(query, t))
+            .collect();
+        let next = (full && newest.is_some()).then(|| Position {
+            created_from: newest,
+            ..at
+        });
+        return Ok((matching, next));
     }
-    Ok(found)
 }
 
 /// The largest Limit asked for when one second holds more tickets than a search returns.

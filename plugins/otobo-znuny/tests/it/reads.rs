@@ -132,13 +132,45 @@ async fn searches_page_by_creation_time_because_there_is_no_offset() {
         vec![gi_ticket(3, "Raw", json!(null), changed, &[])],
     )
     .await;
-    let found = desk(&mock, json!({"search_limit": 2}))
-        .find_tickets(&new_unprocessed())
-        .await
-        .unwrap();
+    let desk = desk(&mock, json!({"search_limit": 2}));
+    let found = desk.find_tickets(&new_unprocessed()).await.unwrap();
     let ids: Vec<&str> = found.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(ids, ["1", "2", "3"]);
     assert_eq!(calls(&mock, "GET", &search).await.len(), 3);
+
+    // Page by page: one search each, the position (creation second, Limit, ids already read
+    // from that second) as the cursor.
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = desk
+            .find_tickets_page(&new_unprocessed(), cursor.as_deref())
+            .await
+            .unwrap();
+        let ids: Vec<String> = page.tickets.iter().map(|t| t.id.clone()).collect();
+        pages.push((ids, page.cursor.clone()));
+        match page.cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let at = |second: u8, id: u8| {
+        Some(format!(
+            r#"{{"created_from":"2026-12-01 09:00:0{second}","limit":2,"seen":[{id}]}}"#
+        ))
+    };
+    let expected: Vec<(Vec<String>, Option<String>)> = vec![
+        (vec!["1".into(), "2".into()], at(2, 2)),
+        (vec!["3".into()], at(3, 3)),
+        (vec![], None),
+    ];
+    assert_eq!(pages, expected);
+    assert_eq!(calls(&mock, "GET", &search).await.len(), 6);
+    let err = desk
+        .find_tickets_page(&new_unprocessed(), Some("page 2"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Validation, "{err}");
 }
 
 #[tokio::test]

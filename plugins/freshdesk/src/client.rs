@@ -9,7 +9,8 @@ use std::{
 
 use otai_plugin_sdk::{
     http::Http, BatchOutcome, BatchUpdate, Error, ErrorKind, ExportPage, ExportRequest, Logger,
-    Note, RequestStats, SearchQuery, Ticket, TicketState, TicketSystemAdapter, TicketUpdate,
+    Note, RequestStats, SearchQuery, Ticket, TicketPage, TicketState, TicketSystemAdapter,
+    TicketUpdate,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -227,6 +228,16 @@ pub(crate) fn ticket_id(id: &str) -> Result<u64, Error> {
 impl TicketSystemAdapter for FreshdeskDesk {
     async fn find_tickets(&self, query: &SearchQuery) -> Result<Vec<Ticket>, Error> {
         crate::find::find(self, query).await
+    }
+
+    async fn find_tickets_page(
+        &self,
+        query: &SearchQuery,
+        cursor: Option<&str>,
+    ) -> Result<TicketPage, Error> {
+        crate::find::find_page(self, query, cursor)
+            .await
+            .map_err(|e| e.context("find_tickets_page"))
     }
 
     async fn get_ticket(&self, id: &str) -> Result<Option<Ticket>, Error> {

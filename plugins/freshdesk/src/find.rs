@@ -34,7 +34,8 @@ use std::{
     time::Duration,
 };
 
-use otai_plugin_sdk::{http::Dated, Error, ErrorKind, SearchQuery, Ticket};
+use otai_plugin_sdk::{http::Dated, Error, ErrorKind, SearchQuery, Ticket, TicketPage};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::{
     format_description::well_known::Rfc3339, macros::format_description, Date, OffsetDateTime,
@@ -216,6 +217,98 @@ pub async fn find(desk: &FreshdeskDesk, query: &SearchQuery) -> Result<Vec<Ticke
         .unwrap_or_else(|p| p.into_inner())
         .insert(key, next);
     desk.to_tickets(&found).await
+}
+
+/// One page of the tickets matching `query` (`find_tickets_page`, for reading a whole account
+/// page by page): the plain list scan, one list page (100 tickets, 3 credits) per call, from
+/// `updated_since` or, without one, from the beginning (the list shows older tickets only when
+/// given `updated_since`). No watermark, carry or sweep: those serve the pipeline's repeated
+/// finds. At page 300 the next page starts again from that page's last change time, the ids
+/// already read from that second skipped; the cursor is that [`ListPosition`] as JSON. A
+/// `system_query` is answered by the search alone, as one page (its 300-result cap applies).
+pub async fn find_page(
+    desk: &FreshdeskDesk,
+    query: &SearchQuery,
+    cursor: Option<&str>,
+) -> Result<TicketPage, Error> {
+    let not_ours = || {
+        Error::new(
+            ErrorKind::Validation,
+            "the search cursor is not one this service handed out",
+        )
+    };
+    if query.limit == Some(0) {
+        return Ok(TicketPage::default());
+    }
+    if query.system_query.is_some() {
+        if cursor.is_some() {
+            return Err(not_ours());
+        }
+        return Ok(TicketPage {
+            tickets: find(desk, query).await?,
+            cursor: None,
+        });
+    }
+    let filter = filter(desk, query).await?;
+    let at = match cursor {
+        Some(cursor) => serde_json::from_str(cursor).map_err(|_| not_ours())?,
+        None => ListPosition {
+            from: match &query.updated_since {
+                Some(since) => parse_time(since).map(stamp).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Validation,
+                        format!("updated_since \"{since}\" is not an RFC 3339 time"),
+                    )
+                })?,
+                None => stamp(EPOCH.midnight().assume_utc()),
+            },
+            page: 1,
+            seen: Vec::new(),
+        },
+    };
+    let from = parse_time(&at.from).ok_or_else(not_ours)?;
+    let tickets = list_page(desk, from, at.page, true).await?.value;
+    let full = tickets.len() as u32 >= LIST_PAGE;
+    let last = tickets
+        .iter()
+        .filter_map(|t| t.updated_at.as_deref().and_then(parse_time))
+        .max();
+    let matching: Vec<FdTicket> = tickets
+        .iter()
+        .filter(|t| !at.seen.contains(&t.id) && filter.matches(t))
+        .cloned()
+        .collect();
+    let next = match (full, last) {
+        (false, _) => None,
+        (true, Some(last)) if at.page >= LIST_MAX_PAGES => Some(ListPosition {
+            from: stamp(last),
+            page: 1,
+            seen: tickets
+                .iter()
+                .filter(|t| t.updated_at.as_deref().and_then(parse_time) == Some(last))
+                .map(|t| t.id)
+                .collect(),
+        }),
+        (true, _) => Some(ListPosition {
+            page: at.page + 1,
+            ..at
+        }),
+    };
+    // Strings and numbers: serializing cannot fail.
+    let cursor = next.map(|n| serde_json::to_string(&n).expect("a list position serializes"));
+    Ok(TicketPage {
+        tickets: desk.to_tickets(&matching).await?,
+        cursor,
+    })
+}
+
+/// Where a paged list scan goes on: the page of the list by change time from `from`, less the
+/// tickets in `seen` (read from `from`'s second before the list started again).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ListPosition {
+    from: String,
+    page: u32,
+    seen: Vec<u64>,
 }
 
 /// The query's conditions, with its queue name resolved to a group id.

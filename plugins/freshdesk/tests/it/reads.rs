@@ -232,3 +232,64 @@ async fn a_backlog_past_the_limit_comes_in_the_next_finds_without_sweeping_again
         "the sweep ran once; the rest came from its backlog"
     );
 }
+
+#[tokio::test]
+async fn find_tickets_page_reads_one_list_page_per_call_from_the_beginning() {
+    let mock = MockServer::start().await;
+    mount_basics(&mock).await;
+    // A full first page (new tickets 1 and 2, 98 routed ones), then ticket 3.
+    let mut first: Vec<_> = vec![ticket(1), ticket(2)];
+    first.extend((100..198).map(|id| with(id, json!({"group_id": 11}))));
+    for (page, tickets) in [("1", first), ("2", vec![ticket(3)])] {
+        Mock::given(method("GET"))
+            .and(path("/api/v2/tickets"))
+            .and(wiremock::matchers::query_param("page", page))
+            .and(wiremock::matchers::query_param(
+                "updated_since",
+                "2010-01-01T00:00:00Z",
+            ))
+            .respond_with(ResponseTemplate::new(200).set_body_json(tickets))
+            .mount(&mock)
+            .await;
+    }
+    let desk = desk(&mock, json!({}));
+
+    let first = desk.find_tickets_page(&inbox(), None).await.unwrap();
+    let ids: Vec<&str> = first.tickets.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["1", "2"]);
+    assert_eq!(
+        first.tickets[0].body, "Body of 1",
+        "descriptions come with the list"
+    );
+    let cursor = first.cursor.expect("a full page has a next one");
+    assert_eq!(
+        cursor,
+        r#"{"from":"2010-01-01T00:00:00Z","page":2,"seen":[]}"#
+    );
+    let second = desk
+        .find_tickets_page(&inbox(), Some(&cursor))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = second.tickets.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!((ids, second.cursor), (vec!["3"], None));
+    let err = desk
+        .find_tickets_page(&inbox(), Some("page=2"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.contains("not one this service handed out"),
+        "{err}"
+    );
+    // Two list pages, no search, no read per ticket.
+    let requests = mock.received_requests().await.unwrap();
+    let paths: Vec<&str> = requests.iter().map(|r| r.url.path()).collect();
+    assert_eq!(
+        paths.iter().filter(|p| **p == "/api/v2/tickets").count(),
+        2,
+        "{paths:?}"
+    );
+    assert!(
+        !paths.iter().any(|p| p.starts_with("/api/v2/search")),
+        "{paths:?}"
+    );
+}

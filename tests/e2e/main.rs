@@ -36,6 +36,7 @@ mod cli;
 mod desks;
 mod drain;
 mod drill;
+mod find;
 mod freshdesk;
 mod history;
 mod loader;

@@ -129,7 +129,7 @@ async fn step(
             .map(|t| desk.to_ticket(t))
             .filter(|t| matches(query, t))
             .collect();
-        let next = (full && newest.is_some()).then(|| Position {
+        let next = (full && newest.is_some()).then_some(Position {
             created_from: newest,
             ..at
         });

@@ -39,6 +39,7 @@ mod drill;
 mod find;
 mod freshdesk;
 mod history;
+mod language;
 mod loader;
 mod lock;
 mod oauth;

@@ -184,3 +184,62 @@ fn evaluate_data_scores_the_newest_share_with_the_real_model() {
     assert_eq!(queue["accuracy"], 0.0);
     assert_eq!(queue["coverage"].as_array().unwrap().len(), 10);
 }
+
+/// A data file in two languages is also scored per language (`queue@de`, `queue@en`), each over
+/// its own rows (the scores themselves are the model's, and not what this test is about).
+#[test]
+fn evaluate_data_in_two_languages_scores_each_language_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("labelled.csv");
+    let mut csv = String::from("text,queue\n");
+    for i in 0..20 {
+        csv += &format!(
+            "\"My card was stolen yesterday, please block it now. This is request {i}.\",cards\n"
+        );
+        csv += &format!(
+            "\"Meine Karte wurde gestern gestohlen, bitte sperren Sie sie sofort. Das ist Anfrage {i}.\",cards\n"
+        );
+    }
+    std::fs::write(&data, csv).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_otai"))
+        .args(["evaluate", "--json", "--model"])
+        .arg(support::demo_model("otai evaluate --data needs"))
+        .arg("--data")
+        .arg(&data)
+        .env_remove("RUST_LOG")
+        .env_remove("OTAI_CONFIG")
+        .output()
+        .expect("run otai");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let v: Value = serde_json::from_str(&stdout).expect("JSON");
+    let fields: Vec<&str> = v["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["queue", "queue@de", "queue@en"]);
+    let field = |name: &str| {
+        v["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(field("queue")["examples"], 40);
+    assert_eq!(field("queue@de")["examples"], 20);
+    assert_eq!(field("queue@en")["examples"], 20);
+    assert_eq!(field("queue@en")["accuracy"], 1.0, "{v}");
+    let de = field("queue@de")["accuracy"].as_f64().unwrap();
+    assert!(
+        de < 1.0,
+        "the English-only model should miss some German tickets: {de}"
+    );
+}

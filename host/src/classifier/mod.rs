@@ -14,6 +14,7 @@
 //! - [`encoder`]: tokenizer + ONNX session on its own thread, batching by length; sync and async facades.
 //! - [`head`]: a linear softmax head per field; probabilities and top-k; JSON files.
 //! - [`describe`]: zero-history heads from plain-word label descriptions (similarity to them).
+//! - [`language`]: the built-in `language` field (which language a ticket is in; no model).
 //! - [`model`]: model folder formats (otai's manifest, Hugging Face folders) and writing new folders.
 //! - [`data`]: labelled CSV / JSONL training data.
 //! - [`unlabelled`]: tickets to classify from a help desk's CSV / JSONL export, with their ids.
@@ -30,6 +31,7 @@ pub mod encoder;
 pub mod error;
 pub mod evaluate;
 pub mod head;
+pub mod language;
 mod lbfgs;
 pub mod metrics;
 pub mod model;

@@ -7,7 +7,9 @@
 //!   (see [`crate::pipeline::shadow`]).
 //!
 //! Both print, per field, accuracy, macro-F1, the worst confusions and the coverage / precision trade-off
-//! with a suggested threshold (`--target-precision`), as text or `--json`. A new data source is an arm
+//! with a suggested threshold (`--target-precision`), as text or `--json`. With `--data` holding
+//! tickets in two or more languages (the built-in detector's view, at least 20 each), every field
+//! is also scored per language, as `queue@de`, `queue@en`. A new data source is an arm
 //! of the match on the arguments in [`evaluate`] producing a header and `(field, Vec<Scored>)`.
 
 use std::{io::Write, path::Path};
@@ -18,6 +20,7 @@ use crate::{
     classifier::{
         data::Dataset,
         evaluate::{evaluate_field, Evaluation, FieldScores, Scored},
+        language::LanguageDetector,
         Classifier, ClassifierOptions,
     },
     cli::EvaluateArgs,
@@ -44,9 +47,11 @@ pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyh
         fields: scored
             .iter()
             .filter(|(field, _)| {
+                // `queue@de` (a language's share of `queue`) comes with `queue`.
+                let base = field.split('@').next().unwrap_or(field);
                 args.fields
                     .as_ref()
-                    .is_none_or(|wanted| wanted.contains(field))
+                    .is_none_or(|wanted| wanted.iter().any(|w| w == base))
             })
             .map(|(field, s)| evaluate_field(field, s, args.target_precision))
             .collect(),
@@ -65,6 +70,31 @@ pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyh
     }
     out.flush()?;
     Ok(())
+}
+
+/// Languages with fewer examples than this get no scores of their own.
+const MIN_LANGUAGE_EXAMPLES: usize = 20;
+
+/// Each row's language (the built-in detector, over every language it knows), and the languages
+/// worth scoring on their own: those with at least [`MIN_LANGUAGE_EXAMPLES`] rows, when there are
+/// two or more. A model that is good in English and poor in German shows it there.
+fn row_languages(rows: &[usize], dataset: &Dataset) -> (Vec<String>, Vec<String>) {
+    let detector = LanguageDetector::new(&[]).expect("no languages given: every language");
+    let languages: Vec<String> = rows
+        .iter()
+        .map(|&i| detector.predict(&dataset.texts[i]).best().label.clone())
+        .collect();
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for language in &languages {
+        *counts.entry(language.as_str()).or_default() += 1;
+    }
+    let shown: Vec<String> = counts
+        .into_iter()
+        .filter(|(_, n)| *n >= MIN_LANGUAGE_EXAMPLES)
+        .map(|(l, _)| l.to_string())
+        .collect();
+    let shown = if shown.len() >= 2 { shown } else { Vec::new() };
+    (languages, shown)
 }
 
 /// Classifies the labelled rows of `data` (the newest `--holdout` share when it has times) with `model`.
@@ -157,22 +187,32 @@ fn from_data(
     let predictions = classifier
         .classify_texts_blocking(texts)
         .context("classification failed")?;
+    let (languages, shown) = row_languages(&rows, &dataset);
     let mut scored = Vec::new();
+    let mut per_language = Vec::new();
     for (f, field) in fields {
         let mut s = Vec::new();
-        for (&i, prediction) in rows.iter().zip(&predictions) {
+        let mut per: std::collections::BTreeMap<&str, Vec<Scored>> =
+            shown.iter().map(|l| (l.as_str(), Vec::new())).collect();
+        for ((&i, prediction), language) in rows.iter().zip(&predictions).zip(&languages) {
             let (Some(truth), Some(p)) = (&dataset.labels[f][i], prediction.field(&field)) else {
                 continue;
             };
             let best = p.best();
-            s.push(Scored::new(
-                truth.clone(),
-                best.label.clone(),
-                best.probability as f64,
-            ));
+            let score = Scored::new(truth.clone(), best.label.clone(), best.probability as f64);
+            if let Some(of_language) = per.get_mut(language.as_str()) {
+                of_language.push(score.clone());
+            }
+            s.push(score);
         }
+        per_language.extend(
+            per.into_iter()
+                .map(|(language, s)| (format!("{field}@{language}"), s)),
+        );
         scored.push((field, s));
     }
+    // Per language after every field: `queue`, `priority`, `queue@de`, `queue@en`, ...
+    scored.extend(per_language);
     let header = if dataset.has_times() {
         format!(
             "Evaluated {} on {}: the newest {:.0} % by created_at ({} of {} examples).",

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::{ConfigPaths, Problem};
 pub use crate::classifier::describe::DEFAULT_SIMILARITY_SCALE;
+use crate::classifier::language::LanguageDetector;
 use crate::lists::list_or_none;
 
 /// The model folder a pipeline uses unless `model:` says otherwise.
@@ -195,6 +196,9 @@ pub struct RawField {
     pub similarity_scale: Option<f64>,
     #[serde(default)]
     pub use_descriptions: Option<bool>,
+    /// The built-in `language` field only: the ISO 639-1 codes the detector chooses among.
+    #[serde(default)]
+    pub languages: Option<Vec<String>>,
 }
 
 /// One label's description: a string, or a list of strings (their embeddings are averaged).
@@ -294,6 +298,9 @@ pub struct FieldRule {
     /// Plain-word label descriptions: without a trained head for this field (or with
     /// `use_descriptions: true`), the field is predicted by similarity to them.
     pub descriptions: Option<Descriptions>,
+    /// `languages:` of the built-in `language` field (ISO 639-1 codes, lower case, checked);
+    /// empty: every language the detector knows.
+    pub languages: Vec<String>,
 }
 
 /// A field's labels described in plain words (`descriptions:`), for routing without history.
@@ -729,6 +736,30 @@ impl RawField {
             );
         }
         let descriptions = self.validate_descriptions(key, &mut bad);
+        let languages = self.languages.clone().unwrap_or_default();
+        if self.languages.is_some() {
+            if field != crate::classifier::language::FIELD {
+                bad(
+                    format!("{key}.languages"),
+                    format!(
+                        "only for the built-in `{}` field",
+                        crate::classifier::language::FIELD
+                    ),
+                );
+            } else if languages.is_empty() {
+                bad(
+                    format!("{key}.languages"),
+                    "name at least one language (ISO 639-1, e.g. [de, en]), or leave it out for all"
+                        .into(),
+                );
+            } else if let Err(message) = LanguageDetector::new(&languages) {
+                bad(format!("{key}.languages"), message);
+            }
+        }
+        let languages = languages
+            .iter()
+            .map(|l| l.trim().to_ascii_lowercase())
+            .collect();
         let values = self
             .map
             .iter()
@@ -746,6 +777,7 @@ impl RawField {
             map: self.map,
             fallback: self.fallback,
             descriptions,
+            languages,
         })
     }
 

@@ -12,7 +12,8 @@ use anyhow::Context as _;
 use tracing::info;
 
 use super::{
-    check_against_model, model_labels, pipeline_labels, with_description_heads, Classify, Pipeline,
+    check_against_model, language, model_labels, pipeline_labels, with_description_heads, Classify,
+    Pipeline,
 };
 use crate::{
     classifier::{Classifier, ClassifierOptions},
@@ -118,6 +119,9 @@ pub async fn assemble(
                 c
             }
         };
+        let model_has_language = classifier
+            .fields()
+            .contains(&crate::classifier::language::FIELD);
         // Heads from label descriptions (zero history), on the shared encoder.
         let classifier: Arc<dyn Classify> = if p.fields.iter().any(|r| r.descriptions.is_some()) {
             let (base, pc) = (classifier.clone(), p.clone());
@@ -128,6 +132,17 @@ pub async fn assemble(
             Arc::new(c)
         } else {
             classifier
+        };
+        // The built-in `language` field, when the model has no head of that name.
+        let classifier: Arc<dyn Classify> = match language::detector_for(p, model_has_language) {
+            Some(detector) => {
+                info!(pipeline = %p.name, "Detecting each ticket's language for the `language` field.");
+                Arc::new(language::WithLanguage {
+                    inner: classifier,
+                    detector,
+                })
+            }
+            None => classifier,
         };
         let pipeline_config = p.clone();
         let pipeline = tokio::task::spawn_blocking(move || {

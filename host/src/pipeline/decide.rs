@@ -298,6 +298,7 @@ mod tests {
             map: BTreeMap::new(),
             fallback: None,
             descriptions: None,
+            languages: Vec::new(),
         }
     }
 

@@ -16,6 +16,7 @@
 //!
 //! # Layout
 //! - [`decide`]: pure: prediction + field rules + ticket to a [`decide::Decision`]; the routed-by-hand rule.
+//! - [`language`]: the built-in `language` field (the detector beside the model).
 //! - [`note`]: the text of the internal notes.
 //! - [`pass`]: one pass (fetch, classify, decide, write) and its per-ticket outcomes.
 //! - [`retry`]: per-ticket attempts and backoff between passes.
@@ -31,6 +32,7 @@
 pub mod assemble;
 pub mod audit;
 pub mod decide;
+pub mod language;
 pub mod lock;
 pub mod note;
 pub mod pass;
@@ -103,6 +105,13 @@ pub fn pipeline_labels(
 ) -> BTreeMap<String, Vec<String>> {
     let mut labels = model_labels.clone();
     for rule in &pipeline.fields {
+        if language::detects_language(rule, model_labels) {
+            if let Ok(detector) =
+                crate::classifier::language::LanguageDetector::new(&rule.languages)
+            {
+                labels.insert(rule.field.clone(), detector.labels());
+            }
+        }
         if let Some(d) = &rule.descriptions {
             if d.in_use(model_labels.contains_key(&rule.field)) {
                 labels.insert(rule.field.clone(), d.label_names());
@@ -146,6 +155,16 @@ pub fn check_against_model(
     let labels = &pipeline_labels(pipeline, model_labels);
     for rule in &pipeline.fields {
         let field_key = format!("{key}.fields.{}", rule.field);
+        if !rule.languages.is_empty() && !language::detects_language(rule, model_labels) {
+            problems.push(Problem::new(
+                format!("{field_key}.languages"),
+                format!(
+                    "the model {model} has a `{}` head of its own, which gives its own labels; \
+                     `languages:` is for the built-in detector: remove it",
+                    rule.field
+                ),
+            ));
+        }
         let described = rule
             .descriptions
             .as_ref()

@@ -23,6 +23,17 @@ use crate::support;
 
 /// Queue label, its Zendesk group and a short plain-word description (the queue's summary in the
 /// routing file's header, written before this test and not tuned on the test queries).
+/// Whether history ticket `i` was set high priority (a third of them), and its text as the
+/// customer wrote it: urgent ones say so, so priority is learnable from the text (a priority
+/// unrelated to the text cannot beat always answering `normal`, and otai refuses such a model).
+pub(crate) fn urgent(i: usize, text: &str) -> (bool, String) {
+    if i % 3 == 0 {
+        (true, format!("URGENT, please answer today! {text}"))
+    } else {
+        (false, text.to_string())
+    }
+}
+
 pub(crate) const QUEUES: [(&str, &str, &str); 8] = [
     (
         "cards",

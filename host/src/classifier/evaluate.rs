@@ -1,6 +1,7 @@
 //! How good will routing be? Per field, from labelled predictions (true label, predicted label, confidence):
-//! accuracy, macro-F1, the worst confusion pairs, and the coverage / precision trade-off at each threshold
-//! with a suggested threshold for a target precision.
+//! accuracy, macro-F1, the majority-class baseline (always the most common label), the worst confusion
+//! pairs, and the coverage / precision trade-off at each threshold with a suggested threshold for a
+//! target precision.
 //!
 //! The input is plain strings, so the same report serves `otai train` (held-out split), `otai evaluate
 //! --data` (a labelled file) and `otai evaluate --shadow` (what the pipeline would have written against
@@ -89,6 +90,24 @@ pub struct FieldEvaluation {
     pub target_precision: f64,
     /// The lowest threshold of the table whose precision reaches the target, if any.
     pub suggested: Option<CoverageRow>,
+    /// The baseline: always answering the most common true label of these examples.
+    #[serde(default)]
+    pub majority: Majority,
+}
+
+/// The majority-class baseline of a field: the most common true label and the accuracy of
+/// always answering it. A model at or below it has learnt nothing usable about the field.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Majority {
+    pub label: String,
+    pub accuracy: f64,
+}
+
+impl FieldEvaluation {
+    /// Whether the model is right more often than the majority-class baseline.
+    pub fn beats_majority(&self) -> bool {
+        self.examples > 0 && self.accuracy > self.majority.accuracy + 1e-9
+    }
 }
 
 /// The evaluation of every field.
@@ -133,6 +152,15 @@ pub fn evaluate_field(field: &str, scored: &[Scored], target_precision: f64) -> 
 
     let coverage = coverage_table(scored, &THRESHOLDS);
     let suggested = suggest_threshold(&coverage, target_precision);
+    // Ties: the label first in label order, so the baseline does not depend on input order.
+    let majority = per_truth
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(label, &n)| Majority {
+            label: label.to_string(),
+            accuracy: n as f64 / scored.len() as f64,
+        })
+        .unwrap_or_default();
     FieldEvaluation {
         field: field.to_string(),
         examples: scored.len(),
@@ -142,6 +170,7 @@ pub fn evaluate_field(field: &str, scored: &[Scored], target_precision: f64) -> 
         coverage,
         target_precision,
         suggested,
+        majority,
     }
 }
 
@@ -194,6 +223,21 @@ impl fmt::Display for FieldEvaluation {
             percent(self.accuracy),
             self.macro_f1
         )?;
+        if self.examples > 0 {
+            writeln!(
+                f,
+                "  Baseline: always `{}` (the most common label) would be right {}.",
+                self.majority.label,
+                percent(self.majority.accuracy)
+            )?;
+            if !self.beats_majority() {
+                writeln!(
+                    f,
+                    "  WARNING: the model does not beat that baseline on this field: do not route it \
+                     with this model (more or cleaner history, or leave the field out)."
+                )?;
+            }
+        }
         if self.worst_pairs.is_empty() {
             writeln!(f, "  No mistakes.")?;
         } else {
@@ -378,5 +422,54 @@ mod tests {
     fn an_f32_probability_counts_at_its_threshold() {
         let t = coverage_table(&[s("a", "a", 0.7f32 as f64)], &[0.7]);
         assert_eq!(t[0].routed, 1);
+    }
+}
+
+#[cfg(test)]
+mod majority_tests {
+    use super::*;
+
+    fn scored(pairs: &[(&str, &str)]) -> Vec<Scored> {
+        pairs
+            .iter()
+            .map(|(t, p)| Scored::new(*t, *p, 0.9))
+            .collect()
+    }
+
+    #[test]
+    fn the_baseline_is_the_most_common_true_label_ties_by_label_order() {
+        let e = evaluate_field(
+            "queue",
+            &scored(&[("b", "b"), ("a", "b"), ("b", "b"), ("a", "a"), ("c", "a")]),
+            0.95,
+        );
+        assert_eq!(
+            e.majority.label, "a",
+            "a and b tie at 2: the first label wins"
+        );
+        assert!((e.majority.accuracy - 0.4).abs() < 1e-12);
+        assert!(e.beats_majority(), "3 of 5 right beats 2 of 5");
+        assert!(e
+            .to_string()
+            .contains("Baseline: always `a` (the most common label) would be right 40.0 %."));
+        assert!(!e.to_string().contains("WARNING"));
+    }
+
+    #[test]
+    fn a_model_no_better_than_always_the_most_common_label_is_flagged() {
+        // Always predicting `cards` is what the model does, and what the baseline does.
+        let e = evaluate_field(
+            "queue",
+            &scored(&[("cards", "cards"), ("cards", "cards"), ("atm", "cards")]),
+            0.95,
+        );
+        assert!((e.accuracy - e.majority.accuracy).abs() < 1e-12);
+        assert!(!e.beats_majority());
+        assert!(
+            e.to_string()
+                .contains("WARNING: the model does not beat that baseline"),
+            "{e}"
+        );
+        assert!(!evaluate_field("queue", &[], 0.95).beats_majority());
     }
 }

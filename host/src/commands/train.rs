@@ -176,6 +176,7 @@ fn train_from_history(
     drop(encoder);
     let (heads, mut report) = train_heads(x.view(), &dataset, &options)?;
     report.embed_seconds = embed_started.elapsed().as_secs_f64();
+    refuse_unless_better_than_majority(&report, out)?;
     let mut summary = serde_json::to_value(&report)?;
     summary["history"] = json!({
         "system": system_name,
@@ -206,6 +207,41 @@ fn train_from_history(
     )?;
     out.flush()?;
     Ok(())
+}
+
+/// A model trained from a help desk's history is only offered for routing when, on every field,
+/// it is right on the held-out tickets more often than always answering the most common label:
+/// otherwise routing with it would be worse than no model. The report is printed either way, so
+/// the figures that decided are on screen; nothing is written when it is refused.
+fn refuse_unless_better_than_majority(
+    report: &crate::classifier::TrainReport,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let worse: Vec<String> = report
+        .fields
+        .iter()
+        .filter_map(|f| f.evaluation.as_ref())
+        .filter(|e| !e.beats_majority())
+        .map(|e| {
+            format!(
+                "`{}` ({:.1} % held out, always `{}` {:.1} %)",
+                e.field,
+                100.0 * e.accuracy,
+                e.majority.label,
+                100.0 * e.majority.accuracy
+            )
+        })
+        .collect();
+    if worse.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{report}")?;
+    bail!(
+        "the model does not beat the majority-class baseline on {}; no model folder was written. \
+         Train without those fields (--fields), with more history (--since), or check that agents \
+         set them on finished tickets",
+        worse.join(", ")
+    )
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use otai_freshdesk_sim::Simulator;
 use serde_json::{json, Value};
 
 use crate::{
-    history::{assert_trained, queries, train_from_system, QUEUES},
+    history::{assert_trained, queries, train_from_system, urgent, QUEUES},
     support,
 };
 
@@ -15,7 +15,8 @@ fn history() -> Vec<Value> {
         .enumerate()
         .map(|(i, (text, queue))| {
             let group = QUEUES.iter().find(|q| q.0 == queue).unwrap().1;
-            let priority = if i % 3 == 0 { 3 } else { 2 };
+            let (high, text) = urgent(i, &text);
+            let priority = if high { 3 } else { 2 };
             let status = if i % 2 == 0 { 4 } else { 5 };
             json!({"subject": format!("History {i}"), "description": text, "status": status,
                    "group": group, "priority": priority,

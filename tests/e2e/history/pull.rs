@@ -8,7 +8,7 @@ use otai::classifier::{Classifier, ClassifierOptions};
 use otai_zendesk_sim::{Fault, FaultRule, Faults, Simulator, DEFAULT_EMAIL, DEFAULT_TOKEN};
 use serde_json::{json, Value};
 
-use super::{queries, FIRST_GROUP_ID, QUEUES};
+use super::{queries, urgent, FIRST_GROUP_ID, QUEUES};
 use crate::support;
 
 const PAGE: usize = 100;
@@ -30,7 +30,8 @@ fn history() -> Vec<Value> {
     };
     for (i, (text, queue)) in queries("train", 33).into_iter().enumerate() {
         let group = FIRST_GROUP_ID + QUEUES.iter().position(|q| q.0 == queue).unwrap() as u64;
-        let priority = if i % 3 == 0 { "high" } else { "normal" };
+        let (high, text) = urgent(i, &text);
+        let priority = if high { "high" } else { "normal" };
         let status = if i % 2 == 0 { "solved" } else { "closed" };
         push(
             json!({"description": text, "status": status, "group_id": group, "priority": priority}),

@@ -7,7 +7,7 @@ use otai_otobo_sim::Simulator;
 use serde_json::{json, Value};
 
 use crate::{
-    history::{assert_trained, queries, train_from_system, QUEUES},
+    history::{assert_trained, queries, train_from_system, urgent, QUEUES},
     support,
 };
 
@@ -17,9 +17,10 @@ fn history() -> Vec<Value> {
     let mut tickets: Vec<Value> = queries("train", 60)
         .into_iter()
         .enumerate()
-        .map(|(i, (text, queue))| {
-            let queue = QUEUES.iter().find(|q| q.0 == queue).unwrap().1;
-            let priority = if i % 3 == 0 { "4 high" } else { "3 normal" };
+        .map(|(i, (text, label))| {
+            let queue = QUEUES.iter().find(|q| q.0 == label).unwrap().1;
+            let (high, text) = urgent(i, &text);
+            let priority = if high { "4 high" } else { "3 normal" };
             let state = if i % 2 == 0 { "closed successful" } else { "closed unsuccessful" };
             json!({"Title": format!("History {i}"), "Body": text, "State": state, "Queue": queue, "Priority": priority})
         })

@@ -8,7 +8,7 @@ use otai_zammad_sim::{Fault, FaultRule, Faults, Simulator};
 use serde_json::{json, Value};
 
 use crate::{
-    history::{assert_trained, queries, train_from_system, QUEUES},
+    history::{assert_trained, queries, train_from_system, urgent, QUEUES},
     support,
 };
 
@@ -23,7 +23,8 @@ fn history() -> Vec<Value> {
         .enumerate()
         .map(|(i, (text, queue))| {
             let group = QUEUES.iter().find(|q| q.0 == queue).unwrap().1;
-            let priority = if i % 3 == 0 { "3 high" } else { "2 normal" };
+            let (high, text) = urgent(i, &text);
+            let priority = if high { "3 high" } else { "2 normal" };
             json!({"title": format!("History {i}"), "body": text, "state": "closed",
                    "group": group, "priority": priority})
         })

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use otai_zendesk_sim::{Simulator, DEFAULT_EMAIL, DEFAULT_TOKEN};
+use otai_zendesk_sim::{Fault, FaultRule, Faults, Simulator, DEFAULT_EMAIL, DEFAULT_TOKEN};
 use serde_json::{json, Value};
 
 use crate::support;
@@ -21,30 +21,38 @@ fn ids(stdout: &str) -> Vec<u64> {
         .collect()
 }
 
-#[tokio::test]
-async fn tickets_find_streams_a_large_backlog_in_pages_and_stops_at_the_limit() {
+fn tickets() -> Vec<Value> {
     let mut tickets: Vec<Value> = (1..=NEW)
         .map(|id| json!({"id": id, "description": format!("Request {id}"), "status": "new"}))
         .collect();
     tickets.extend((NEW + 1..=NEW + 5).map(|id| json!({"id": id, "status": "solved"})));
+    tickets
+}
+
+fn write_config(dir: &std::path::Path, base_url: &str) -> std::path::PathBuf {
+    let config = dir.join("otai.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "ticket_systems:\n  zendesk:\n    use: otai_zendesk:ZendeskTicketsystemService\n    \
+             params: {{base_url: \"{base_url}\", email: \"{DEFAULT_EMAIL}\", api_token: \"{DEFAULT_TOKEN}\"}}\n"
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[tokio::test]
+async fn tickets_find_streams_a_large_backlog_in_pages_and_stops_at_the_limit() {
     let sim = Simulator::builder()
         .groups(&["Inbox"])
-        .tickets(tickets)
+        .tickets(tickets())
         .start()
         .await
         .expect("the simulator starts");
     let plugins = support::plugins_dir(&[support::ZENDESK]);
     let cwd = tempfile::tempdir().unwrap();
-    let config = cwd.path().join("otai.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "ticket_systems:\n  zendesk:\n    use: otai_zendesk:ZendeskTicketsystemService\n    \
-             params: {{base_url: \"{}\", email: \"{DEFAULT_EMAIL}\", api_token: \"{DEFAULT_TOKEN}\"}}\n",
-            sim.base_url()
-        ),
-    )
-    .unwrap();
+    let config = write_config(cwd.path(), sim.base_url());
     let find = |args: &'static [&'static str]| {
         let (config, plugins, cwd) = (
             config.clone(),
@@ -83,4 +91,55 @@ async fn tickets_find_streams_a_large_backlog_in_pages_and_stops_at_the_limit() 
         2,
         "the limit ends the paging after the page that reached it"
     );
+}
+
+/// The pages are printed as they arrive: when the third page is refused, the first two pages'
+/// 200 tickets are already out, and otai says which page failed (the whole answer held back until
+/// the end would print nothing).
+#[tokio::test]
+async fn tickets_find_prints_each_page_before_the_next_is_read() {
+    let export = "/api/v2/search/export";
+    let sim = Simulator::builder()
+        .groups(&["Inbox"])
+        .tickets(tickets())
+        .faults(Faults {
+            rules: vec![
+                FaultRule::always(Fault::Delay { ms: 0 })
+                    .path(export)
+                    .next(2),
+                FaultRule::always(Fault::Error {
+                    status: 400,
+                    retry_after: None,
+                })
+                .path(export)
+                .next(1),
+            ],
+            ..Faults::default()
+        })
+        .start()
+        .await
+        .expect("the simulator starts");
+    let plugins = support::plugins_dir(&[support::ZENDESK]);
+    let cwd = tempfile::tempdir().unwrap();
+    let config = write_config(cwd.path(), sim.base_url());
+    let output = tokio::task::spawn_blocking({
+        let (cwd, plugins) = (cwd.path().to_path_buf(), plugins.path().to_path_buf());
+        move || {
+            support::otai_command(
+                &cwd,
+                &config,
+                &plugins,
+                &["tickets", "find", "zendesk", "--status", "new"],
+            )
+            .output()
+            .expect("run otai")
+        }
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert_eq!(ids(&stdout), (1..=200).collect::<Vec<u64>>(), "{stderr}");
+    assert!(stderr.contains("page 3 of the search"), "{stderr}");
 }

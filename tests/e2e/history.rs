@@ -27,7 +27,7 @@ use crate::support;
 /// customer wrote it: urgent ones say so, so priority is learnable from the text (a priority
 /// unrelated to the text cannot beat always answering `normal`, and otai refuses such a model).
 pub(crate) fn urgent(i: usize, text: &str) -> (bool, String) {
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         (true, format!("URGENT, please answer today! {text}"))
     } else {
         (false, text.to_string())

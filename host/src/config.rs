@@ -256,34 +256,30 @@ impl RawConfig {
     fn validate(self, file: &Path) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
         let paths = ConfigPaths::new(file);
-        let plugins_dir = match self.plugins_dir.as_deref() {
+        let mut path = |key: &str, written: Option<&str>, when_left_out: &str| match written {
             Some("") => {
                 problems.push(Problem::new(
-                    "plugins_dir",
-                    "must not be empty; leave it out to use `plugins` in the working directory",
+                    key,
+                    format!("must not be empty; leave it out to {when_left_out}"),
                 ));
                 None
             }
-            Some(dir) => paths
-                .resolve("plugins_dir", dir)
+            Some(written) => paths
+                .resolve(key, written)
                 .map_err(|problem| problems.push(problem))
                 .ok(),
             None => None,
         };
-        let onnxruntime = match self.onnxruntime.as_deref() {
-            Some("") => {
-                problems.push(Problem::new(
-                    "onnxruntime",
-                    "must not be empty; leave it out to search next to the executable",
-                ));
-                None
-            }
-            Some(file) => paths
-                .resolve("onnxruntime", file)
-                .map_err(|problem| problems.push(problem))
-                .ok(),
-            None => None,
-        };
+        let plugins_dir = path(
+            "plugins_dir",
+            self.plugins_dir.as_deref(),
+            "use `plugins` in the working directory",
+        );
+        let onnxruntime = path(
+            "onnxruntime",
+            self.onnxruntime.as_deref(),
+            "search next to the executable",
+        );
         // Every name written, valid or not, so a pipeline naming a broken system is not also
         // reported as naming an unknown one.
         let system_names: Vec<String> = self.ticket_systems.keys().cloned().collect();

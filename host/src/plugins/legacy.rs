@@ -123,13 +123,10 @@ legacy_version!(
     {}
 );
 
-legacy_version!(
-    v1_1,
-    info_v1_1,
-    new_ticket_system_v1_1,
-    host_context_v1_1,
-    V1_1Service,
-    {
+/// The methods 1.1 added (batch writes, counters, history export), delegated: every version
+/// from 1.1 on has them.
+macro_rules! since_1_1_methods {
+    () => {
         fn update_tickets(
             &self,
             updates: RVec<current::BatchUpdate>,
@@ -147,6 +144,17 @@ legacy_version!(
         ) -> current::ServiceFuture<current::ExportPage> {
             adapt(self.0.export_tickets(request.convert()))
         }
+    };
+}
+
+legacy_version!(
+    v1_1,
+    info_v1_1,
+    new_ticket_system_v1_1,
+    host_context_v1_1,
+    V1_1Service,
+    {
+        since_1_1_methods!();
     }
 );
 
@@ -157,23 +165,7 @@ legacy_version!(
     host_context_v1_2,
     V1_2Service,
     {
-        fn update_tickets(
-            &self,
-            updates: RVec<current::BatchUpdate>,
-        ) -> current::ServiceFuture<RVec<current::BatchOutcome>> {
-            adapt(self.0.update_tickets(updates.convert()))
-        }
-
-        fn request_stats(&self) -> ROption<current::RequestStats> {
-            self.0.request_stats().convert()
-        }
-
-        fn export_tickets(
-            &self,
-            request: current::ExportRequest,
-        ) -> current::ServiceFuture<current::ExportPage> {
-            adapt(self.0.export_tickets(request.convert()))
-        }
+        since_1_1_methods!();
 
         fn ticket_state(&self, status: RString, tags: RVec<RString>) -> current::TicketState {
             self.0.ticket_state(status, tags).convert()

@@ -83,6 +83,28 @@ pub trait Harness {
     }
 }
 
+/// Every page of `adapter.find_tickets_page(query, ..)` from the first to the last (at most
+/// 1,000): each page's ticket ids and the cursor it handed out. For an adapter's own paging tests.
+pub async fn follow_pages<A: TicketSystemAdapter>(
+    adapter: &A,
+    query: &SearchQuery,
+) -> crate::Result<Vec<(Vec<String>, Option<String>)>> {
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..1000 {
+        let page = adapter.find_tickets_page(query, cursor.as_deref()).await?;
+        pages.push((
+            page.tickets.iter().map(|t| t.id.clone()).collect(),
+            page.cursor.clone(),
+        ));
+        match page.cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok(pages)
+}
+
 /// Runs every check; panics at the first rule the adapter breaks.
 pub async fn check<H: Harness>(harness: &H) {
     let lines = Arc::new(Mutex::new(Vec::<String>::new()));

@@ -291,11 +291,7 @@ pub fn export_page_to_ffi(p: &ExportPage) -> ffi::ExportPage {
 /// Checks and converts an export page: every ticket as [`ticket_from_ffi`] checks it.
 pub fn export_page_from_ffi(p: ffi::ExportPage) -> Result<ExportPage, String> {
     Ok(ExportPage {
-        tickets: p
-            .tickets
-            .into_iter()
-            .map(ticket_from_ffi)
-            .collect::<Result<Vec<_>, _>>()?,
+        tickets: tickets_from_ffi(p.tickets)?,
         cursor: opt(p.cursor),
         end_of_stream: p.end_of_stream,
     })
@@ -312,13 +308,14 @@ pub fn ticket_page_to_ffi(p: &TicketPage) -> ffi::TicketPage {
 /// Checks and converts a search page: every ticket as [`ticket_from_ffi`] checks it.
 pub fn ticket_page_from_ffi(p: ffi::TicketPage) -> Result<TicketPage, String> {
     Ok(TicketPage {
-        tickets: p
-            .tickets
-            .into_iter()
-            .map(ticket_from_ffi)
-            .collect::<Result<Vec<_>, _>>()?,
+        tickets: tickets_from_ffi(p.tickets)?,
         cursor: opt(p.cursor),
     })
+}
+
+/// Every ticket of a page, each checked by [`ticket_from_ffi`]; the first bad one is the error.
+fn tickets_from_ffi(tickets: RVec<ffi::Ticket>) -> Result<Vec<Ticket>, String> {
+    tickets.into_iter().map(ticket_from_ffi).collect()
 }
 
 /// Batch outcomes as the interface carries them.

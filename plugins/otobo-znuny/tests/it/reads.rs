@@ -140,20 +140,9 @@ async fn searches_page_by_creation_time_because_there_is_no_offset() {
 
     // Page by page: one search each, the position (creation second, Limit, ids already read
     // from that second) as the cursor.
-    let mut pages = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = desk
-            .find_tickets_page(&new_unprocessed(), cursor.as_deref())
-            .await
-            .unwrap();
-        let ids: Vec<String> = page.tickets.iter().map(|t| t.id.clone()).collect();
-        pages.push((ids, page.cursor.clone()));
-        match page.cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    let pages = otai_plugin_sdk::conformance::follow_pages(&desk, &new_unprocessed())
+        .await
+        .unwrap();
     let at = |second: u8, id: u8| {
         Some(format!(
             r#"{{"created_from":"2026-12-01 09:00:0{second}","limit":2,"seen":[{id}]}}"#

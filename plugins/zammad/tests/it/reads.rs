@@ -101,25 +101,13 @@ async fn the_older_search_shape_and_a_server_ignoring_page_are_both_handled() {
     );
 }
 
-/// Follows `find_tickets_page` to the end; the ids of each page and its cursor.
 async fn all_pages(
     desk: &otai_zammad::ZammadDesk,
     query: &SearchQuery,
 ) -> Vec<(Vec<String>, Option<String>)> {
-    let mut pages = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = desk
-            .find_tickets_page(query, cursor.as_deref())
-            .await
-            .unwrap();
-        let ids = page.tickets.iter().map(|t| t.id.clone()).collect();
-        pages.push((ids, page.cursor.clone()));
-        match page.cursor {
-            Some(next) => cursor = Some(next),
-            None => return pages,
-        }
-    }
+    otai_plugin_sdk::conformance::follow_pages(desk, query)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

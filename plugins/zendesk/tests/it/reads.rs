@@ -395,20 +395,9 @@ async fn find_tickets_page_pages_each_status_through_search_export_one_request_a
         ..Default::default()
     };
 
-    let mut pages = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = client
-            .find_tickets_page(&q, cursor.as_deref())
-            .await
-            .unwrap();
-        let ids: Vec<String> = page.tickets.iter().map(|t| t.id.clone()).collect();
-        pages.push((ids, page.cursor.clone()));
-        match page.cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    let pages = otai_plugin_sdk::conformance::follow_pages(&client, &q)
+        .await
+        .unwrap();
 
     let expected: Vec<(Vec<String>, Option<String>)> = vec![
         (rs(&["1"]), Some("0:c1".into())),

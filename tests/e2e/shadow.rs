@@ -148,20 +148,15 @@ async fn shadow_run_writes_nothing_and_evaluate_reports_agreement_with_agents() 
     sim.shutdown().await;
 }
 
-#[test]
-fn evaluate_data_scores_the_newest_share_with_the_real_model() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("labelled.csv");
-    let mut csv = String::from("text,queue,created_at\n");
-    for (i, text) in TEXTS.iter().enumerate() {
-        csv += &format!("\"{text}\",cards,2024-05-0{}T10:00:00Z\n", i + 1);
-    }
-    std::fs::write(&data, csv).unwrap();
+/// `otai evaluate --json --model <demo model> --data DATA` with `extra`, as JSON (it must succeed).
+fn evaluate_data_json(data: &std::path::Path, extra: &[&str]) -> Value {
     let output = Command::new(env!("CARGO_BIN_EXE_otai"))
-        .args(["evaluate", "--holdout", "0.5", "--json", "--model"])
+        .args(["evaluate", "--json"])
+        .args(extra)
+        .arg("--model")
         .arg(support::demo_model("otai evaluate --data needs"))
         .arg("--data")
-        .arg(&data)
+        .arg(data)
         .env_remove("RUST_LOG")
         .env_remove("OTAI_CONFIG")
         .output()
@@ -172,7 +167,19 @@ fn evaluate_data_scores_the_newest_share_with_the_real_model() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let v: Value = serde_json::from_str(&stdout).expect("JSON");
+    serde_json::from_str(&stdout).expect("JSON")
+}
+
+#[test]
+fn evaluate_data_scores_the_newest_share_with_the_real_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("labelled.csv");
+    let mut csv = String::from("text,queue,created_at\n");
+    for (i, text) in TEXTS.iter().enumerate() {
+        csv += &format!("\"{text}\",cards,2024-05-0{}T10:00:00Z\n", i + 1);
+    }
+    std::fs::write(&data, csv).unwrap();
+    let v = evaluate_data_json(&data, &["--holdout", "0.5"]);
     assert!(
         v["source"].as_str().unwrap().contains("the newest 50 %"),
         "{v}"
@@ -201,22 +208,7 @@ fn evaluate_data_in_two_languages_scores_each_language_too() {
         );
     }
     std::fs::write(&data, csv).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_otai"))
-        .args(["evaluate", "--json", "--model"])
-        .arg(support::demo_model("otai evaluate --data needs"))
-        .arg("--data")
-        .arg(&data)
-        .env_remove("RUST_LOG")
-        .env_remove("OTAI_CONFIG")
-        .output()
-        .expect("run otai");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let v: Value = serde_json::from_str(&stdout).expect("JSON");
+    let v = evaluate_data_json(&data, &[]);
     let fields: Vec<&str> = v["fields"]
         .as_array()
         .unwrap()

@@ -260,40 +260,17 @@ pub(crate) async fn find_page(
     };
     let (_, filter) = translate(q, group_id, false)?;
     let (query, _) = translate(&subs[index], group_id, true)?;
-    let mut params = vec![
-        ("query", query),
-        ("filter[type]", "ticket".to_string()),
-        ("page[size]", PAGE_SIZE.to_string()),
-    ];
-    if let Some(after) = &after {
-        params.push(("page[after]", after.clone()));
-    }
-    let answer = http
-        .get_dated::<ExportPage>("/api/v2/search/export", &params)
-        .await?;
-    let res = answer.value;
     let mut c = Collector {
         filter,
         limit: None,
         seen: HashSet::new(),
         out: Vec::new(),
     };
-    c.add(res.results, answer.server_time);
-    let meta = res.meta.unwrap_or_default();
-    let next = if meta.has_more == Some(true) {
-        match meta.after_cursor {
-            Some(next) if !next.is_empty() && after.as_deref() != Some(next.as_str()) => {
-                Some(format!("{index}:{next}"))
-            }
-            _ => return Err(Error::new(
-                ErrorKind::InvalidResponse,
-                "GET /api/v2/search/export: `has_more` is true but no new `after_cursor` was given",
-            )),
-        }
-    } else if index + 1 < subs.len() {
-        Some(format!("{}:", index + 1))
-    } else {
-        None
+    let next = match export_page(http, &query, after.as_deref(), &mut c).await? {
+        ExportNext::After(next) => Some(format!("{index}:{next}")),
+        ExportNext::Broken => return Err(broken_export_cursor()),
+        ExportNext::End if index + 1 < subs.len() => Some(format!("{}:", index + 1)),
+        ExportNext::End => None,
     };
     Ok((c.out, next))
 }
@@ -371,41 +348,67 @@ async fn export(http: &Http, q: &SearchQuery, c: &mut Collector) -> Result<(), E
     let (query, _) = translate(q, c.filter.group_id, true)?;
     let mut after: Option<String> = None;
     for _ in 0..MAX_EXPORT_PAGES {
-        let mut params = vec![
-            ("query", query.clone()),
-            ("filter[type]", "ticket".to_string()),
-            ("page[size]", PAGE_SIZE.to_string()),
-        ];
-        if let Some(cursor) = &after {
-            params.push(("page[after]", cursor.clone()));
-        }
-        let answer = http
-            .get_dated::<ExportPage>("/api/v2/search/export", &params)
-            .await?;
-        let res = answer.value;
-        c.add(res.results, answer.server_time);
+        let next = export_page(http, &query, after.as_deref(), c).await?;
         if c.full() {
             return Ok(());
         }
-        let meta = res.meta.unwrap_or_default();
-        // `links.next` stays a URL on the last page; `has_more` is the stop condition.
-        if meta.has_more != Some(true) {
-            return Ok(());
-        }
-        match meta.after_cursor {
-            Some(cursor) if !cursor.is_empty() && after.as_deref() != Some(cursor.as_str()) => {
-                after = Some(cursor)
-            }
-            _ => return Err(Error::new(
-                ErrorKind::InvalidResponse,
-                "GET /api/v2/search/export: `has_more` is true but no new `after_cursor` was given",
-            )),
+        match next {
+            ExportNext::End => return Ok(()),
+            ExportNext::After(cursor) => after = Some(cursor),
+            ExportNext::Broken => return Err(broken_export_cursor()),
         }
     }
     Err(Error::new(
         ErrorKind::InvalidResponse,
         format!("GET /api/v2/search/export: more than {MAX_EXPORT_PAGES} pages; giving up"),
     ))
+}
+
+/// What follows a search-export page.
+enum ExportNext {
+    /// The last page (`links.next` stays a URL on it; `has_more` is the stop condition).
+    End,
+    /// Zendesk's `after_cursor` for the next page.
+    After(String),
+    /// `has_more` without a new cursor: following it would repeat the page.
+    Broken,
+}
+
+/// One search-export request for `query` from `after`, its results into `c`.
+async fn export_page(
+    http: &Http,
+    query: &str,
+    after: Option<&str>,
+    c: &mut Collector,
+) -> Result<ExportNext, Error> {
+    let mut params = vec![
+        ("query", query.to_string()),
+        ("filter[type]", "ticket".to_string()),
+        ("page[size]", PAGE_SIZE.to_string()),
+    ];
+    if let Some(after) = after {
+        params.push(("page[after]", after.to_string()));
+    }
+    let answer = http
+        .get_dated::<ExportPage>("/api/v2/search/export", &params)
+        .await?;
+    let res = answer.value;
+    c.add(res.results, answer.server_time);
+    let meta = res.meta.unwrap_or_default();
+    Ok(match (meta.has_more, meta.after_cursor) {
+        (Some(true), Some(next)) if !next.is_empty() && after != Some(next.as_str()) => {
+            ExportNext::After(next)
+        }
+        (Some(true), _) => ExportNext::Broken,
+        _ => ExportNext::End,
+    })
+}
+
+fn broken_export_cursor() -> Error {
+    Error::new(
+        ErrorKind::InvalidResponse,
+        "GET /api/v2/search/export: `has_more` is true but no new `after_cursor` was given",
+    )
 }
 
 #[cfg(test)]

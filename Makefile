@@ -84,7 +84,7 @@ sims:
 	$(CARGO) build --release -p otai-zendesk-sim -p otai-zammad-sim -p otai-otobo-sim -p otai-freshdesk-sim
 
 bench: setup
-	$(CARGO) bench -p otai --bench classifier --bench pipeline --bench language
+	$(CARGO) bench -p otai --bench classifier --bench pipeline --bench language --bench hybrid
 
 # The Freshdesk adapter under the Enterprise and Growth plans' rate limits (about half an hour).
 bench-freshdesk: setup

@@ -237,6 +237,11 @@ pub struct TrainArgs {
     /// Seed of the held-out split.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Fix the share of the lexical (TF-IDF n-gram) half of every head instead of choosing it on a
+    /// validation split: 0 = embedding-only heads (smaller, as before hybrid heads), 1 = lexical
+    /// only, in steps of 0.1.
+    #[arg(long, value_name = "S", value_parser = parse_lexical_share)]
+    pub lexical_share: Option<f64>,
     /// Replace an existing --out folder (not with --system: a pipeline may be using it).
     #[arg(long, conflicts_with = "system")]
     pub overwrite: bool,
@@ -363,6 +368,21 @@ pub struct NoteArgs {
     pub html: bool,
 }
 
+/// `--lexical-share`: a share from 0 to 1 in steps of 0.1 (the shares training compares).
+fn parse_lexical_share(value: &str) -> Result<f64, String> {
+    let share: f64 = value
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number; give a share from 0 to 1, e.g. 0.5"))?;
+    let steps = crate::classifier::hybrid::SHARES as f64;
+    let on_grid = (share * steps - (share * steps).round()).abs() < 1e-9;
+    if !(0.0..=1.0).contains(&share) || !on_grid {
+        return Err(format!(
+            "`{value}`: the share must be 0, 0.1, ..., 1 (0 = embedding only, 1 = lexical only)"
+        ));
+    }
+    Ok((share * steps).round() / steps)
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -434,5 +454,15 @@ mod tests {
         assert_eq!(args.add_tags, ["a", "b"]);
         assert_eq!(args.fields, ["1=true"]);
         assert!(matches!(args.priority, Some(Priority::High)));
+    }
+
+    #[test]
+    fn the_lexical_share_is_a_tenth_step_from_0_to_1() {
+        assert_eq!(parse_lexical_share("0.3"), Ok(0.3));
+        assert_eq!(parse_lexical_share("1"), Ok(1.0));
+        for bad in ["1.5", "-0.1", "0.25", "half"] {
+            let err = parse_lexical_share(bad).unwrap_err();
+            assert!(err.contains(bad), "{err}");
+        }
     }
 }

@@ -129,9 +129,9 @@ mod tests {
         let best: Vec<String> = tickets
             .iter()
             .map(|t| {
-                let sum: f32 = head.probabilities(t).iter().sum();
+                let sum: f32 = head.probabilities(t, "").iter().sum();
                 assert!((sum - 1.0).abs() < 1e-4, "{sum}");
-                head.top_k(t, 1)[0].label.clone()
+                head.top_k(t, "", 1)[0].label.clone()
             })
             .collect();
         assert_eq!(best, ["Cards", "Billing", "Access"]);
@@ -149,9 +149,9 @@ mod tests {
         let described = encoder.embed_blocking(vec!["lost card".into()]).unwrap();
 
         let cosine: f32 = described[0].iter().zip(ticket).map(|(a, b)| a * b).sum();
-        assert!((h1.logits(ticket)[0] - cosine).abs() < 1e-4);
-        assert!((h20.logits(ticket)[0] - 20.0 * cosine).abs() < 1e-3);
-        let (p1, p20) = (h1.probabilities(ticket), h20.probabilities(ticket));
+        assert!((h1.logits(ticket, "")[0] - cosine).abs() < 1e-4);
+        assert!((h20.logits(ticket, "")[0] - 20.0 * cosine).abs() < 1e-3);
+        let (p1, p20) = (h1.probabilities(ticket, ""), h20.probabilities(ticket, ""));
         assert!(p1[0] > p1[1] && p20[0] > p1[0], "{p1:?} {p20:?}");
         let weight_norm: f32 = h20.weights[..h20.dim].iter().map(|w| w * w).sum::<f32>();
         assert!((weight_norm.sqrt() - 20.0).abs() < 1e-3);

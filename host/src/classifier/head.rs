@@ -5,6 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ClassifierError, Result};
+use super::lexical::{NGrams, SparseRow, Vocabulary};
 
 /// One label and its probability.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -15,9 +16,11 @@ pub struct LabelScore {
     pub probability: f32,
 }
 
-/// Multinomial logistic regression on an embedding: `softmax(W x + b)`.
+/// Multinomial logistic regression on an embedding: `softmax(W x + b)`; a hybrid head adds the text's
+/// lexical features: `softmax(W x + L t + b)` with `t` its TF-IDF row (see [`super::lexical`]).
 ///
-/// Stored as JSON (`heads/<field>.json` in a model folder): readable, diffable, ~0.3 MB for 77 x 384.
+/// Stored as JSON (`heads/<field>.json` in a model folder): readable, diffable, ~0.3 MB for 77 x 384
+/// (a lexical part adds labels x features weights and the vocabulary).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinearHead {
     /// The ticket field this head predicts (e.g. `queue`).
@@ -30,6 +33,22 @@ pub struct LinearHead {
     pub weights: Vec<f32>,
     /// One bias per label.
     pub bias: Vec<f32>,
+    /// The lexical part of a hybrid head (`None`: embedding only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexical: Option<LexicalPart>,
+}
+
+/// The lexical half of a hybrid head: weights on the TF-IDF features of the ticket's text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LexicalPart {
+    /// The n-grams and their IDF.
+    pub vocabulary: Vocabulary,
+    /// Feature-major `[features x labels]`: the weights one n-gram adds to every label lie together, so
+    /// a sparse row touches contiguous memory.
+    pub weights: Vec<f32>,
+    /// The share of the lexical logits chosen on the validation split (for people: it is already
+    /// folded into `weights` and the head's embedding weights).
+    pub share: f32,
 }
 
 impl LinearHead {
@@ -42,6 +61,7 @@ impl LinearHead {
             dim,
             weights: vec![0.0; n * dim],
             bias: vec![0.0; n],
+            lexical: None,
         }
     }
 
@@ -80,7 +100,7 @@ impl LinearHead {
         {
             Some("it contains NaN or infinite values".to_string())
         } else {
-            None
+            self.lexical_problem()
         };
         match problem {
             Some(p) => Err(ClassifierError::model(
@@ -91,24 +111,85 @@ impl LinearHead {
         }
     }
 
-    /// Raw scores `W x + b`.
-    pub fn logits(&self, embedding: &[f32]) -> Vec<f32> {
+    fn lexical_problem(&self) -> Option<String> {
+        let lexical = self.lexical.as_ref()?;
+        if let Some(p) = lexical.vocabulary.problem() {
+            return Some(p);
+        }
+        let expected = lexical.vocabulary.len() * self.labels.len();
+        if lexical.weights.len() != expected {
+            Some(format!(
+                "the lexical weights have {} values, expected features ({}) x labels ({}) = {expected}",
+                lexical.weights.len(),
+                lexical.vocabulary.len(),
+                self.labels.len()
+            ))
+        } else if lexical.weights.iter().any(|v| !v.is_finite()) {
+            Some("its lexical weights contain NaN or infinite values".into())
+        } else {
+            None
+        }
+    }
+
+    /// Whether this head reads the text's n-grams too.
+    pub fn is_hybrid(&self) -> bool {
+        self.lexical.is_some()
+    }
+
+    /// The lexical features this head reads from a text's n-grams (empty without a lexical part).
+    pub fn lexical_row(&self, ngrams: &NGrams) -> SparseRow {
+        match &self.lexical {
+            Some(lexical) => lexical.vocabulary.row_of(ngrams),
+            None => SparseRow::new(),
+        }
+    }
+
+    /// Raw scores `W x + b` (+ `L t` for a hybrid head, `t` the lexical row of `text`).
+    pub fn logits(&self, embedding: &[f32], text: &str) -> Vec<f32> {
+        match &self.lexical {
+            Some(_) => self.logits_with_row(embedding, &self.lexical_row(&NGrams::of(text))),
+            None => self.logits_with_row(embedding, &[]),
+        }
+    }
+
+    /// As [`LinearHead::logits`] with the lexical row already computed.
+    pub fn logits_with_row(&self, embedding: &[f32], row: &[(u32, f32)]) -> Vec<f32> {
         debug_assert_eq!(embedding.len(), self.dim);
-        self.weights
+        let mut logits: Vec<f32> = self
+            .weights
             .chunks_exact(self.dim)
             .zip(&self.bias)
-            .map(|(row, b)| row.iter().zip(embedding).map(|(w, x)| w * x).sum::<f32>() + b)
-            .collect()
+            .map(|(w, b)| w.iter().zip(embedding).map(|(w, x)| w * x).sum::<f32>() + b)
+            .collect();
+        if let Some(lexical) = &self.lexical {
+            let labels = self.labels.len();
+            for &(column, value) in row {
+                let start = column as usize * labels;
+                for (z, w) in logits
+                    .iter_mut()
+                    .zip(&lexical.weights[start..start + labels])
+                {
+                    *z += w * value;
+                }
+            }
+        }
+        logits
     }
 
     /// Probabilities for every label, in label order; they sum to 1.
-    pub fn probabilities(&self, embedding: &[f32]) -> Vec<f32> {
-        softmax(&self.logits(embedding))
+    pub fn probabilities(&self, embedding: &[f32], text: &str) -> Vec<f32> {
+        softmax(&self.logits(embedding, text))
     }
 
     /// The `k` most likely labels, most likely first (ties: lower label index first).
-    pub fn top_k(&self, embedding: &[f32], k: usize) -> Vec<LabelScore> {
-        top_k(&self.labels, &self.probabilities(embedding), k)
+    pub fn top_k(&self, embedding: &[f32], text: &str, k: usize) -> Vec<LabelScore> {
+        top_k(&self.labels, &self.probabilities(embedding, text), k)
+    }
+
+    /// [`LinearHead::top_k`] from the text's n-grams counted before (shared by a model's heads).
+    pub fn top_k_of(&self, embedding: &[f32], ngrams: &NGrams, k: usize) -> Vec<LabelScore> {
+        let logits = self.logits_with_row(embedding, &self.lexical_row(ngrams));
+        top_k(&self.labels, &softmax(&logits), k)
     }
 
     /// Reads a head from JSON and validates it.
@@ -165,6 +246,25 @@ mod tests {
             dim: 2,
             weights: vec![1.0, 0.0, 0.0, 1.0, -1.0, -1.0],
             bias: vec![0.0, 0.5, 0.0],
+            lexical: None,
+        }
+    }
+
+    fn hybrid() -> LinearHead {
+        let vocabulary = Vocabulary::build(["card stolen", "card stolen", "invoice"], 100);
+        let features = vocabulary.len();
+        let mut weights = vec![0.0; features * 3];
+        // Every known n-gram pushes label `c`.
+        for f in 0..features {
+            weights[f * 3 + 2] = 10.0;
+        }
+        LinearHead {
+            lexical: Some(LexicalPart {
+                vocabulary,
+                weights,
+                share: 0.5,
+            }),
+            ..head()
         }
     }
 
@@ -172,13 +272,46 @@ mod tests {
     fn probabilities_sum_to_one_and_top_k_is_ordered() {
         let h = head();
 
-        let p = h.probabilities(&[0.3, 0.9]);
-        let top = h.top_k(&[0.3, 0.9], 3);
+        let p = h.probabilities(&[0.3, 0.9], "any text");
+        let top = h.top_k(&[0.3, 0.9], "", 3);
 
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6, "{p:?}");
         assert_eq!(top[0].label, "b");
         assert!(top.windows(2).all(|w| w[0].probability >= w[1].probability));
-        assert_eq!(h.top_k(&[0.3, 0.9], 1).len(), 1);
+        assert_eq!(h.top_k(&[0.3, 0.9], "", 1).len(), 1);
+    }
+
+    #[test]
+    fn a_hybrid_head_adds_the_texts_lexical_scores_to_the_embeddings() {
+        let h = hybrid();
+
+        let known = h.top_k(&[0.3, 0.9], "my card was stolen", 3);
+        let unknown = h.top_k(&[0.3, 0.9], "zzz", 3);
+
+        assert_eq!(known[0].label, "c");
+        assert_eq!(unknown[0].label, "b");
+        assert_eq!(
+            h.logits(&[0.3, 0.9], "zzz"),
+            head().logits(&[0.3, 0.9], "my card was stolen")
+        );
+    }
+
+    #[test]
+    fn a_hybrid_head_round_trips_and_wrong_lexical_shapes_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("queue.json");
+        hybrid().save(&path).unwrap();
+
+        assert_eq!(LinearHead::load(&path).unwrap(), hybrid());
+
+        let mut bad = hybrid();
+        bad.lexical.as_mut().unwrap().weights.pop();
+        std::fs::write(&path, serde_json::to_string(&bad).unwrap()).unwrap();
+        let err = LinearHead::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("queue.json") && err.contains("lexical weights"),
+            "{err}"
+        );
     }
 
     #[test]

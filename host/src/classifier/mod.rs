@@ -12,13 +12,15 @@
 //! # Layout
 //! - [`runtime`]: finds `libonnxruntime.so` and initialises ONNX Runtime once per process.
 //! - [`encoder`]: tokenizer + ONNX session on its own thread, batching by length; sync and async facades.
-//! - [`head`]: a linear softmax head per field; probabilities and top-k; JSON files.
+//! - [`head`]: a linear softmax head per field (embedding, or hybrid: embedding + lexical); JSON files.
+//! - [`lexical`]: the TF-IDF n-gram features of hybrid heads.
 //! - [`describe`]: zero-history heads from plain-word label descriptions (similarity to them).
 //! - [`language`]: the built-in `language` field (which language a ticket is in; no model).
 //! - [`model`]: model folder formats (otai's manifest, Hugging Face folders) and writing new folders.
 //! - [`data`]: labelled CSV / JSONL training data.
 //! - [`unlabelled`]: tickets to classify from a help desk's CSV / JSONL export, with their ids.
 //! - [`train`]: multinomial logistic regression in pure Rust; `train_from_file`.
+//! - [`hybrid`]: the lexical half of a head, fitted beside the embedding half and mixed by validation.
 //! - `lbfgs`: the optimiser the heads are fitted with.
 //! - [`metrics`]: accuracy and macro-F1.
 //! - [`demo`]: the BANKING77 demo model (routing file, training, test-split report).
@@ -31,8 +33,10 @@ pub mod encoder;
 pub mod error;
 pub mod evaluate;
 pub mod head;
+pub mod hybrid;
 pub mod language;
 mod lbfgs;
+pub mod lexical;
 pub mod metrics;
 pub mod model;
 pub mod runtime;
@@ -46,6 +50,7 @@ use serde::{Deserialize, Serialize};
 pub use self::encoder::{Encoder, EncoderOptions};
 pub use self::error::{ClassifierError, Result};
 pub use self::head::{LabelScore, LinearHead};
+use self::lexical::NGrams;
 pub use self::train::{train_from_file, Split, TrainOptions, TrainReport};
 
 /// The text of a ticket as the classifier sees it.
@@ -139,11 +144,12 @@ enum Field {
 }
 
 impl Field {
-    fn predict(&self, row: &[f32], k: usize) -> FieldPrediction {
+    /// `row` is the encoder's output for a text, `ngrams` its n-grams (read by hybrid heads).
+    fn predict(&self, row: &[f32], ngrams: &NGrams, k: usize) -> FieldPrediction {
         match self {
             Field::Head(head) => FieldPrediction {
                 field: head.field.clone(),
-                top: head.top_k(row, k),
+                top: head.top_k_of(row, ngrams, k),
             },
             Field::Logits { field, labels } => FieldPrediction {
                 field: field.clone(),
@@ -310,11 +316,9 @@ impl Classifier {
 
     /// Classifies tickets without blocking the async runtime. One [`Prediction`] per ticket, in order.
     pub async fn classify_batch(&self, tickets: &[TicketText]) -> Result<Vec<Prediction>> {
-        let rows = self
-            .encoder
-            .embed(tickets.iter().map(TicketText::text).collect())
-            .await?;
-        Ok(self.predict_rows(&rows))
+        let texts: Vec<String> = tickets.iter().map(TicketText::text).collect();
+        let rows = self.encoder.embed(texts.clone()).await?;
+        Ok(self.predict_rows(&rows, &texts))
     }
 
     /// Blocking variant of [`Classifier::classify_batch`]; not for async code.
@@ -324,19 +328,32 @@ impl Classifier {
 
     /// Blocking classification of raw texts; not for async code.
     pub fn classify_texts_blocking(&self, texts: Vec<String>) -> Result<Vec<Prediction>> {
-        let rows = self.encoder.embed_blocking(texts)?;
-        Ok(self.predict_rows(&rows))
+        let rows = self.encoder.embed_blocking(texts.clone())?;
+        Ok(self.predict_rows(&rows, &texts))
     }
 
-    /// Applies every field to encoder rows (embeddings or logits).
-    fn predict_rows(&self, rows: &[Vec<f32>]) -> Vec<Prediction> {
+    /// Applies every field to encoder rows (embeddings or logits) and their texts.
+    fn predict_rows(&self, rows: &[Vec<f32>], texts: &[String]) -> Vec<Prediction> {
+        let hybrid = self
+            .fields
+            .iter()
+            .any(|f| matches!(f, Field::Head(h) if h.is_hybrid()));
         rows.iter()
-            .map(|row| Prediction {
-                fields: self
-                    .fields
-                    .iter()
-                    .map(|f| f.predict(row, self.top_k))
-                    .collect(),
+            .zip(texts)
+            .map(|(row, text)| {
+                // Counted once per ticket for all hybrid heads; nothing to count without one.
+                let ngrams = if hybrid {
+                    NGrams::of(text)
+                } else {
+                    NGrams::default()
+                };
+                Prediction {
+                    fields: self
+                        .fields
+                        .iter()
+                        .map(|f| f.predict(row, &ngrams, self.top_k))
+                        .collect(),
+                }
             })
             .collect()
     }

@@ -1,12 +1,13 @@
 //! Model folders: otai's own format (encoder + heads + manifest) and bring-your-own Hugging Face classifiers.
 //!
-//! # otai model folder (`format_version` 1)
+//! # otai model folder (`format_version` 1, or 2 when a head is hybrid)
 //! ```text
 //! otai-model.json     manifest (below)
 //! encoder.onnx        inputs input_ids / attention_mask [/ token_type_ids] int64 [batch, seq];
 //!                     output [batch, dim]: the pooled, L2-normalised sentence embedding
 //! tokenizer.json      Hugging Face tokenizers file (its baked-in padding/truncation is overridden)
-//! heads/<field>.json  one linear softmax head per field (see `head.rs`), optional
+//! heads/<field>.json  one linear softmax head per field (see `head.rs`), optional; a hybrid head also
+//!                     holds its n-gram vocabulary and lexical weights (format 2)
 //! training.json       training summary (data, split, metrics), optional
 //! ```
 //! The manifest:
@@ -33,8 +34,13 @@ use super::head::LinearHead;
 
 /// File name of the manifest inside an otai model folder.
 pub const MANIFEST_FILE: &str = "otai-model.json";
-/// The manifest format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest manifest format this build reads.
+pub const FORMAT_VERSION: u32 = 2;
+/// The format of a folder whose heads are all embedding-only: builds from before hybrid heads read it.
+pub const EMBEDDING_HEADS_FORMAT_VERSION: u32 = 1;
+/// The format of a folder with a hybrid head (a lexical part): a build from before would ignore that
+/// part without a word and route with half a head, so it must refuse the folder instead.
+pub const HYBRID_HEADS_FORMAT_VERSION: u32 = 2;
 /// The only `kind` so far: an encoder producing embeddings, plus linear heads.
 pub const KIND_ENCODER_HEADS: &str = "encoder-heads";
 
@@ -356,6 +362,11 @@ pub fn write_model_folder(
         }
         let mut manifest = source.clone();
         manifest.heads.clear();
+        manifest.format_version = if heads.iter().any(LinearHead::is_hybrid) {
+            HYBRID_HEADS_FORMAT_VERSION
+        } else {
+            EMBEDDING_HEADS_FORMAT_VERSION
+        };
         let fields: Vec<&str> = heads.iter().map(|h| h.field.as_str()).collect();
         manifest.description = format!("{} + heads: {}", source.description, fields.join(", "))
             .trim_start_matches(" + ")
@@ -449,9 +460,32 @@ mod tests {
         let again = write_model_folder(&enc, std::slice::from_ref(&head), None, &out, false);
 
         assert_eq!(heads, vec![head]);
+        assert_eq!(manifest.format_version, EMBEDDING_HEADS_FORMAT_VERSION);
         assert_eq!(manifest.heads[0].file, "heads/queue_main.json");
         assert!(again.unwrap_err().to_string().contains("already exists"));
         assert!(out.join("encoder.onnx").is_file());
+    }
+
+    #[test]
+    fn a_folder_with_a_hybrid_head_is_written_as_the_format_older_builds_refuse() {
+        let tmp = tempfile::tempdir().unwrap();
+        let enc = tmp.path().join("enc");
+        std::fs::create_dir(&enc).unwrap();
+        fake_encoder_dir(&enc);
+        let vocabulary = super::super::lexical::Vocabulary::build(["card lost", "card lost"], 10);
+        let mut head = LinearHead::zeros("queue", vec!["a".into(), "b".into()], 2);
+        head.lexical = Some(super::super::head::LexicalPart {
+            weights: vec![0.5; vocabulary.len() * 2],
+            vocabulary,
+            share: 0.5,
+        });
+        let out = tmp.path().join("out");
+
+        write_model_folder(&enc, std::slice::from_ref(&head), None, &out, false).unwrap();
+        let manifest = Manifest::read(&out).unwrap();
+
+        assert_eq!(manifest.format_version, HYBRID_HEADS_FORMAT_VERSION);
+        assert_eq!(manifest.load_heads(&out).unwrap(), vec![head]);
     }
 
     #[test]

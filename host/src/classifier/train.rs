@@ -21,6 +21,7 @@ use super::encoder::{Encoder, EncoderOptions};
 use super::error::{ClassifierError, Result};
 use super::evaluate::{self, Evaluation, FieldEvaluation, Scored};
 use super::head::{softmax, LinearHead};
+use super::hybrid::{self, HybridChoice, Labelled, LexicalOptions};
 use super::metrics::{self, Metrics};
 use super::model;
 
@@ -63,6 +64,8 @@ pub struct TrainOptions {
     pub overwrite: bool,
     /// How the encoder runs while embedding the data.
     pub encoder: EncoderOptions,
+    /// The lexical half of hybrid heads (chosen per field on a validation split).
+    pub lexical: LexicalOptions,
 }
 
 impl Default for TrainOptions {
@@ -78,6 +81,7 @@ impl Default for TrainOptions {
             refit_on_all: true,
             overwrite: false,
             encoder: EncoderOptions::default(),
+            lexical: LexicalOptions::default(),
         }
     }
 }
@@ -128,6 +132,13 @@ pub struct FieldReport {
     pub iterations: usize,
     /// Final training loss (mean cross-entropy + penalty).
     pub loss: f64,
+    /// The lexical half: share and penalty chosen, with the validation accuracy of embedding only,
+    /// lexical only and the mix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hybrid: Option<HybridChoice>,
+    /// Why the field has no lexical half, when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding_only: Option<String>,
 }
 
 fn random_split() -> Split {
@@ -186,6 +197,7 @@ impl fmt::Display for TrainReport {
                 r.field, r.labels, r.labelled, acc, f1
             )?;
         }
+        write_hybrid_choices(f, &self.fields)?;
         let evaluation = self.evaluation();
         if !evaluation.fields.is_empty() {
             writeln!(f)?;
@@ -199,6 +211,45 @@ impl fmt::Display for TrainReport {
             self.embed_seconds, self.fit_seconds
         )
     }
+}
+
+/// The lexical half per field: what was chosen and the validation figures it was chosen by.
+fn write_hybrid_choices(f: &mut fmt::Formatter<'_>, fields: &[FieldReport]) -> fmt::Result {
+    if fields
+        .iter()
+        .all(|r| r.hybrid.is_none() && r.embedding_only.is_none())
+    {
+        return Ok(());
+    }
+    writeln!(f)?;
+    writeln!(
+        f,
+        "Hybrid heads (validation accuracy inside the fitting rows; the share of lexical n-grams chosen):"
+    )?;
+    writeln!(
+        f,
+        "{:<16} {:>10} {:>10} {:>9} {:>9} {:>6} {:>8} {:>9}",
+        "field", "validated", "embedding", "lexical", "hybrid", "share", "l2", "n-grams"
+    )?;
+    for r in fields {
+        match (&r.hybrid, &r.embedding_only) {
+            (Some(c), _) => writeln!(
+                f,
+                "{:<16} {:>10} {:>8.2} % {:>7.2} % {:>7.2} % {:>6.1} {:>8.0e} {:>9}",
+                r.field,
+                c.validation_examples,
+                100.0 * c.embedding_accuracy,
+                100.0 * c.lexical_accuracy,
+                100.0 * c.hybrid_accuracy,
+                c.share,
+                c.l2,
+                c.features
+            )?,
+            (None, Some(reason)) => writeln!(f, "{:<16} embedding only: {reason}", r.field)?,
+            (None, None) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Embeds every text (sync; logs progress), as an `[n, dim]` matrix.
@@ -371,9 +422,36 @@ fn train_field(
             .map(|&i| index(dataset.labels[f][i].as_ref().unwrap_or(&labels[0])))
             .collect()
     };
-    let fit = |rows: &[usize]| {
-        let xs = x.select(Axis(0), rows);
-        fit_head(field, &labels, xs.view(), &y_of(rows), options)
+    // The lexical share and penalty are chosen once, inside the rows the first fit sees (the held-out
+    // rows never take part), and kept for the refit.
+    let first_rows: Vec<usize> = labelled
+        .iter()
+        .copied()
+        .filter(|&i| holdout_examples == 0 || !is_holdout[i])
+        .collect();
+    let fixed_off = options.lexical.share == Some(0.0);
+    let (mut hybrid, embedding_only) = if options.lexical.enabled && !fixed_off {
+        let first_y = y_of(&first_rows);
+        let data = Labelled {
+            dataset,
+            rows: &first_rows,
+            y: &first_y,
+        };
+        match hybrid::choose(x, data, labels.len(), options) {
+            Ok(choice) => (Some(choice), None),
+            Err(reason) => (None, Some(reason)),
+        }
+    } else {
+        (None, Some("the lexical share is set to 0".to_string()))
+    };
+    let mut fit = |rows: &[usize]| {
+        let y = y_of(rows);
+        let data = Labelled {
+            dataset,
+            rows,
+            y: &y,
+        };
+        hybrid::fit_mixed(field, &labels, x, data, hybrid.as_mut(), options)
     };
     let mut holdout = None;
     let mut evaluation = None;
@@ -392,7 +470,7 @@ fn train_field(
         let (head, stats) = fit(&train_rows);
         if !test_rows.is_empty() {
             let xt = x.select(Axis(0), &test_rows);
-            let predicted = predict_scores(&head, xt.view());
+            let predicted = predict_scores(&head, xt.view(), &texts_of(dataset, &test_rows));
             let truth = y_of(&test_rows);
             let indices: Vec<usize> = predicted.iter().map(|p| p.0).collect();
             holdout = Some(metrics::score(&truth, &indices, labels.len()));
@@ -424,6 +502,8 @@ fn train_field(
         evaluation,
         iterations: stats.iterations,
         loss: stats.loss,
+        hybrid,
+        embedding_only,
     };
     Ok((head, report))
 }
@@ -455,7 +535,7 @@ pub fn evaluate(
             })
             .collect();
         let xs = x.select(Axis(0), &rows);
-        let predicted = predict_indices(head, xs.view());
+        let predicted = predict_indices(head, xs.view(), &texts_of(dataset, &rows));
         out.push((
             head.field.clone(),
             metrics::score(&truth, &predicted, unknown + 1),
@@ -464,13 +544,38 @@ pub fn evaluate(
     out
 }
 
-/// Most likely label index and its probability per row.
-pub fn predict_scores(head: &LinearHead, x: ArrayView2<'_, f32>) -> Vec<(usize, f32)> {
+fn texts_of<'a>(dataset: &'a Dataset, rows: &[usize]) -> Vec<&'a str> {
+    rows.iter().map(|&i| dataset.texts[i].as_str()).collect()
+}
+
+/// The head's logits for every row of `x` (the embeddings of `texts`).
+pub fn logits(head: &LinearHead, x: ArrayView2<'_, f32>, texts: &[&str]) -> Array2<f32> {
     let w = ArrayView2::from_shape((head.num_labels(), head.dim), &head.weights)
         .expect("validated head shape");
     let mut z = x.dot(&w.t());
     z += &ArrayView1::from(&head.bias[..]);
-    z.rows()
+    if let Some(lexical) = &head.lexical {
+        let labels = head.num_labels();
+        for (mut out, text) in z.rows_mut().into_iter().zip(texts) {
+            for (column, value) in lexical.vocabulary.row(text) {
+                let start = column as usize * labels;
+                for (o, w) in out.iter_mut().zip(&lexical.weights[start..start + labels]) {
+                    *o += w * value;
+                }
+            }
+        }
+    }
+    z
+}
+
+/// Most likely label index and its probability per row.
+pub fn predict_scores(
+    head: &LinearHead,
+    x: ArrayView2<'_, f32>,
+    texts: &[&str],
+) -> Vec<(usize, f32)> {
+    logits(head, x, texts)
+        .rows()
         .into_iter()
         .map(|row| {
             let p = softmax(&row.to_vec());
@@ -488,19 +593,16 @@ pub fn predict_scores(head: &LinearHead, x: ArrayView2<'_, f32>) -> Vec<(usize, 
 }
 
 /// Most likely label index per row.
-pub fn predict_indices(head: &LinearHead, x: ArrayView2<'_, f32>) -> Vec<usize> {
-    let w = ArrayView2::from_shape((head.num_labels(), head.dim), &head.weights)
-        .expect("validated head shape");
-    let z = x.dot(&w.t());
-    z.rows()
+pub fn predict_indices(head: &LinearHead, x: ArrayView2<'_, f32>, texts: &[&str]) -> Vec<usize> {
+    logits(head, x, texts)
+        .rows()
         .into_iter()
         .map(|row| {
             row.iter()
-                .zip(&head.bias)
                 .enumerate()
-                .fold((0, f32::NEG_INFINITY), |best, (j, (v, b))| {
-                    if v + b > best.1 {
-                        (j, v + b)
+                .fold((0, f32::NEG_INFINITY), |best, (j, &v)| {
+                    if v > best.1 {
+                        (j, v)
                     } else {
                         best
                     }
@@ -682,11 +784,11 @@ mod tests {
         let labels: Vec<String> = (0..5).map(|c| format!("c{c}")).collect();
 
         let (head, stats) = fit_head("f", &labels, x.view(), &y, &TrainOptions::default());
-        let predicted = predict_indices(&head, x.view());
+        let predicted = predict_indices(&head, x.view(), &vec![""; y.len()]);
 
         assert_eq!(predicted, y);
         assert!(stats.iterations > 1 && stats.loss < 0.5, "{stats:?}");
-        let p = head.probabilities(x.row(0).as_slice().unwrap());
+        let p = head.probabilities(x.row(0).as_slice().unwrap(), "");
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
     }
 
@@ -755,6 +857,102 @@ mod tests {
             assert!(m.accuracy > 0.99 && m.macro_f1 > 0.99, "{field:?}");
         }
         assert!(report.to_string().contains("queue"));
+    }
+
+    /// Embeddings that say nothing (noise) and texts whose words name the class: only the lexical half
+    /// can learn this field.
+    fn words_carry_the_label(per_class: usize, times: bool) -> (Array2<f32>, Dataset) {
+        let classes = ["karte", "rechnung", "passwort"];
+        let mut rng = SplitMix64(17);
+        let n = classes.len() * per_class;
+        let x = Array2::from_shape_fn((n, 8), |_| (rng.next() % 1000) as f32 / 1000.0 - 0.5);
+        let filler = ["bitte", "hallo", "danke", "heute", "dringend", "frage"];
+        let texts: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    "{} {} meine {} {}",
+                    filler[i % 6],
+                    filler[(i / 3) % 6],
+                    classes[i % 3],
+                    filler[(i / 7) % 6]
+                )
+            })
+            .collect();
+        let ds = Dataset {
+            path: "words.csv".into(),
+            lines: (2..n + 2).collect(),
+            fields: vec!["queue".into()],
+            labels: vec![(0..n).map(|i| Some(classes[i % 3].to_string())).collect()],
+            created_at: if times {
+                (0..n).map(|i| Some(i as f64 * 60.0)).collect()
+            } else {
+                Vec::new()
+            },
+            texts,
+        };
+        (x, ds)
+    }
+
+    #[test]
+    fn a_field_only_the_words_tell_gets_a_hybrid_head_chosen_on_validation() {
+        let (x, ds) = words_carry_the_label(50, false);
+
+        let (heads, report) = train_heads(x.view(), &ds, &TrainOptions::default()).unwrap();
+
+        let field = &report.fields[0];
+        let choice = field.hybrid.as_ref().expect("a hybrid choice");
+        assert!(choice.share >= 0.5, "{choice:?}");
+        assert!(
+            choice.lexical_accuracy > 0.95 && choice.embedding_accuracy < 0.7,
+            "{choice:?}"
+        );
+        assert!(choice.hybrid_accuracy >= choice.lexical_accuracy.max(choice.embedding_accuracy));
+        assert_eq!(choice.validation_examples, 27);
+        assert!(choice.features > 0);
+        assert!(field.holdout.unwrap().accuracy > 0.9, "{report}");
+        let head = &heads[0];
+        assert_eq!(
+            head.lexical.as_ref().unwrap().vocabulary.len(),
+            choice.features
+        );
+        let text = report.to_string();
+        assert!(
+            text.contains("Hybrid heads") && text.contains("share"),
+            "{text}"
+        );
+        let p = head.top_k(&[0.0; 8], "Ich habe meine Karte verloren", 1);
+        assert_eq!(p[0].label, "karte");
+    }
+
+    #[test]
+    fn the_lexical_share_can_be_fixed_and_a_tiny_field_stays_embedding_only() {
+        let (x, ds) = words_carry_the_label(50, true);
+        let fixed = |share| TrainOptions {
+            lexical: LexicalOptions {
+                share: Some(share),
+                ..LexicalOptions::default()
+            },
+            ..TrainOptions::default()
+        };
+
+        let (off, off_report) = train_heads(x.view(), &ds, &fixed(0.0)).unwrap();
+        let (half, half_report) = train_heads(x.view(), &ds, &fixed(0.5)).unwrap();
+        let (tiny_x, tiny) = words_carry_the_label(5, false);
+        let (small, small_report) =
+            train_heads(tiny_x.view(), &tiny, &TrainOptions::default()).unwrap();
+
+        assert!(off[0].lexical.is_none());
+        assert!(off_report.fields[0]
+            .embedding_only
+            .as_deref()
+            .unwrap()
+            .contains("set to 0"));
+        assert_eq!(half_report.split, Split::Time);
+        assert_eq!(half_report.fields[0].hybrid.as_ref().unwrap().share, 0.5);
+        assert_eq!(half[0].lexical.as_ref().unwrap().share, 0.5);
+        assert!(small[0].lexical.is_none());
+        let reason = small_report.fields[0].embedding_only.as_deref().unwrap();
+        assert!(reason.contains("too few"), "{reason}");
     }
 
     #[test]

@@ -17,8 +17,8 @@ use serde_json::json;
 use super::Context;
 use crate::{
     classifier::{
-        data::Dataset, encoder::Encoder, model, train::embed_texts, train::train_heads,
-        train_from_file, EncoderOptions, TrainOptions,
+        data::Dataset, encoder::Encoder, hybrid::LexicalOptions, model, train::embed_texts,
+        train::train_heads, train_from_file, EncoderOptions, TrainOptions,
     },
     cli::TrainArgs,
     history::{self, since, PullOptions, PullProgress},
@@ -41,6 +41,10 @@ fn options(args: &TrainArgs, fields: Option<Vec<String>>) -> TrainOptions {
         holdout: args.holdout,
         seed: args.seed,
         overwrite: args.overwrite,
+        lexical: LexicalOptions {
+            share: args.lexical_share,
+            ..LexicalOptions::default()
+        },
         ..TrainOptions::default()
     }
 }

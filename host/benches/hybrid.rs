@@ -75,19 +75,17 @@ fn fit_field(
     let mut choice = hybrid::choose(x.view(), data, labels.len(), options)
         .unwrap_or_else(|reason| panic!("{}: {reason}", train.fields[f]));
     let field = &train.fields[f];
+    // Each half alone with the penalty it does best with alone on the validation split.
+    let alone = TrainOptions {
+        l2: choice.embedding_alone_l2,
+        ..options.clone()
+    };
     let (embedding, _) =
-        train::fit_head(field, &labels, x.select(Axis(0), &rows).view(), &y, options);
+        train::fit_head(field, &labels, x.select(Axis(0), &rows).view(), &y, &alone);
     let lexical_fit = hybrid::lexical_head(data, labels.len(), choice.lexical_l2, &options.lexical);
     let lexical = hybrid::mix(&embedding, &lexical_fit, 1.0);
-    let hybrid = if choice.share == 0.0 {
-        embedding.clone()
-    } else if choice.l2 == choice.lexical_l2 {
-        hybrid::mix(&embedding, &lexical_fit, choice.share)
-    } else {
-        let fit = hybrid::lexical_head(data, labels.len(), choice.l2, &options.lexical);
-        hybrid::mix(&embedding, &fit, choice.share)
-    };
-    choice.features = hybrid.lexical.as_ref().map_or(0, |l| l.vocabulary.len());
+    // The mix as `otai train` fits it.
+    let (hybrid, _) = hybrid::fit_mixed(field, &labels, x.view(), data, Some(&mut choice), options);
     (
         Heads {
             embedding,
@@ -136,7 +134,7 @@ fn compare(name: &str, encoder: &Encoder, train: &Dataset, test: &Dataset) -> Ve
             .field_index(&train.fields[f])
             .expect("test has the field");
         println!(
-            "{name:<10} {:<9} {:>5} {:>7.1} % {:>7.1} % {:>7.1} % {:>7.1} %  {:>5.1} {:>7.0e} {:>7} {:>6.0} s",
+            "{name:<10} {:<9} {:>5} {:>7.1} % {:>7.1} % {:>7.1} % {:>7.1} %  {:>5.1} {:>13} {:>7} {:>6.0} s",
             train.fields[f],
             test.len(),
             100.0 * majority(test, tf),
@@ -144,7 +142,7 @@ fn compare(name: &str, encoder: &Encoder, train: &Dataset, test: &Dataset) -> Ve
             100.0 * accuracy(&heads.lexical, &x_test, test),
             100.0 * accuracy(&heads.hybrid, &x_test, test),
             choice.share,
-            choice.l2,
+            format!("{:.0e}/{:.0e}", choice.embedding_l2, choice.l2),
             choice.features,
             seconds
         );
@@ -257,7 +255,7 @@ fn main() {
             .unwrap_or_else(|e| panic!("{dir}: {e}"));
         println!("\nTest accuracy, heads fitted on the train split, {name} embeddings:");
         println!(
-            "{:<10} {:<9} {:>5} {:>9} {:>9} {:>9} {:>9}  {:>5} {:>7} {:>7} {:>8}",
+            "{:<10} {:<9} {:>5} {:>9} {:>9} {:>9} {:>9}  {:>5} {:>13} {:>7} {:>8}",
             "data",
             "field",
             "test",
@@ -266,7 +264,7 @@ fn main() {
             "lexical",
             "hybrid",
             "share",
-            "l2",
+            "l2 emb/lex",
             "n-grams",
             "fit"
         );

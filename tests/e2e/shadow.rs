@@ -192,6 +192,60 @@ fn evaluate_data_scores_the_newest_share_with_the_real_model() {
     assert_eq!(queue["coverage"].as_array().unwrap().len(), 10);
 }
 
+/// The demo model's heads are hybrid (embedding + lexical n-grams): `evaluate --data` scores each
+/// hybrid head's halves alone beside it, on the same examples, in JSON and in the text table.
+#[test]
+fn evaluate_data_scores_the_halves_of_every_hybrid_head_beside_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("labelled.csv");
+    let mut csv = String::from("text,queue,priority\n");
+    for text in TEXTS {
+        csv += &format!("\"{text}\",cards,high\n");
+    }
+    std::fs::write(&data, csv).unwrap();
+    let model = support::demo_model("otai evaluate --data needs");
+    let hybrid = |field: &str| -> bool {
+        let head: Value = serde_json::from_str(
+            &std::fs::read_to_string(model.join(format!("heads/{field}.json"))).unwrap(),
+        )
+        .unwrap();
+        head.get("lexical").is_some()
+    };
+    assert!(
+        hybrid("queue") || hybrid("priority"),
+        "the demo model was trained without hybrid heads"
+    );
+
+    let v = evaluate_data_json(&data, &[]);
+    let text = Command::new(env!("CARGO_BIN_EXE_otai"))
+        .args(["evaluate", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .env_remove("RUST_LOG")
+        .env_remove("OTAI_CONFIG")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+
+    for field in v["fields"].as_array().unwrap() {
+        let name = field["field"].as_str().unwrap();
+        let halves = &field["halves"];
+        assert_eq!(halves.is_object(), hybrid(name), "{name}: {field}");
+        if hybrid(name) {
+            let lexical = halves["lexical"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&lexical), "{halves}");
+            // Scored over the same examples: a share of them, in steps of one example.
+            let steps = lexical * field["examples"].as_f64().unwrap();
+            assert!((steps - steps.round()).abs() < 1e-9, "{halves}");
+        }
+    }
+    assert!(
+        text.contains("Its halves alone: lexical (TF-IDF n-grams)"),
+        "{text}"
+    );
+}
+
 /// A data file in two languages is also scored per language (`queue@de`, `queue@en`), each over
 /// its own rows (the scores themselves are the model's, and not what this test is about).
 #[test]

@@ -93,6 +93,18 @@ pub struct FieldEvaluation {
     /// The baseline: always answering the most common true label of these examples.
     #[serde(default)]
     pub majority: Majority,
+    /// For a hybrid head: the accuracy of each of its halves alone on the same examples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halves: Option<Halves>,
+}
+
+/// The halves of a hybrid head scored alone: how much each adds shows beside the mix.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Halves {
+    /// Accuracy of the embedding half alone (`None` when the head is all lexical).
+    pub embedding: Option<f64>,
+    /// Accuracy of the lexical half alone (TF-IDF n-grams with logistic regression).
+    pub lexical: f64,
 }
 
 /// The majority-class baseline of a field: the most common true label and the accuracy of
@@ -171,6 +183,7 @@ pub fn evaluate_field(field: &str, scored: &[Scored], target_precision: f64) -> 
         target_precision,
         suggested,
         majority,
+        halves: None,
     }
 }
 
@@ -230,6 +243,15 @@ impl fmt::Display for FieldEvaluation {
                 self.majority.label,
                 percent(self.majority.accuracy)
             )?;
+            if let Some(h) = &self.halves {
+                writeln!(
+                    f,
+                    "  Its halves alone: lexical (TF-IDF n-grams) {}, embedding {}.",
+                    percent(h.lexical),
+                    h.embedding
+                        .map_or("- (the head is all lexical)".to_string(), percent)
+                )?;
+            }
             if !self.beats_majority() {
                 writeln!(
                     f,

@@ -46,6 +46,9 @@ pub struct LexicalPart {
     /// Feature-major `[features x labels]`: the weights one n-gram adds to every label lie together, so
     /// a sparse row touches contiguous memory.
     pub weights: Vec<f32>,
+    /// The lexical half's own biases, before mixing: with `share` they give back either half alone
+    /// (`otai evaluate` scores them beside the mix).
+    pub bias: Vec<f32>,
     /// The share of the lexical logits chosen on the validation split (for people: it is already
     /// folded into `weights` and the head's embedding weights).
     pub share: f32,
@@ -117,7 +120,18 @@ impl LinearHead {
             return Some(p);
         }
         let expected = lexical.vocabulary.len() * self.labels.len();
-        if lexical.weights.len() != expected {
+        if !(0.0..=1.0).contains(&lexical.share) {
+            Some(format!(
+                "the lexical share is {}, it must be from 0 to 1",
+                lexical.share
+            ))
+        } else if lexical.bias.len() != self.labels.len() {
+            Some(format!(
+                "the lexical part has {} biases, expected {}",
+                lexical.bias.len(),
+                self.labels.len()
+            ))
+        } else if lexical.weights.len() != expected {
             Some(format!(
                 "the lexical weights have {} values, expected features ({}) x labels ({}) = {expected}",
                 lexical.weights.len(),
@@ -134,6 +148,38 @@ impl LinearHead {
     /// Whether this head reads the text's n-grams too.
     pub fn is_hybrid(&self) -> bool {
         self.lexical.is_some()
+    }
+
+    /// A hybrid head's halves as heads of their own: the embedding half (`None` when the share is 1:
+    /// nothing of it is left) and the lexical half. `None` for an embedding-only head.
+    pub fn halves(&self) -> Option<(Option<LinearHead>, LinearHead)> {
+        let lexical = self.lexical.as_ref()?;
+        let share = lexical.share;
+        let own_bias = &lexical.bias;
+        let lexical_only = LinearHead {
+            weights: vec![0.0; self.weights.len()],
+            bias: own_bias.clone(),
+            lexical: Some(LexicalPart {
+                weights: lexical.weights.iter().map(|w| w / share).collect(),
+                share: 1.0,
+                ..lexical.clone()
+            }),
+            ..self.clone()
+        };
+        let keep = 1.0 - share;
+        let embedding_only = (keep > 0.0).then(|| LinearHead {
+            weights: self.weights.iter().map(|w| w / keep).collect(),
+            // The mixed bias is keep * b_embedding + share * b_lexical.
+            bias: self
+                .bias
+                .iter()
+                .zip(own_bias)
+                .map(|(b, l)| (b - share * l) / keep)
+                .collect(),
+            lexical: None,
+            ..self.clone()
+        });
+        Some((embedding_only, lexical_only))
     }
 
     /// The lexical features this head reads from a text's n-grams (empty without a lexical part).
@@ -262,10 +308,34 @@ mod tests {
             lexical: Some(LexicalPart {
                 vocabulary,
                 weights,
+                bias: vec![0.0, 0.0, 1.0],
                 share: 0.5,
             }),
             ..head()
         }
+    }
+
+    #[test]
+    fn a_hybrid_heads_halves_score_as_they_were_fitted() {
+        let h = hybrid();
+        let (embedding, lexical) = h.halves().unwrap();
+        let embedding = embedding.unwrap();
+        let lexical_part = h.lexical.as_ref().unwrap();
+
+        assert!(embedding.lexical.is_none());
+        assert!(head().halves().is_none());
+        // Mixing the halves' logits at the share gives the head's own logits back.
+        let (x, text) = ([0.3, 0.9], "card stolen");
+        let mixed: Vec<f32> = embedding
+            .logits(&x, text)
+            .iter()
+            .zip(lexical.logits(&x, text))
+            .map(|(e, l)| (1.0 - lexical_part.share) * e + lexical_part.share * l)
+            .collect();
+        for (a, b) in mixed.iter().zip(h.logits(&x, text)) {
+            assert!((a - b).abs() < 1e-5, "{mixed:?}");
+        }
+        assert_eq!(lexical.top_k(&x, "zzz", 1)[0].label, "c", "its own bias");
     }
 
     #[test]

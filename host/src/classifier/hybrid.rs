@@ -26,6 +26,9 @@ pub struct LexicalOptions {
     pub max_features: usize,
     /// L2 penalties tried for the lexical half.
     pub penalties: Vec<f64>,
+    /// L2 penalties tried for the embedding half (an encoder's embeddings may want another than the
+    /// default `TrainOptions::l2`, which was tuned for MiniLM-L6 alone).
+    pub embedding_penalties: Vec<f64>,
     /// L-BFGS iteration cap of a lexical fit.
     pub max_iterations: usize,
     /// Fraction of the fitting rows used to choose the share and the penalty.
@@ -41,6 +44,7 @@ impl Default for LexicalOptions {
             enabled: true,
             max_features: DEFAULT_MAX_FEATURES,
             penalties: vec![3e-5, 1e-5, 3e-6],
+            embedding_penalties: vec![1e-4, 1e-5, 1e-6],
             max_iterations: 300,
             validation: 0.2,
             share: None,
@@ -63,6 +67,13 @@ pub struct HybridChoice {
     /// The penalty the lexical half does best with alone (what `lexical_accuracy` was measured with).
     #[serde(default)]
     pub lexical_l2: f64,
+    /// L2 penalty of the embedding half in the mix.
+    #[serde(default)]
+    pub embedding_l2: f64,
+    /// The penalty the embedding half does best with alone (what `embedding_accuracy` was measured
+    /// with).
+    #[serde(default)]
+    pub embedding_alone_l2: f64,
     /// Examples in the validation split.
     pub validation_examples: usize,
     /// Validation accuracy of the embedding head alone.
@@ -134,14 +145,22 @@ pub fn choose(
         ));
     }
     let labels: Vec<String> = (0..classes).map(|c| c.to_string()).collect();
-    let (embedding, _) = fit_head(
-        "validation",
-        &labels,
-        x.select(Axis(0), &fit_rows).view(),
-        &fit_y,
-        options,
-    );
-    let embedding_logits = dense_logits(&embedding, x.select(Axis(0), &val_rows).view());
+    let (x_fit, x_val) = (x.select(Axis(0), &fit_rows), x.select(Axis(0), &val_rows));
+    let mut embedding_penalties = lexical.embedding_penalties.clone();
+    if embedding_penalties.is_empty() {
+        embedding_penalties.push(options.l2);
+    }
+    let embedding_logits: Vec<(f64, Array2<f32>)> = embedding_penalties
+        .iter()
+        .map(|&l2| {
+            let with = TrainOptions {
+                l2,
+                ..options.clone()
+            };
+            let (head, _) = fit_head("validation", &labels, x_fit.view(), &fit_y, &with);
+            (l2, dense_logits(&head, x_val.view()))
+        })
+        .collect();
     let texts =
         |rows: &[usize]| -> Vec<&str> { rows.iter().map(|&i| dataset.texts[i].as_str()).collect() };
     let vocabulary = Vocabulary::build(texts(&fit_rows), lexical.max_features);
@@ -152,39 +171,45 @@ pub fn choose(
     }
     let fit_matrix = SparseMatrix::of(&vocabulary, texts(&fit_rows));
     let val_matrix = SparseMatrix::of(&vocabulary, texts(&val_rows));
-    let mut best: Option<(f64, f64, f64, f64)> = None; // accuracy, -log loss, share, penalty
+    // (accuracy, -log loss) decides; then (share, lexical penalty, embedding penalty).
+    let mut best: Option<((f64, f64), (f64, f64, f64))> = None;
     let mut lexical_best = (f64::NEG_INFINITY, 0.0);
-    let mut embedding_accuracy = 0.0;
+    let mut embedding_best = (f64::NEG_INFINITY, 0.0);
     for &l2 in &lexical.penalties {
         let (weights, bias, _) =
             fit_lexical(&fit_matrix, &fit_y, classes, l2, lexical.max_iterations);
         let lexical_logits = sparse_logits(&weights, &bias, classes, &val_matrix);
-        for step in 0..=SHARES {
-            let share = step as f64 / SHARES as f64;
-            let (accuracy, log_loss) = score_mix(&embedding_logits, &lexical_logits, share, &val_y);
-            if step == 0 {
-                embedding_accuracy = accuracy;
-            }
-            if step == SHARES && accuracy > lexical_best.0 {
-                lexical_best = (accuracy, l2);
-            }
-            let candidate = (accuracy, -log_loss, share, l2);
-            let allowed = lexical
-                .share
-                .is_none_or(|fixed| (fixed - share).abs() < 1e-9);
-            // Better accuracy wins; equal accuracy, the lower validation log loss.
-            if allowed && best.is_none_or(|b| (candidate.0, candidate.1) > (b.0, b.1)) {
-                best = Some(candidate);
+        for (embedding_l2, embedding) in &embedding_logits {
+            for step in 0..=SHARES {
+                let share = step as f64 / SHARES as f64;
+                let (accuracy, log_loss) = score_mix(embedding, &lexical_logits, share, &val_y);
+                if step == 0 && accuracy > embedding_best.0 {
+                    embedding_best = (accuracy, *embedding_l2);
+                }
+                if step == SHARES && accuracy > lexical_best.0 {
+                    lexical_best = (accuracy, l2);
+                }
+                let allowed = lexical
+                    .share
+                    .is_none_or(|fixed| (fixed - share).abs() < 1e-9);
+                // Better accuracy wins; equal accuracy, the lower validation log loss.
+                let score = (accuracy, -log_loss);
+                if allowed && best.is_none_or(|(b, _)| score > b) {
+                    best = Some((score, (share, l2, *embedding_l2)));
+                }
             }
         }
     }
-    let (hybrid_accuracy, _, share, l2) = best.ok_or("no lexical penalty or share to try")?;
+    let ((hybrid_accuracy, _), (share, l2, embedding_l2)) =
+        best.ok_or("no penalty or share to try")?;
     Ok(HybridChoice {
         share,
         l2,
         lexical_l2: lexical_best.1,
+        embedding_l2,
+        embedding_alone_l2: embedding_best.1,
         validation_examples: val_rows.len(),
-        embedding_accuracy,
+        embedding_accuracy: embedding_best.0,
         lexical_accuracy: lexical_best.0,
         hybrid_accuracy,
         features: 0,
@@ -202,7 +227,12 @@ pub fn fit_mixed(
     options: &TrainOptions,
 ) -> (LinearHead, FitStats) {
     let rows = x.select(Axis(0), data.rows);
-    let (head, stats) = fit_head(field, labels, rows.view(), data.y, options);
+    // The embedding half with the penalty chosen for the mix (the default without a choice).
+    let embedding_options = TrainOptions {
+        l2: choice.as_ref().map_or(options.l2, |c| c.embedding_l2),
+        ..options.clone()
+    };
+    let (head, stats) = fit_head(field, labels, rows.view(), data.y, &embedding_options);
     let Some(choice) = choice.filter(|c| c.share > 0.0) else {
         return (head, stats);
     };
@@ -227,6 +257,7 @@ pub fn mix(embedding: &LinearHead, lexical: &LexicalFit, share: f64) -> LinearHe
     head.lexical = Some(LexicalPart {
         vocabulary: lexical.vocabulary.clone(),
         weights: lexical.weights.iter().map(|w| (share * w) as f32).collect(),
+        bias: lexical.bias.iter().map(|&b| b as f32).collect(),
         share: share as f32,
     });
     head

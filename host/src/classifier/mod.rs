@@ -332,6 +332,30 @@ impl Classifier {
         Ok(self.predict_rows(&rows, &texts))
     }
 
+    /// The encoder's rows for `texts` (blocking): with [`Classifier::predict_embedded`], the two
+    /// halves of [`Classifier::classify_texts_blocking`], for tools that score more than one set of
+    /// heads on one encoder pass.
+    pub fn embed_blocking(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>> {
+        self.encoder.embed_blocking(texts)
+    }
+
+    /// Every field's prediction from encoder rows made by [`Classifier::embed_blocking`] for `texts`.
+    pub fn predict_embedded(&self, rows: &[Vec<f32>], texts: &[String]) -> Vec<Prediction> {
+        self.predict_rows(rows, texts)
+    }
+
+    /// The hybrid heads' halves, per field that has a hybrid head: `(field, embedding half,
+    /// lexical half)` (see [`LinearHead::halves`]).
+    pub fn hybrid_halves(&self) -> Vec<(String, Option<LinearHead>, LinearHead)> {
+        self.fields
+            .iter()
+            .filter_map(|f| match f {
+                Field::Head(h) => h.halves().map(|(e, l)| (h.field.clone(), e, l)),
+                Field::Logits { .. } => None,
+            })
+            .collect()
+    }
+
     /// Applies every field to encoder rows (embeddings or logits) and their texts.
     fn predict_rows(&self, rows: &[Vec<f32>], texts: &[String]) -> Vec<Prediction> {
         let hybrid = self

@@ -476,6 +476,7 @@ mod tests {
         let mut head = LinearHead::zeros("queue", vec!["a".into(), "b".into()], 2);
         head.lexical = Some(super::super::head::LexicalPart {
             weights: vec![0.5; vocabulary.len() * 2],
+            bias: vec![0.0; 2],
             vocabulary,
             share: 0.5,
         });

@@ -228,20 +228,29 @@ fn write_hybrid_choices(f: &mut fmt::Formatter<'_>, fields: &[FieldReport]) -> f
     )?;
     writeln!(
         f,
-        "{:<16} {:>10} {:>10} {:>9} {:>9} {:>6} {:>8} {:>9}",
-        "field", "validated", "embedding", "lexical", "hybrid", "share", "l2", "n-grams"
+        "{:<16} {:>10} {:>10} {:>9} {:>9} {:>6} {:>8} {:>8} {:>9}",
+        "field",
+        "validated",
+        "embedding",
+        "lexical",
+        "hybrid",
+        "share",
+        "l2 emb",
+        "l2 lex",
+        "n-grams"
     )?;
     for r in fields {
         match (&r.hybrid, &r.embedding_only) {
             (Some(c), _) => writeln!(
                 f,
-                "{:<16} {:>10} {:>8.2} % {:>7.2} % {:>7.2} % {:>6.1} {:>8.0e} {:>9}",
+                "{:<16} {:>10} {:>8.2} % {:>7.2} % {:>7.2} % {:>6.1} {:>8.0e} {:>8.0e} {:>9}",
                 r.field,
                 c.validation_examples,
                 100.0 * c.embedding_accuracy,
                 100.0 * c.lexical_accuracy,
                 100.0 * c.hybrid_accuracy,
                 c.share,
+                c.embedding_l2,
                 c.l2,
                 c.features
             )?,

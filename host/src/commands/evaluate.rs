@@ -9,19 +9,21 @@
 //! Both print, per field, accuracy, macro-F1, the worst confusions and the coverage / precision trade-off
 //! with a suggested threshold (`--target-precision`), as text or `--json`. With `--data` holding
 //! tickets in two or more languages (the built-in detector's view, at least 20 each), every field
-//! is also scored per language, as `queue@de`, `queue@en`. A new data source is an arm
+//! is also scored per language, as `queue@de`, `queue@en`. For a model with hybrid heads, `--data`
+//! also scores each head's halves alone (lexical n-grams, embedding) on the same examples: the
+//! lexical baseline beside the model. A new data source is an arm
 //! of the match on the arguments in [`evaluate`] producing a header and `(field, Vec<Scored>)`.
 
-use std::{io::Write, path::Path};
+use std::{collections::HashMap, io::Write, path::Path};
 
 use anyhow::{bail, Context as _};
 
 use crate::{
     classifier::{
         data::Dataset,
-        evaluate::{evaluate_field, Evaluation, FieldScores, Scored},
+        evaluate::{evaluate_field, Evaluation, FieldEvaluation, FieldScores, Halves, Scored},
         language::LanguageDetector,
-        Classifier, ClassifierOptions,
+        Classifier, ClassifierOptions, LinearHead,
     },
     cli::EvaluateArgs,
     commands::Context,
@@ -35,11 +37,12 @@ pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyh
     if !(0.0..1.0).contains(&args.holdout) || args.holdout == 0.0 {
         bail!("--holdout must be a fraction above 0 and below 1, e.g. 0.2");
     }
-    let (header, scored) = match (&args.data, &args.shadow) {
+    let (header, scored, halves) = match (&args.data, &args.shadow) {
         (Some(data), None) => from_data(&args.model, data, args)?,
         (None, Some(file)) => {
             let runtime = super::runtime()?;
-            runtime.block_on(shadow_source(ctx, file, args))?
+            let (header, scored) = runtime.block_on(shadow_source(ctx, file, args))?;
+            (header, scored, HashMap::new())
         }
         _ => bail!("give --data FILE (with --model DIR) or --shadow FILE"),
     };
@@ -53,7 +56,10 @@ pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyh
                     .as_ref()
                     .is_none_or(|wanted| wanted.iter().any(|w| w == base))
             })
-            .map(|(field, s)| evaluate_field(field, s, args.target_precision))
+            .map(|(field, s)| FieldEvaluation {
+                halves: halves.get(field).copied(),
+                ..evaluate_field(field, s, args.target_precision)
+            })
             .collect(),
     };
     if args.json {
@@ -148,7 +154,7 @@ fn from_data(
     model: &std::path::Path,
     data: &std::path::Path,
     args: &EvaluateArgs,
-) -> anyhow::Result<(String, FieldScores)> {
+) -> anyhow::Result<(String, FieldScores, HashMap<String, Halves>)> {
     let dataset = Dataset::load(data, args.fields.as_deref())
         .with_context(|| format!("cannot read {}", data.display()))?;
     let classifier = Classifier::load(model, &ClassifierOptions::default())
@@ -184,9 +190,11 @@ fn from_data(
         .filter(|&i| fields.iter().any(|&(f, _)| dataset.labels[f][i].is_some()))
         .collect();
     let texts: Vec<String> = rows.iter().map(|&i| dataset.texts[i].clone()).collect();
-    let predictions = classifier
-        .classify_texts_blocking(texts)
+    let embedded = classifier
+        .embed_blocking(texts.clone())
         .context("classification failed")?;
+    let predictions = classifier.predict_embedded(&embedded, &texts);
+    let halves = score_halves(&classifier, &dataset, &rows, &embedded, &texts);
     let (languages, shown) = row_languages(&rows, &dataset);
     let mut scored = Vec::new();
     let mut per_language = Vec::new();
@@ -230,5 +238,37 @@ fn from_data(
             rows.len()
         )
     };
-    Ok((header, scored))
+    Ok((header, scored, halves))
+}
+
+/// Each hybrid head's halves scored alone on the same rows (one encoder pass serves all).
+fn score_halves(
+    classifier: &Classifier,
+    dataset: &Dataset,
+    rows: &[usize],
+    embedded: &[Vec<f32>],
+    texts: &[String],
+) -> HashMap<String, Halves> {
+    let mut out = HashMap::new();
+    for (field, embedding, lexical) in classifier.hybrid_halves() {
+        let Some(f) = dataset.field_index(&field) else {
+            continue;
+        };
+        let accuracy = |head: &LinearHead| {
+            let (mut right, mut n) = (0usize, 0usize);
+            for ((&i, row), text) in rows.iter().zip(embedded).zip(texts) {
+                if let Some(truth) = &dataset.labels[f][i] {
+                    n += 1;
+                    right += usize::from(head.top_k(row, text, 1)[0].label == *truth);
+                }
+            }
+            right as f64 / n.max(1) as f64
+        };
+        let halves = Halves {
+            embedding: embedding.as_ref().map(accuracy),
+            lexical: accuracy(&lexical),
+        };
+        out.insert(field, halves);
+    }
+    out
 }

@@ -107,6 +107,15 @@ impl Labelled<'_> {
     }
 }
 
+/// One mix tried on the validation split.
+struct Candidate {
+    /// Accuracy, then minus the mean log loss: what decides.
+    score: (f64, f64),
+    share: f64,
+    l2: f64,
+    embedding_l2: f64,
+}
+
 /// A lexical head before mixing.
 pub struct LexicalFit {
     vocabulary: Vocabulary,
@@ -171,8 +180,7 @@ pub fn choose(
     }
     let fit_matrix = SparseMatrix::of(&vocabulary, texts(&fit_rows));
     let val_matrix = SparseMatrix::of(&vocabulary, texts(&val_rows));
-    // (accuracy, -log loss) decides; then (share, lexical penalty, embedding penalty).
-    let mut best: Option<((f64, f64), (f64, f64, f64))> = None;
+    let mut best: Option<Candidate> = None;
     let mut lexical_best = (f64::NEG_INFINITY, 0.0);
     let mut embedding_best = (f64::NEG_INFINITY, 0.0);
     for &l2 in &lexical.penalties {
@@ -194,14 +202,23 @@ pub fn choose(
                     .is_none_or(|fixed| (fixed - share).abs() < 1e-9);
                 // Better accuracy wins; equal accuracy, the lower validation log loss.
                 let score = (accuracy, -log_loss);
-                if allowed && best.is_none_or(|(b, _)| score > b) {
-                    best = Some((score, (share, l2, *embedding_l2)));
+                if allowed && best.as_ref().is_none_or(|b| score > b.score) {
+                    best = Some(Candidate {
+                        score,
+                        share,
+                        l2,
+                        embedding_l2: *embedding_l2,
+                    });
                 }
             }
         }
     }
-    let ((hybrid_accuracy, _), (share, l2, embedding_l2)) =
-        best.ok_or("no penalty or share to try")?;
+    let Candidate {
+        score: (hybrid_accuracy, _),
+        share,
+        l2,
+        embedding_l2,
+    } = best.ok_or("no penalty or share to try")?;
     Ok(HybridChoice {
         share,
         l2,

@@ -535,21 +535,13 @@ mod tests {
             .map(|i| (i as f64 * 0.37).sin())
             .collect();
 
-        let (_, grad) = objective.eval(&theta);
-
-        for k in [0, 7, m.columns * 3 - 1, m.columns * 3 + 1] {
-            let h = 1e-4;
-            let mut plus = theta.clone();
-            plus[k] += h;
-            let mut minus = theta.clone();
-            minus[k] -= h;
-            let numeric = (objective.eval(&plus).0 - objective.eval(&minus).0) / (2.0 * h);
-            assert!(
-                (numeric - grad[k]).abs() < 1e-5,
-                "param {k}: {numeric} vs {}",
-                grad[k]
-            );
-        }
+        crate::classifier::testing::assert_gradient_matches(
+            |t| objective.eval(t),
+            &theta,
+            &[0, 7, m.columns * 3 - 1, m.columns * 3 + 1],
+            1e-4,
+            1e-5,
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Test helpers: where the models built by `models/setup.sh` live, with a clear failure when they are not.
+//! Test helpers: where the models built by `models/setup.sh` live, with a clear failure when they are not;
+//! a gradient check for the heads' objectives.
 
 use std::path::PathBuf;
 
@@ -21,4 +22,28 @@ pub(crate) fn model_dir(name: &str) -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// Asserts that the analytic gradient of `f` at `theta` matches central finite differences (step `h`,
+/// tolerance `tolerance`) at each of the parameter indices `at`.
+pub(crate) fn assert_gradient_matches(
+    f: impl Fn(&[f64]) -> (f64, Vec<f64>),
+    theta: &[f64],
+    at: &[usize],
+    h: f64,
+    tolerance: f64,
+) {
+    let (_, grad) = f(theta);
+    for &k in at {
+        let mut plus = theta.to_vec();
+        plus[k] += h;
+        let mut minus = theta.to_vec();
+        minus[k] -= h;
+        let numeric = (f(&plus).0 - f(&minus).0) / (2.0 * h);
+        assert!(
+            (numeric - grad[k]).abs() < tolerance,
+            "param {k}: {numeric} vs {}",
+            grad[k]
+        );
+    }
 }

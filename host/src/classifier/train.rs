@@ -812,21 +812,13 @@ mod tests {
         };
         let theta: Vec<f64> = (0..15).map(|i| (i as f64 * 0.37).sin()).collect();
 
-        let (_, grad) = obj.eval(&theta);
-
-        for k in [0, 5, 11, 13] {
-            let h = 1e-3;
-            let mut plus = theta.clone();
-            plus[k] += h;
-            let mut minus = theta.clone();
-            minus[k] -= h;
-            let numeric = (obj.eval(&plus).0 - obj.eval(&minus).0) / (2.0 * h);
-            assert!(
-                (numeric - grad[k]).abs() < 1e-3,
-                "param {k}: {numeric} vs {}",
-                grad[k]
-            );
-        }
+        crate::classifier::testing::assert_gradient_matches(
+            |t| obj.eval(t),
+            &theta,
+            &[0, 5, 11, 13],
+            1e-3,
+            1e-3,
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! The two halves are fitted separately (each a convex multinomial logistic regression, fitted with
 //! L-BFGS) and mixed in logit space, `z = (1 - a) z_embedding + a z_lexical`, which is again one
 //! linear function of `[embedding, n-grams]`: the saved head carries both weight blocks with `a`
-//! folded in. The share `a` and the lexical half's L2 penalty are chosen on a validation split carved
+//! folded in. The share `a` and both halves' L2 penalties are chosen on a validation split carved
 //! from the fitting rows (the newest fifth by `created_at` where the data has times, else a seeded
 //! stratified fifth), never on the held-out split the report scores. `a = 0` (embedding only) and
 //! `a = 1` (lexical only) are candidates too, so the choice can only match or beat the better half on
@@ -31,7 +31,7 @@ pub struct LexicalOptions {
     pub embedding_penalties: Vec<f64>,
     /// L-BFGS iteration cap of a lexical fit.
     pub max_iterations: usize,
-    /// Fraction of the fitting rows used to choose the share and the penalty.
+    /// Fraction of the fitting rows used to choose the share and the penalties.
     pub validation: f64,
     /// A share fixed by the operator instead of chosen (0 = embedding only, 1 = lexical only); the
     /// penalty is still chosen and all three validation figures are still reported.

@@ -207,19 +207,25 @@ impl LinearHead {
             .zip(&self.bias)
             .map(|(w, b)| w.iter().zip(embedding).map(|(w, x)| w * x).sum::<f32>() + b)
             .collect();
-        if let Some(lexical) = &self.lexical {
-            let labels = self.labels.len();
-            for &(column, value) in row {
-                let start = column as usize * labels;
-                for (z, w) in logits
-                    .iter_mut()
-                    .zip(&lexical.weights[start..start + labels])
-                {
-                    *z += w * value;
-                }
+        self.add_lexical_logits(&mut logits, row);
+        logits
+    }
+
+    /// Adds `L t` to `logits` for the lexical row `t` (nothing without a lexical part).
+    pub fn add_lexical_logits(&self, logits: &mut [f32], row: &[(u32, f32)]) {
+        let Some(lexical) = &self.lexical else {
+            return;
+        };
+        let labels = self.labels.len();
+        for &(column, value) in row {
+            let start = column as usize * labels;
+            for (z, w) in logits
+                .iter_mut()
+                .zip(&lexical.weights[start..start + labels])
+            {
+                *z += w * value;
             }
         }
-        logits
     }
 
     /// Probabilities for every label, in label order; they sum to 1.

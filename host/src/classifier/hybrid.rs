@@ -20,8 +20,6 @@ use super::train::{fit_head, stratified_split, FitStats, TrainOptions};
 /// Settings of the lexical half.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LexicalOptions {
-    /// Fit hybrid heads at all (off: embedding-only heads, as before).
-    pub enabled: bool,
     /// Vocabulary cap per head.
     pub max_features: usize,
     /// L2 penalties tried for the lexical half.
@@ -41,7 +39,6 @@ pub struct LexicalOptions {
 impl Default for LexicalOptions {
     fn default() -> Self {
         Self {
-            enabled: true,
             max_features: DEFAULT_MAX_FEATURES,
             penalties: vec![3e-5, 1e-5, 3e-6],
             embedding_penalties: vec![1e-4, 1e-5, 1e-6],

@@ -296,11 +296,6 @@ impl SparseMatrix {
     pub fn row(&self, i: usize) -> &[(u32, f32)] {
         &self.rows[i]
     }
-
-    /// All rows.
-    pub fn rows(&self) -> &[SparseRow] {
-        &self.rows
-    }
 }
 
 #[cfg(test)]

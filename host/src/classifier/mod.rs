@@ -317,8 +317,9 @@ impl Classifier {
     /// Classifies tickets without blocking the async runtime. One [`Prediction`] per ticket, in order.
     pub async fn classify_batch(&self, tickets: &[TicketText]) -> Result<Vec<Prediction>> {
         let texts: Vec<String> = tickets.iter().map(TicketText::text).collect();
-        let rows = self.encoder.embed(texts.clone()).await?;
-        Ok(self.predict_rows(&rows, &texts))
+        let ngrams = self.ngrams_of(&texts);
+        let rows = self.encoder.embed(texts).await?;
+        Ok(self.predict_rows(&rows, &ngrams))
     }
 
     /// Blocking variant of [`Classifier::classify_batch`]; not for async code.
@@ -328,8 +329,9 @@ impl Classifier {
 
     /// Blocking classification of raw texts; not for async code.
     pub fn classify_texts_blocking(&self, texts: Vec<String>) -> Result<Vec<Prediction>> {
-        let rows = self.encoder.embed_blocking(texts.clone())?;
-        Ok(self.predict_rows(&rows, &texts))
+        let ngrams = self.ngrams_of(&texts);
+        let rows = self.encoder.embed_blocking(texts)?;
+        Ok(self.predict_rows(&rows, &ngrams))
     }
 
     /// The encoder's rows for `texts` (blocking): with [`Classifier::predict_embedded`], the two
@@ -341,7 +343,7 @@ impl Classifier {
 
     /// Every field's prediction from encoder rows made by [`Classifier::embed_blocking`] for `texts`.
     pub fn predict_embedded(&self, rows: &[Vec<f32>], texts: &[String]) -> Vec<Prediction> {
-        self.predict_rows(rows, texts)
+        self.predict_rows(rows, &self.ngrams_of(texts))
     }
 
     /// The hybrid heads' halves, per field that has a hybrid head: `(field, embedding half,
@@ -356,28 +358,35 @@ impl Classifier {
             .collect()
     }
 
-    /// Applies every field to encoder rows (embeddings or logits) and their texts.
-    fn predict_rows(&self, rows: &[Vec<f32>], texts: &[String]) -> Vec<Prediction> {
+    /// Each text's n-grams, counted once per ticket for all hybrid heads (and not at all without
+    /// one); counted before the texts move to the encoder thread.
+    fn ngrams_of(&self, texts: &[String]) -> Vec<NGrams> {
         let hybrid = self
             .fields
             .iter()
             .any(|f| matches!(f, Field::Head(h) if h.is_hybrid()));
-        rows.iter()
-            .zip(texts)
-            .map(|(row, text)| {
-                // Counted once per ticket for all hybrid heads; nothing to count without one.
-                let ngrams = if hybrid {
-                    NGrams::of(text)
+        texts
+            .iter()
+            .map(|t| {
+                if hybrid {
+                    NGrams::of(t)
                 } else {
                     NGrams::default()
-                };
-                Prediction {
-                    fields: self
-                        .fields
-                        .iter()
-                        .map(|f| f.predict(row, &ngrams, self.top_k))
-                        .collect(),
                 }
+            })
+            .collect()
+    }
+
+    /// Applies every field to encoder rows (embeddings or logits) and their texts' n-grams.
+    fn predict_rows(&self, rows: &[Vec<f32>], ngrams: &[NGrams]) -> Vec<Prediction> {
+        rows.iter()
+            .zip(ngrams)
+            .map(|(row, ngrams)| Prediction {
+                fields: self
+                    .fields
+                    .iter()
+                    .map(|f| f.predict(row, ngrams, self.top_k))
+                    .collect(),
             })
             .collect()
     }

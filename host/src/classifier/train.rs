@@ -22,6 +22,7 @@ use super::error::{ClassifierError, Result};
 use super::evaluate::{self, Evaluation, FieldEvaluation, Scored};
 use super::head::{softmax, LinearHead};
 use super::hybrid::{self, HybridChoice, Labelled, LexicalOptions};
+use super::lexical::NGrams;
 use super::metrics::{self, Metrics};
 use super::model;
 
@@ -439,7 +440,7 @@ fn train_field(
         .filter(|&i| holdout_examples == 0 || !is_holdout[i])
         .collect();
     let fixed_off = options.lexical.share == Some(0.0);
-    let (mut hybrid, embedding_only) = if options.lexical.enabled && !fixed_off {
+    let (mut hybrid, embedding_only) = if !fixed_off {
         let first_y = y_of(&first_rows);
         let data = Labelled {
             dataset,
@@ -563,15 +564,10 @@ pub fn logits(head: &LinearHead, x: ArrayView2<'_, f32>, texts: &[&str]) -> Arra
         .expect("validated head shape");
     let mut z = x.dot(&w.t());
     z += &ArrayView1::from(&head.bias[..]);
-    if let Some(lexical) = &head.lexical {
-        let labels = head.num_labels();
+    if head.is_hybrid() {
         for (mut out, text) in z.rows_mut().into_iter().zip(texts) {
-            for (column, value) in lexical.vocabulary.row(text) {
-                let start = column as usize * labels;
-                for (o, w) in out.iter_mut().zip(&lexical.weights[start..start + labels]) {
-                    *o += w * value;
-                }
-            }
+            let row = head.lexical_row(&NGrams::of(text));
+            head.add_lexical_logits(out.as_slice_mut().expect("row-major logits"), &row);
         }
     }
     z

@@ -23,6 +23,7 @@ use crate::{
         data::Dataset,
         evaluate::{evaluate_field, Evaluation, FieldEvaluation, FieldScores, Halves, Scored},
         language::LanguageDetector,
+        lexical::NGrams,
         Classifier, ClassifierOptions, LinearHead,
     },
     cli::EvaluateArgs,
@@ -250,16 +251,23 @@ fn score_halves(
     texts: &[String],
 ) -> HashMap<String, Halves> {
     let mut out = HashMap::new();
-    for (field, embedding, lexical) in classifier.hybrid_halves() {
+    let halves = classifier.hybrid_halves();
+    // Counted once per text for every half of every field.
+    let ngrams: Vec<NGrams> = if halves.is_empty() {
+        Vec::new()
+    } else {
+        texts.iter().map(|t| NGrams::of(t)).collect()
+    };
+    for (field, embedding, lexical) in halves {
         let Some(f) = dataset.field_index(&field) else {
             continue;
         };
         let accuracy = |head: &LinearHead| {
             let (mut right, mut n) = (0usize, 0usize);
-            for ((&i, row), text) in rows.iter().zip(embedded).zip(texts) {
+            for ((&i, row), ngrams) in rows.iter().zip(embedded).zip(&ngrams) {
                 if let Some(truth) = &dataset.labels[f][i] {
                     n += 1;
-                    right += usize::from(head.top_k(row, text, 1)[0].label == *truth);
+                    right += usize::from(head.top_k_of(row, ngrams, 1)[0].label == *truth);
                 }
             }
             right as f64 / n.max(1) as f64

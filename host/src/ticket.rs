@@ -10,7 +10,8 @@ use std::{fmt, future::Future, pin::Pin, time::Duration};
 
 pub use otai_plugin_sdk::{
     CustomField, ErrorKind, ExportPage, ExportRequest, Note, Person, Queue, RequestStats,
-    SearchQuery, StatusCategory, Ticket, TicketPage, TicketState, TicketUpdate,
+    SearchQuery, StatusCategory, Ticket, TicketPage, TicketState, TicketUpdate, WebhookEvent,
+    WebhookRequest,
 };
 
 /// One ticket's update in a batch (the SDK's type: host and adapters share it).
@@ -141,6 +142,21 @@ pub trait TicketSystem: Send + Sync + fmt::Debug {
                 "this ticket system cannot export its ticket history",
             ))
         })
+    }
+
+    /// Verifies a webhook delivery and names its tickets (see
+    /// `TicketSystemService::verify_webhook`). Synchronous and quick (no request), but it may
+    /// block for a moment on the plugin's thread: call it off the async runtime.
+    ///
+    /// The default answers [`ErrorKind::Unsupported`]: a help desk whose deliveries otai
+    /// cannot verify.
+    fn verify_webhook(&self, request: WebhookRequest) -> TicketResult<WebhookEvent> {
+        drop(request);
+        Err(TicketSystemError::new(
+            self.name(),
+            ErrorKind::Unsupported,
+            "this ticket system's plugin does not verify webhooks (plugin API 1.4)",
+        ))
     }
 }
 

@@ -52,17 +52,17 @@
 //! - Anything else (reordering, removing, changing a field's type) is a new major version.
 //! - Items added after 1.0.0 say "since 1.x" in their documentation.
 //!
-//! ## Releasing 1.4 (and every later minor)
-//! 1. Freeze 1.3 first: copy this crate as it is at its last 1.3 commit to
-//!    `plugin-api-frozen/v1_3` (`src/` byte for byte; the manifest keeps `name = "otai-plugin-api"`
-//!    and `version = "1.3.x"`, with the workspace-inherited keys spelled out, plus a `FROZEN.md`).
+//! ## Releasing 1.5 (and every later minor)
+//! 1. Freeze 1.4 first: copy this crate as it is at its last 1.4 commit to
+//!    `plugin-api-frozen/v1_4` (`src/` byte for byte; the manifest keeps `name = "otai-plugin-api"`
+//!    and `version = "1.4.x"`, with the workspace-inherited keys spelled out, plus a `FROZEN.md`).
 //!    `plugin-api-frozen` is excluded from the workspace (two members may not share a name).
-//! 2. Add it to the host as `otai-plugin-api-v1-3 = { package = "otai-plugin-api", path = ... }`.
-//! 3. Give the host's loader a 1.3 case and `host/src/plugins/legacy.rs` a 1.3 adapter (its
+//! 2. Add it to the host as `otai-plugin-api-v1-4 = { package = "otai-plugin-api", path = ... }`.
+//! 3. Give the host's loader a 1.4 case and `host/src/plugins/legacy.rs` a 1.4 adapter (its
 //!    service wrapper, conversions and `HostContext`), next to the older ones.
-//! 4. Only then append the 1.4 items here and bump the version; add a test plugin built against
-//!    the frozen 1.3 copy to the end-to-end tests, as `tests/plugins/legacy-1-0` to `legacy-1-2`
-//!    are for 1.0 to 1.2.
+//! 4. Only then append the 1.5 items here and bump the version; add a test plugin built against
+//!    the frozen 1.4 copy to the end-to-end tests, as `tests/plugins/legacy-1-0` to `legacy-1-3`
+//!    are for 1.0 to 1.3.
 //!
 //! ## History
 //! - 1.0.0: root module (`info`, `new_ticket_system`), `TicketSystemService` (`find_tickets`,
@@ -84,6 +84,10 @@
 //! - 1.3.0: `TicketSystemService::find_tickets_page` ([`TicketPage`]): a search page by page
 //!   with a cursor, so a large result streams. A plugin built against 1.0 to 1.2 answers its
 //!   whole `find_tickets` as one page. 1.2 is frozen in `plugin-api-frozen/v1_2`.
+//! - 1.4.0: `TicketSystemService::verify_webhook` ([`WebhookRequest`], [`WebhookHeader`],
+//!   [`WebhookEvent`]): the plugin verifies its help desk's webhook deliveries and names their
+//!   tickets, for `otai serve`. A plugin built against 1.0 to 1.3 answers "unsupported" (its
+//!   deliveries are refused; polling goes on). 1.3 is frozen in `plugin-api-frozen/v1_3`.
 //!
 //! ## Layout
 //! - [`module`]: the root module a plugin exports, [`PluginInfo`] and the service constructor.
@@ -92,6 +96,7 @@
 //! - [`error`]: [`PluginError`] and [`ErrorKind`].
 //! - [`guard`]: helpers that keep a plugin's panics from crossing the boundary.
 //! - [`host`]: what the host hands to a plugin ([`HostContext`]: logging).
+//! - [`webhook`]: webhook deliveries the plugin verifies (since 1.4).
 
 pub mod error;
 pub mod guard;
@@ -100,6 +105,7 @@ pub mod module;
 pub mod service;
 pub mod ticket;
 pub mod vocabulary;
+pub mod webhook;
 
 pub use error::{ErrorKind, PluginError};
 pub use host::{HostContext, HostContextRef, LogLevel};
@@ -112,6 +118,7 @@ pub use ticket::{
     BatchOutcome, BatchUpdate, CustomFieldValue, ExportPage, ExportRequest, Note, Person, QueueRef,
     SearchQuery, StatusCategory, Ticket, TicketPage, TicketState, TicketUpdate,
 };
+pub use webhook::{WebhookEvent, WebhookHeader, WebhookRequest};
 
 /// Re-exported so plugins and host use the exact same versions as this crate.
 pub use abi_stable;

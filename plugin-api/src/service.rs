@@ -12,6 +12,7 @@ use crate::{
         BatchOutcome, BatchUpdate, ExportPage, ExportRequest, Note, SearchQuery, Ticket,
         TicketPage, TicketState, TicketUpdate,
     },
+    webhook::{WebhookEvent, WebhookRequest},
 };
 
 /// The result of every service call.
@@ -148,6 +149,24 @@ pub trait TicketSystemService: Send + Sync {
             }
         }
         .into_ffi()
+    }
+
+    /// Since 1.4. Verifies a webhook delivery from the help desk (its signature, shared secret
+    /// or credentials, and the freshness of a signed timestamp) and names the tickets it is
+    /// about. Local and immediate: no request.
+    ///
+    /// Errors: [`ErrorKind::AUTH`](crate::ErrorKind::AUTH) for a missing, wrong or stale
+    /// signature (the host answers 401 and processes nothing),
+    /// [`ErrorKind::VALIDATION`](crate::ErrorKind::VALIDATION) for a body it cannot read (400),
+    /// [`ErrorKind::CONFIG`](crate::ErrorKind::CONFIG) when no webhook secret is configured.
+    /// A message never contains the secret or the signature.
+    ///
+    /// The default (and what the host answers for a plugin built against 1.0 to 1.3) is
+    /// [`ErrorKind::UNSUPPORTED`](crate::ErrorKind::UNSUPPORTED): the host then refuses every
+    /// delivery for this ticket system and keeps polling.
+    fn verify_webhook(&self, request: WebhookRequest) -> PluginResult<WebhookEvent> {
+        drop(request);
+        RResult::RErr(PluginError::unsupported("verify_webhook"))
     }
 }
 

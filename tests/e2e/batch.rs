@@ -19,7 +19,8 @@ use wiremock::{
 };
 
 use crate::support::{
-    self, misbehaving, plugins_dir, system_config, LEGACY, LEGACY_1_1, LEGACY_1_2, MISBEHAVING,
+    self, misbehaving, plugins_dir, system_config, LEGACY, LEGACY_1_1, LEGACY_1_2, LEGACY_1_3,
+    MISBEHAVING,
 };
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -412,6 +413,62 @@ async fn a_plugin_built_against_api_1_2_loads_maps_its_own_statuses_and_searches
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Validation, "{err}");
+}
+
+/// A plugin built against the frozen plugin API 1.3 loads through the host's 1.3 adapter: its
+/// own statuses and its pages (one ticket each) are used, and, having no `verify_webhook`
+/// (since 1.4), its webhook deliveries are "unsupported", never accepted.
+#[tokio::test]
+async fn a_plugin_built_against_api_1_3_loads_pages_its_search_and_verifies_no_webhooks() {
+    let dir = plugins_dir(&[LEGACY_1_3]);
+    let registry = PluginRegistry::load(dir.path());
+    assert!(registry.failures().is_empty(), "{:?}", registry.failures());
+    let loaded = &registry.plugins()[0];
+    assert!(matches!(
+        loaded.module,
+        otai::plugins::loader::LoadedModule::V1_3(_)
+    ));
+    assert_eq!(loaded.interface, "1.3.0");
+    let desk = registry
+        .new_ticket_system(&system_config(
+            "legacy13",
+            LEGACY_1_3,
+            "Legacy13Service",
+            json!({}),
+            SECOND,
+        ))
+        .expect("the 1.3 plugin constructs its service");
+
+    let first = desk
+        .find_tickets_page(SearchQuery::default(), None)
+        .await
+        .unwrap();
+    let second = desk
+        .find_tickets_page(SearchQuery::default(), first.cursor.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        first.cursor.as_deref(),
+        Some("1"),
+        "the plugin's own cursor"
+    );
+    assert_eq!(second.cursor, None);
+    let states: Vec<_> = first
+        .tickets
+        .iter()
+        .chain(&second.tickets)
+        .map(|t| (t.id.as_str(), t.state.category))
+        .collect();
+    assert_eq!(
+        states,
+        [("1", StatusCategory::Open), ("2", StatusCategory::Solved)],
+        "one ticket per page, `Offen` and `Erledigt` mapped by the plugin's own ticket_state"
+    );
+    let err = desk
+        .verify_webhook(otai::ticket::WebhookRequest::default())
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Unsupported, "{err}");
+    assert!(err.message.contains("verify_webhook"), "{err}");
 }
 
 /// `otai plugins list` names the interface version each plugin was built against.

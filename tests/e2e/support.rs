@@ -35,6 +35,8 @@ pub const LEGACY: &str = "otai_test_legacy";
 pub const LEGACY_1_1: &str = "otai_test_legacy_1_1";
 /// Built against the frozen plugin API 1.2.0 (tests/plugins/legacy-1-2).
 pub const LEGACY_1_2: &str = "otai_test_legacy_1_2";
+/// Built against the frozen plugin API 1.3.0 (`tests/plugins/legacy-1-3`).
+pub const LEGACY_1_3: &str = "otai_test_legacy_1_3";
 
 /// The Zendesk plugin's ticket-system service.
 pub const ZENDESK_SERVICE: &str = "ZendeskTicketsystemService";

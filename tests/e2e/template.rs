@@ -94,7 +94,7 @@ async fn a_crate_from_the_template_builds_outside_the_workspace_and_otai_loads_i
 
     let (listed, _) = run_otai(tmp.path(), &config, &plugins, &["plugins", "list"]);
     assert!(
-        listed.contains("otai_acme 0.1.0 (interface 1.3.0)")
+        listed.contains("otai_acme 0.1.0 (interface 1.4.0)")
             && listed.contains("AcmeTicketSystemService (ticket_system)"),
         "{listed}"
     );

@@ -6,6 +6,7 @@ use otai_plugin_api as ffi;
 pub(crate) use otai_plugin_sdk::convert::{
     batch_to_ffi, export_page_from_ffi, export_request_to_ffi, note_to_ffi, request_stats_from_ffi,
     search_query_to_ffi, state_from_ffi, ticket_from_ffi, ticket_page_from_ffi, update_to_ffi,
+    webhook_event_from_ffi, webhook_request_to_ffi,
 };
 
 use crate::ticket::TicketSystemError;

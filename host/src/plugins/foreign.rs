@@ -36,7 +36,7 @@ use super::{convert, plugin_thread::PluginThread};
 use crate::ticket::{
     update_one_by_one, BatchOutcome, BatchUpdate, BoxFuture, ErrorKind, ExportPage, ExportRequest,
     Note, RequestStats, SearchQuery, Ticket, TicketPage, TicketResult, TicketSystem,
-    TicketSystemError, TicketUpdate,
+    TicketSystemError, TicketUpdate, WebhookEvent, WebhookRequest,
 };
 
 /// A batch call may take `call_timeout` per started chunk of this many tickets: the size of a
@@ -510,6 +510,19 @@ impl TicketSystem for ForeignTicketSystem {
                 Ok(page)
             },
         ))
+    }
+
+    fn verify_webhook(&self, request: WebhookRequest) -> TicketResult<WebhookEvent> {
+        let request = convert::webhook_request_to_ffi(&request);
+        match self.inner.sync(move |inner| inner.verify_webhook(request)) {
+            Some(RResult::ROk(event)) => convert::webhook_event_from_ffi(event)
+                .map_err(|problem| self.invalid_response("verify_webhook", problem)),
+            Some(RResult::RErr(err)) => Err(convert::error_from_ffi(&self.name, err)),
+            None => {
+                self.sync_stalled("verify_webhook");
+                Err(self.blocked_error("verify_webhook"))
+            }
+        }
     }
 
     /// A synchronous plugin call (counters only; plugins must answer at once), waited for at most

@@ -5,7 +5,7 @@
 //! own target as the `plugin_target` field (`RUST_LOG=otai::plugin=debug` shows plugin details).
 //!
 //! A plugin built against interface 1.0, 1.1 or 1.2 gets [`host_context_v1_0`],
-//! [`host_context_v1_1`] or [`host_context_v1_2`]: the same callbacks behind the frozen types of
+//! [`host_context_v1_1`], [`host_context_v1_2`] or [`host_context_v1_3`]: the same callbacks behind the frozen types of
 //! its version (see `plugins::legacy`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -15,6 +15,7 @@ use otai_plugin_api::{HostContext, HostContextRef, LogLevel};
 use otai_plugin_api_v1_0 as v1_0;
 use otai_plugin_api_v1_1 as v1_1;
 use otai_plugin_api_v1_2 as v1_2;
+use otai_plugin_api_v1_3 as v1_3;
 use tracing::level_filters::LevelFilter;
 
 use super::legacy::Convert;
@@ -50,6 +51,7 @@ macro_rules! old_host_context {
 old_host_context!(v1_0, host_context_v1_0);
 old_host_context!(v1_1, host_context_v1_1);
 old_host_context!(v1_2, host_context_v1_2);
+old_host_context!(v1_3, host_context_v1_3);
 
 extern "C" fn max_level() -> LogLevel {
     plugin_level(LevelFilter::current())

@@ -1,14 +1,14 @@
-//! Plugins built against plugin API 1.0, 1.1 or 1.2, adapted so that the rest of the host sees a
-//! current (1.3) plugin.
+//! Plugins built against plugin API 1.0 to 1.3, adapted so that the rest of the host sees a
+//! current (1.4) plugin.
 //!
 //! abi_stable lets an older host load a newer plugin of the same major version, but not the other
 //! way round: it refuses a plugin whose `TicketSystemService` vtable has fewer methods than the
 //! host's ("too many fields (expected 12, found 8)" for a 1.0 plugin in a 1.2 host). So the host
-//! keeps a frozen copy of every older interface (`otai-plugin-api-v1-0`, `-v1-1` and `-v1-2`, in
+//! keeps a frozen copy of every older interface (`otai-plugin-api-v1-0` to `-v1-3`, in
 //! `plugin-api-frozen/`), checks a plugin against the types of the version it declares, and wraps
 //! what it returns:
 //!
-//! - [`info_v1_0`] / [`new_ticket_system_v1_0`] (and the `v1_1` and `v1_2` pairs) call the old root module
+//! - [`info_v1_0`] / [`new_ticket_system_v1_0`] (and the `v1_1` to `v1_3` pairs) call the old root module
 //!   (with an old [`HostContextRef`](v1_0::HostContextRef) from `host_context`) and convert the
 //!   answers;
 //! - the old service is wrapped in a host-side type implementing the *current*
@@ -34,8 +34,11 @@ use otai_plugin_api as current;
 use otai_plugin_api_v1_0 as v1_0;
 use otai_plugin_api_v1_1 as v1_1;
 use otai_plugin_api_v1_2 as v1_2;
+use otai_plugin_api_v1_3 as v1_3;
 
-use super::host_context::{host_context_v1_0, host_context_v1_1, host_context_v1_2};
+use super::host_context::{
+    host_context_v1_0, host_context_v1_1, host_context_v1_2, host_context_v1_3,
+};
 
 /// Awaits an old version's future and converts its answer.
 fn adapt<T, U>(future: async_ffi::FfiFuture<T>) -> current::ServiceFuture<U>
@@ -169,6 +172,29 @@ legacy_version!(
 
         fn ticket_state(&self, status: RString, tags: RVec<RString>) -> current::TicketState {
             self.0.ticket_state(status, tags).convert()
+        }
+    }
+);
+
+legacy_version!(
+    v1_3,
+    info_v1_3,
+    new_ticket_system_v1_3,
+    host_context_v1_3,
+    V1_3Service,
+    {
+        since_1_1_methods!();
+
+        fn ticket_state(&self, status: RString, tags: RVec<RString>) -> current::TicketState {
+            self.0.ticket_state(status, tags).convert()
+        }
+
+        fn find_tickets_page(
+            &self,
+            query: current::SearchQuery,
+            cursor: ROption<RString>,
+        ) -> current::ServiceFuture<current::TicketPage> {
+            adapt(self.0.find_tickets_page(query.convert(), cursor))
         }
     }
 );
@@ -309,6 +335,7 @@ common_conversions!(v1_0);
 common_conversions!(v1_1);
 
 common_conversions!(v1_2);
+common_conversions!(v1_3);
 
 /// The types added in 1.1, for each version that has them.
 macro_rules! since_1_1_conversions {
@@ -325,22 +352,35 @@ macro_rules! since_1_1_conversions {
 
 since_1_1_conversions!(v1_1);
 since_1_1_conversions!(v1_2);
+since_1_1_conversions!(v1_3);
 
-// Since 1.2.
-same_fields! { v1_2;
-    TicketState { category, merged, deleted }
+/// The types added in 1.2, for each version that has them.
+macro_rules! since_1_2_conversions {
+    ($v:ident) => {
+        same_fields! { $v;
+            TicketState { category, merged, deleted }
+        }
+
+        impl Convert<current::StatusCategory> for $v::StatusCategory {
+            fn convert(self) -> current::StatusCategory {
+                current::StatusCategory(self.0)
+            }
+        }
+
+        impl Convert<$v::StatusCategory> for current::StatusCategory {
+            fn convert(self) -> $v::StatusCategory {
+                $v::StatusCategory(self.0)
+            }
+        }
+    };
 }
 
-impl Convert<current::StatusCategory> for v1_2::StatusCategory {
-    fn convert(self) -> current::StatusCategory {
-        current::StatusCategory(self.0)
-    }
-}
+since_1_2_conversions!(v1_2);
+since_1_2_conversions!(v1_3);
 
-impl Convert<v1_2::StatusCategory> for current::StatusCategory {
-    fn convert(self) -> v1_2::StatusCategory {
-        v1_2::StatusCategory(self.0)
-    }
+// Since 1.3.
+same_fields! { v1_3;
+    TicketPage { tickets, cursor }
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ use otai_plugin_api::{PluginError, PluginInfo, PluginModuleRef, ServiceKind, Tic
 use otai_plugin_api_v1_0 as v1_0;
 use otai_plugin_api_v1_1 as v1_1;
 use otai_plugin_api_v1_2 as v1_2;
+use otai_plugin_api_v1_3 as v1_3;
 
 use super::{host_context::host_context, legacy};
 
@@ -73,6 +74,8 @@ pub enum LoadedModule {
     V1_1(v1_1::PluginModuleRef),
     /// Built against 1.2: checked against the frozen 1.2 types and adapted (`plugins::legacy`).
     V1_2(v1_2::PluginModuleRef),
+    /// Built against 1.3: checked against the frozen 1.3 types and adapted (`plugins::legacy`).
+    V1_3(v1_3::PluginModuleRef),
 }
 
 impl LoadedModule {
@@ -86,6 +89,7 @@ impl LoadedModule {
             LoadedModule::V1_0(module) => legacy::info_v1_0(module),
             LoadedModule::V1_1(module) => legacy::info_v1_1(module),
             LoadedModule::V1_2(module) => legacy::info_v1_2(module),
+            LoadedModule::V1_3(module) => legacy::info_v1_3(module),
         }
     }
 
@@ -111,6 +115,9 @@ impl LoadedModule {
             }
             LoadedModule::V1_2(module) => {
                 legacy::new_ticket_system_v1_2(module, service, params_json)
+            }
+            LoadedModule::V1_3(module) => {
+                legacy::new_ticket_system_v1_3(module, service, params_json)
             }
         }
     }
@@ -331,6 +338,9 @@ fn init_root_module(header: &LibHeader) -> Result<(String, LoadedModule), LoadEr
         (1, 2) => header
             .init_root_module::<v1_2::PluginModuleRef>()
             .map(LoadedModule::V1_2),
+        (1, 3) => header
+            .init_root_module::<v1_3::PluginModuleRef>()
+            .map(LoadedModule::V1_3),
         (major, minor) if major == ours.major && minor >= ours.minor => header
             .init_root_module::<PluginModuleRef>()
             .map(LoadedModule::Current),

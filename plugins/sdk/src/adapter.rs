@@ -8,6 +8,7 @@ use crate::{
         BatchOutcome, BatchUpdate, ExportPage, ExportRequest, Note, RequestStats, SearchQuery,
         StatusCategory, Ticket, TicketPage, TicketState, TicketUpdate,
     },
+    webhook::{WebhookEvent, WebhookRequest},
 };
 
 /// A help desk as otai sees it: find and read tickets, write partial updates and notes.
@@ -126,5 +127,20 @@ pub trait TicketSystemAdapter: Send + Sync + 'static {
     fn ticket_state(&self, status: &str, tags: &[String]) -> TicketState {
         let _ = tags;
         TicketState::of(StatusCategory::from_name(status))
+    }
+
+    /// Verifies a webhook delivery from the help desk (signature, shared secret or
+    /// credentials; a signed timestamp's freshness against `request.received_at`) and names
+    /// the tickets it is about. Local and immediate: no request. Answer
+    /// [`ErrorKind::Auth`](crate::ErrorKind::Auth) for a missing, wrong or stale signature,
+    /// [`ErrorKind::Validation`](crate::ErrorKind::Validation) for a body it cannot read and
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when no webhook secret is configured;
+    /// [`webhook`](crate::webhook) has the constant-time checks.
+    ///
+    /// The default answers [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported): `otai
+    /// serve` refuses the help desk's deliveries and relies on polling.
+    fn verify_webhook(&self, request: &WebhookRequest) -> Result<WebhookEvent> {
+        let _ = request;
+        Err(Error::unsupported("verify_webhook"))
     }
 }

@@ -21,6 +21,7 @@ use crate::{
         BatchOutcome, BatchUpdate, CustomField, ExportPage, ExportRequest, Note, Person, Queue,
         RequestStats, SearchQuery, StatusCategory, Ticket, TicketPage, TicketState, TicketUpdate,
     },
+    webhook::{WebhookEvent, WebhookRequest},
 };
 
 fn opt(s: ROption<RString>) -> Option<String> {
@@ -436,6 +437,55 @@ pub fn error_to_ffi(e: &Error) -> ffi::PluginError {
             .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
             .into(),
     }
+}
+
+/// A webhook delivery for the interface (host side).
+pub fn webhook_request_to_ffi(r: &WebhookRequest) -> ffi::WebhookRequest {
+    ffi::WebhookRequest {
+        headers: r
+            .headers
+            .iter()
+            .map(|(name, value)| ffi::WebhookHeader {
+                name: RString::from(name.as_str()),
+                value: RString::from(value.as_str()),
+            })
+            .collect(),
+        body: RVec::from(r.body.clone()),
+        received_at: r.received_at,
+    }
+}
+
+/// A webhook delivery from the interface (plugin side).
+pub fn webhook_request_from_ffi(r: ffi::WebhookRequest) -> WebhookRequest {
+    WebhookRequest {
+        headers: r
+            .headers
+            .into_iter()
+            .map(|h| (h.name.into_string(), h.value.into_string()))
+            .collect(),
+        body: r.body.into_vec(),
+        received_at: r.received_at,
+    }
+}
+
+/// What a delivery is about, for the interface (plugin side).
+pub fn webhook_event_to_ffi(e: &WebhookEvent) -> ffi::WebhookEvent {
+    ffi::WebhookEvent {
+        ticket_ids: rvec_of(&e.ticket_ids),
+        delivery_id: ropt_of(&e.delivery_id),
+    }
+}
+
+/// What a delivery is about, from the interface (host side). Ids must be non-empty.
+pub fn webhook_event_from_ffi(e: ffi::WebhookEvent) -> Result<WebhookEvent, String> {
+    let ticket_ids = strings(e.ticket_ids);
+    if ticket_ids.iter().any(|id| id.trim().is_empty()) {
+        return Err("a webhook event names an empty ticket id".into());
+    }
+    Ok(WebhookEvent {
+        ticket_ids,
+        delivery_id: opt(e.delivery_id),
+    })
 }
 
 /// An error from the interface.

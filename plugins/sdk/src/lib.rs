@@ -43,6 +43,7 @@ pub mod lenient_json;
 pub mod params;
 pub mod secret;
 pub mod ticket;
+pub mod webhook;
 
 #[cfg(feature = "runtime")]
 pub mod adapter;
@@ -67,6 +68,7 @@ pub use ticket::{
     BatchOutcome, BatchUpdate, CustomField, ExportPage, ExportRequest, Note, Person, Queue,
     RequestStats, SearchQuery, StatusCategory, Ticket, TicketPage, TicketState, TicketUpdate,
 };
+pub use webhook::{WebhookEvent, WebhookRequest};
 
 #[cfg(feature = "runtime")]
 pub use adapter::TicketSystemAdapter;
@@ -84,7 +86,7 @@ pub mod prelude {
         vocabulary, BatchOutcome, BatchUpdate, CustomField, Error, ErrorKind, ExportPage,
         ExportRequest, LogLevel, Logger, Note, Params, Person, Queue, RequestStats, Result,
         SearchQuery, Secret, StatusCategory, Ticket, TicketPage, TicketState, TicketSystemAdapter,
-        TicketUpdate, Verify,
+        TicketUpdate, Verify, WebhookEvent, WebhookRequest,
     };
 }
 

@@ -20,7 +20,7 @@ use otai_plugin_api::{
         sabi_trait::TD_Opaque,
         std_types::{ROption, RResult, RString, RVec},
     },
-    guard, ServiceFuture,
+    guard, PluginResult, ServiceFuture,
 };
 use tokio::{runtime::Runtime, task::JoinHandle};
 
@@ -228,6 +228,21 @@ impl<A: TicketSystemAdapter> ffi::TicketSystemService for AdapterService<A> {
         }))
         .unwrap_or_default();
         convert::state_to_ffi(state)
+    }
+
+    fn verify_webhook(&self, request: ffi::WebhookRequest) -> PluginResult<ffi::WebhookEvent> {
+        let request = convert::webhook_request_from_ffi(request);
+        let verified = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.adapter.verify_webhook(&request)
+        }));
+        match verified {
+            Ok(Ok(event)) => RResult::ROk(convert::webhook_event_to_ffi(&event)),
+            Ok(Err(err)) => RResult::RErr(convert::error_to_ffi(&err)),
+            Err(_) => RResult::RErr(ffi::PluginError::new(
+                ffi::ErrorKind::PANICKED,
+                "verify_webhook panicked; the delivery was not accepted",
+            )),
+        }
     }
 }
 

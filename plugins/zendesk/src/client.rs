@@ -41,6 +41,8 @@ pub struct ZendeskClient {
     pub(crate) export_min_interval: std::time::Duration,
     pub(crate) export_page_size: u32,
     pub(crate) export_last: tokio::sync::Mutex<Option<tokio::time::Instant>>,
+    /// The webhook's signing secret (`webhook_secret`).
+    webhook_secret: Option<otai_plugin_sdk::Secret>,
 }
 
 impl ZendeskClient {
@@ -69,6 +71,7 @@ impl ZendeskClient {
             export_min_interval: config.export_min_interval,
             export_page_size: config.export_page_size,
             export_last: tokio::sync::Mutex::new(None),
+            webhook_secret: config.webhook_secret.clone(),
         })
     }
 
@@ -433,5 +436,12 @@ impl TicketSystemAdapter for ZendeskClient {
 
     fn ticket_state(&self, status: &str, tags: &[String]) -> TicketState {
         convert::ticket_state(status, tags)
+    }
+
+    fn verify_webhook(
+        &self,
+        request: &otai_plugin_sdk::WebhookRequest,
+    ) -> Result<otai_plugin_sdk::WebhookEvent, Error> {
+        crate::webhook::verify(self.webhook_secret.as_ref(), request)
     }
 }

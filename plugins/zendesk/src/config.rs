@@ -17,6 +17,7 @@
 //! | `export_min_interval` | number (s) | 6 | least time between two pages of the incremental ticket export (`export_tickets`, used by `otai train --system`); Zendesk allows 10 export requests a minute |
 //! | `max_response_bytes` | integer | 134217728 (128 MiB) | the largest answer to a read that is accepted; a larger one is an error naming the URL path, never read on into memory |
 //! | `export_page_size` | integer | 1000 | tickets per export page (Zendesk's maximum and default; smaller only for tests) |
+//! | `webhook_secret` | string | - | the signing secret of the Zendesk webhook that notifies `otai serve` (Admin Center > Webhooks > Signing secret); without it, webhook deliveries are refused |
 //!
 //! Exactly one of `domain` / `base_url` (two places to say where Zendesk is would let one silently
 //! win over the other), and exactly one auth method: `oauth`, `email` + `api_token`, or `oauth_token`.
@@ -101,6 +102,8 @@ pub struct Config {
     pub export_page_size: u32,
     /// The largest answer to a GET that is read; a larger one is an error.
     pub max_response_bytes: u64,
+    /// The webhook's signing secret, for `otai serve`'s deliveries.
+    pub webhook_secret: Option<Secret>,
 }
 
 impl Config {
@@ -117,6 +120,7 @@ impl Config {
             export_min_interval: DEFAULT_EXPORT_MIN_INTERVAL,
             export_page_size: crate::export::PER_PAGE,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            webhook_secret: None,
         }
     }
 
@@ -166,6 +170,7 @@ impl Config {
             1,
             crate::export::PER_PAGE.into(),
         )? as u32;
+        let webhook_secret = p.secret("webhook_secret")?;
         p.finish()?;
         Ok(Config {
             base_url: http.base_url,
@@ -178,6 +183,7 @@ impl Config {
             export_min_interval,
             export_page_size,
             max_response_bytes: http.max_response_bytes,
+            webhook_secret,
         })
     }
 }

@@ -8,7 +8,8 @@
 //!
 //! Params (a JSON object, see [`config`]): `domain` or `base_url`; `oauth` (an OAuth client, renewed
 //! tokens), or the legacy `email` + `api_token`, or a fixed `oauth_token`; optional `timeout`,
-//! `verify`, `max_attempts`, `max_retry_wait`, `job_timeout`, `export_min_interval`.
+//! `verify`, `max_attempts`, `max_retry_wait`, `job_timeout`, `export_min_interval`; `webhook_secret`
+//! for `otai serve`'s webhooks.
 //!
 //! # Layout
 //! - `lib.rs`: the exported plugin, nothing else.
@@ -23,6 +24,7 @@
 //! - `reads`: what was read and when by Zendesk's clock: the guard against same-second edits.
 //! - [`convert`]: Zendesk ticket → otai ticket (with its state); otai update → Zendesk ticket body.
 //! - [`api`]: Zendesk's JSON types, parsed leniently.
+//! - [`webhook`]: webhook deliveries for `otai serve`: HMAC-SHA256 signature, freshness, the ticket id.
 
 #![warn(missing_docs)]
 
@@ -37,6 +39,7 @@ mod http;
 pub mod oauth;
 mod reads;
 pub mod search;
+pub mod webhook;
 
 pub use client::ZendeskClient;
 pub use config::{Auth, Config, Verify};

@@ -55,6 +55,7 @@
 //! - [`rate`]: account and endpoint rate limits and their headers.
 //! - [`faults`]: the fault configuration (the kit's, re-exported) and what it means for Zendesk.
 //! - [`error`]: Zendesk-shaped error answers and the library's error type.
+//! - [`webhooks`]: signed webhook deliveries to otai for every ticket a customer writes in.
 
 #![warn(missing_docs)]
 
@@ -71,6 +72,7 @@ pub mod seed;
 pub mod server;
 mod shared;
 pub mod store;
+pub mod webhooks;
 
 pub use auth::Credential;
 pub use error::{ApiError, SimError};
@@ -87,3 +89,4 @@ pub use server::{
     DEFAULT_EMAIL, DEFAULT_TOKEN,
 };
 pub use store::{Comment, FieldChange, Group, Ticket, WriteRecord};
+pub use webhooks::{WebhookDelivery, WebhookTarget};

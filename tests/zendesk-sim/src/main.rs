@@ -58,6 +58,13 @@ struct Args {
     /// Milliseconds a bulk job stays queued and then working.
     #[arg(long, default_value_t = 500)]
     job_delay_ms: u64,
+    /// Send a signed webhook delivery here for every ticket added (`POST /__sim/tickets`), as a
+    /// Zendesk trigger on ticket creation does (with --webhook-secret).
+    #[arg(long, value_name = "URL", requires = "webhook_secret")]
+    webhook_url: Option<String>,
+    /// The webhook's signing secret.
+    #[arg(long, value_name = "SECRET", requires = "webhook_url")]
+    webhook_secret: Option<String>,
 }
 
 #[tokio::main]
@@ -102,6 +109,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .access_token_lifetime(Duration::from_secs(args.access_token_lifetime))
         .refresh_token_lifetime(Duration::from_secs(args.refresh_token_lifetime));
     let sim = b.start().await?;
+    if let (Some(url), Some(secret)) = (&args.webhook_url, &args.webhook_secret) {
+        sim.set_webhook(Some(otai_zendesk_sim::WebhookTarget {
+            url: url.clone(),
+            secret: secret.clone(),
+        }));
+    }
     binary::print_base_url(sim.base_url())?;
     let mut out = std::io::stdout();
     for (id, _) in &args.oauth_clients {

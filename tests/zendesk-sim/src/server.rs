@@ -252,6 +252,7 @@ impl SimBuilder {
             oauth: Mutex::new(OAuthState::new(self.oauth, Instant::now())),
             credentials,
             tasks: Mutex::new(Vec::new()),
+            webhooks: crate::webhooks::Webhooks::new(tokio::runtime::Handle::current()),
         });
         Ok(SimHandle {
             server: bound.serve(kit, Arc::new(Zendesk(shared))),
@@ -283,6 +284,21 @@ impl std::fmt::Debug for SimHandle {
     }
 }
 
+/// Adds seed-format tickets and sends their webhooks (see [`SimHandle::add_tickets`]).
+pub(crate) fn add_tickets(shared: &Shared, tickets: Vec<Value>) -> Result<(), SimError> {
+    let ids: Vec<u64> = tickets
+        .iter()
+        .filter_map(|t| t.get("id").and_then(crate::store::id_of))
+        .collect();
+    let seed = SeedData {
+        tickets,
+        ..SeedData::default()
+    };
+    seed.load_tickets(&mut shared.store.lock().unwrap(), API_USER_ID)?;
+    shared.webhooks.tickets_created(&ids);
+    Ok(())
+}
+
 impl SimHandle {
     fn shared(&self) -> &Arc<Shared> {
         &self.server.api().0
@@ -300,12 +316,20 @@ impl SimHandle {
 
     /// Adds tickets in the seed format (see [`crate::seed`]) while the simulator runs, as customers
     /// writing in would: they are new to every search and export from now on.
+    /// With a webhook target set ([`set_webhook`](Self::set_webhook)), each new ticket's
+    /// signed delivery goes out in the background.
     pub fn add_tickets(&self, tickets: Vec<Value>) -> Result<(), SimError> {
-        let seed = SeedData {
-            tickets,
-            ..SeedData::default()
-        };
-        seed.load_tickets(&mut self.shared().store.lock().unwrap(), API_USER_ID)
+        add_tickets(self.shared(), tickets)
+    }
+
+    /// Where to send a signed webhook delivery for every ticket added from now on (none: stop).
+    pub fn set_webhook(&self, target: Option<crate::WebhookTarget>) {
+        self.shared().webhooks.set_target(target);
+    }
+
+    /// Every webhook delivery sent so far, in the order answered.
+    pub fn webhook_deliveries(&self) -> Vec<crate::WebhookDelivery> {
+        self.shared().webhooks.deliveries()
     }
 
     /// A ticket's current state (deleted ones included).

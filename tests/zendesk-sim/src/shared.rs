@@ -42,6 +42,7 @@ pub(crate) struct Shared {
     pub oauth: Mutex<OAuthState>,
     pub credentials: Vec<Credential>,
     pub tasks: Mutex<Vec<tokio::task::AbortHandle>>,
+    pub webhooks: crate::webhooks::Webhooks,
 }
 
 impl Shared {

@@ -11,7 +11,11 @@
 //! - `POST /__sim/oauth/refresh_tokens?client_id=ID[&scope=S]`: `{"refresh_token"}`, minted as
 //!   an admin's authorization-code flow would;
 //! - `POST /__sim/oauth/revoke?client_id=ID`: `{"revoked": N}`, the client's refresh tokens;
-//! - `POST /__sim/oauth/expire`: `{"expired": N}`, every live access token expires now.
+//! - `POST /__sim/oauth/expire`: `{"expired": N}`, every live access token expires now;
+//! - `POST /__sim/tickets` with `{"tickets": [...]}` (the seed format): customers write in; with a
+//!   webhook set, each new ticket's signed delivery goes out ([`crate::webhooks`]);
+//! - `PUT /__sim/webhook` with `{"url", "secret"}` (or `null`): where those deliveries go;
+//!   `GET /__sim/webhook/deliveries`: `{"deliveries": [...]}`.
 
 use std::time::Instant;
 
@@ -84,6 +88,44 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Res {
         ("POST", ["__sim", "oauth", "expire"]) => {
             let n = sh.oauth.lock().unwrap().expire_access(Instant::now());
             Ok(Reply::ok(json!({ "expired": n })))
+        }
+        ("POST", ["__sim", "tickets"]) => {
+            let body: Value = serde_json::from_slice(&req.body)
+                .map_err(|_| ApiError::bad_request("InvalidValue", "the body must be JSON"))?;
+            let tickets = body
+                .get("tickets")
+                .and_then(Value::as_array)
+                .cloned()
+                .ok_or_else(|| ApiError::bad_request("InvalidValue", "`tickets` must be a list"))?;
+            let count = tickets.len();
+            crate::server::add_tickets(sh, tickets)
+                .map_err(|e| ApiError::bad_request("InvalidValue", &e.to_string()))?;
+            Ok(Reply::ok(json!({ "added": count })))
+        }
+        ("PUT", ["__sim", "webhook"]) => {
+            let body: Value = serde_json::from_slice(&req.body)
+                .map_err(|_| ApiError::bad_request("InvalidValue", "the body must be JSON"))?;
+            let target = match (
+                body.get("url").and_then(Value::as_str),
+                body.get("secret").and_then(Value::as_str),
+            ) {
+                (Some(url), Some(secret)) => Some(crate::WebhookTarget {
+                    url: url.to_string(),
+                    secret: secret.to_string(),
+                }),
+                _ if body.is_null() => None,
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "InvalidValue",
+                        "expected {\"url\", \"secret\"} or null",
+                    ))
+                }
+            };
+            sh.webhooks.set_target(target);
+            Ok(Reply::ok(json!({ "ok": true })))
+        }
+        ("GET", ["__sim", "webhook", "deliveries"]) => {
+            Ok(Reply::ok(json!({ "deliveries": sh.webhooks.deliveries() })))
         }
         _ => Err(ApiError::invalid_endpoint()),
     }

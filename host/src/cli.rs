@@ -48,6 +48,11 @@ pub enum Command {
     /// Run the configured pipelines: fetch, classify, write back, every interval until
     /// SIGINT/SIGTERM (or once with --once).
     Run(RunArgs),
+    /// Run the configured pipelines as `run` does, plus an HTTP server (`serve.listen`, default
+    /// 127.0.0.1:8411) that takes the help desks' signed webhooks (`POST
+    /// /webhooks/<ticket system>`), so new tickets are routed within seconds; polling stays as
+    /// the safety net. `/healthz` and `/readyz` for supervisors.
+    Serve(ServeArgs),
     /// Classify text with a model and print the top labels per field; reads and writes no tickets.
     Classify(ClassifyArgs),
     /// Train a model folder (one head per label column) from labelled CSV or JSONL data, or from a
@@ -71,7 +76,7 @@ impl Command {
             | Command::Classify(_)
             | Command::Evaluate(_) => "warn",
             // A service and a long job: their progress is the point of their logs.
-            Command::Run(_) | Command::Train(_) => "info",
+            Command::Run(_) | Command::Serve(_) | Command::Train(_) => "info",
         }
     }
 }
@@ -131,6 +136,48 @@ pub struct RunArgs {
     /// The shadow file, for every pipeline [default: .otai/shadow/<pipeline>.jsonl].
     #[arg(long, value_name = "FILE", requires = "shadow")]
     pub shadow_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Listen here instead of `serve.listen` (e.g. `0.0.0.0:8411` behind a reverse proxy).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Serve only this pipeline (the key under `pipelines:`).
+    #[arg(long, value_name = "NAME")]
+    pub pipeline: Option<String>,
+    /// Decide and report, write nothing (as `run --dry-run`).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Shadow mode (as `run --shadow`).
+    #[arg(long)]
+    pub shadow: bool,
+    /// The shadow file, for every pipeline [default: .otai/shadow/<pipeline>.jsonl].
+    #[arg(long, value_name = "FILE", requires = "shadow")]
+    pub shadow_file: Option<PathBuf>,
+    /// When another otai run holds a pipeline's lock, wait for it instead of exiting.
+    #[arg(long)]
+    pub wait_lock: bool,
+    /// Seconds a write batch in flight may take to finish after SIGINT/SIGTERM.
+    #[arg(long, value_name = "SECS", default_value_t = crate::pipeline::run::DEFAULT_GRACE.as_secs_f64())]
+    pub grace: f64,
+}
+
+impl ServeArgs {
+    /// The `run` arguments a server runs its pipelines with: never once, no table.
+    pub fn run_args(&self) -> RunArgs {
+        RunArgs {
+            once: false,
+            max_passes: crate::pipeline::DEFAULT_MAX_PASSES,
+            dry_run: self.dry_run,
+            pipeline: self.pipeline.clone(),
+            wait_lock: self.wait_lock,
+            grace: self.grace,
+            table: false,
+            shadow: self.shadow,
+            shadow_file: self.shadow_file.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,7 @@
 pub mod error;
 pub mod paths;
 pub mod pipeline;
+pub mod serve;
 pub mod template;
 
 use std::{
@@ -35,6 +36,7 @@ use serde_json::{Map, Value};
 pub use error::{ConfigError, Problem};
 pub use paths::ConfigPaths;
 pub use pipeline::{FieldAction, FieldRule, PipelineConfig, RawPipeline};
+pub use serve::ServeConfig;
 use template::EnvLookup;
 
 /// Where `otai` looks for its configuration unless told otherwise (`--config`, `OTAI_CONFIG`).
@@ -64,6 +66,9 @@ pub struct RawConfig {
     /// What `otai run` does, by a name of the user's choice.
     #[serde(default)]
     pub pipelines: BTreeMap<String, RawPipeline>,
+    /// How `otai serve` listens.
+    #[serde(default)]
+    pub serve: Option<serve::RawServe>,
 }
 
 /// One entry under `ticket_systems:` as written.
@@ -103,6 +108,8 @@ pub struct Config {
     pub ticket_systems: BTreeMap<String, TicketSystemConfig>,
     /// `pipelines:`, validated except against their models (see [`crate::pipeline`]).
     pub pipelines: BTreeMap<String, PipelineConfig>,
+    /// `serve:`, with its defaults when left out.
+    pub serve: ServeConfig,
 }
 
 /// One configured help desk: which plugin service to construct and with what.
@@ -329,6 +336,10 @@ impl RawConfig {
                 pipelines.insert(name, pipeline);
             }
         }
+        let serve = self
+            .serve
+            .unwrap_or_default()
+            .validate(&paths, &mut problems);
         if !problems.is_empty() {
             return Err(ConfigError::Invalid {
                 file: file.to_path_buf(),
@@ -341,6 +352,7 @@ impl RawConfig {
             onnxruntime,
             ticket_systems,
             pipelines,
+            serve,
         })
     }
 }

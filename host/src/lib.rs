@@ -14,6 +14,7 @@
 //! - [`history`]: a help desk's ticket history pulled through its adapter and labelled (`otai train --system`).
 //! - [`classifier`]: ONNX encoder + classification heads (ort + tokenizers on their own thread).
 //! - [`pipeline`]: fetch, classify, decide and write back, pass after pass (`otai run`).
+//! - [`serve`]: `otai serve`: the pipelines plus an HTTP server for verified webhooks and health.
 //! - `lists`: lists in messages.
 
 pub mod classifier;
@@ -25,4 +26,5 @@ mod lists;
 pub mod logging;
 pub mod pipeline;
 pub mod plugins;
+pub mod serve;
 pub mod ticket;

@@ -20,6 +20,8 @@
 //!   zero-history routing by label descriptions.
 //! - [`lock`]: a second writing `otai run` of a pipeline is refused (naming the first) or waits.
 //! - [`oauth`]: 30 seconds of `otai run` with 2-second OAuth tokens: every ticket routed once.
+//! - [`serve`]: `otai serve` against the Zendesk simulator's signed webhooks: a new ticket routed
+//!   seconds after its delivery; forged, stale, oversized and replayed deliveries refused.
 //! - [`shadow`]: `otai run --shadow` against the Zendesk simulator (nothing written, every ticket
 //!   recorded once) and `otai evaluate --shadow` after simulated agents routed the tickets.
 //! - [`otobo`]: the real OTOBO/Znuny plugin against the OTOBO simulator: the demo help desk for
@@ -45,6 +47,7 @@ mod lock;
 mod oauth;
 mod otobo;
 mod pipeline;
+mod serve;
 mod services;
 mod shadow;
 mod support;

@@ -100,6 +100,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Check(args) => runtime()?.block_on(check::check(&ctx, &args, out)),
         Command::Tickets(command) => runtime()?.block_on(tickets::run(&ctx, *command, out)),
         Command::Run(args) => runtime()?.block_on(run::run(&ctx, &args, out)),
+        Command::Serve(args) => runtime()?.block_on(run::serve(&ctx, &args, out)),
         // Both block on the classifier's own thread; no async runtime needed.
         Command::Classify(args) => classify::classify(&args, out),
         Command::Train(args) => train::train(&ctx, &args, out),

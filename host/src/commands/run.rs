@@ -8,6 +8,9 @@
 //!
 //! Everything that can be checked is checked before the first pass: configuration, plugins,
 //! models (fields and mapped labels), and every problem is listed at once.
+//!
+//! `otai serve [--listen ADDR] ...` runs the same, plus the HTTP server of [`crate::serve`]
+//! beside the pipelines (webhooks feed them; `/healthz`, `/readyz`).
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -23,13 +26,27 @@ use tracing::info;
 use super::{run_table::TableView, Context};
 use crate::{
     classifier::ClassifierOptions,
-    cli::RunArgs,
+    cli::{RunArgs, ServeArgs},
     config::{Config, PipelineConfig},
     pipeline::{self, PassReport, RunOptions, TicketReport, WriteResult},
     plugins::PluginRegistry,
 };
 
 pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    drive(ctx, args, None, out).await
+}
+
+/// `otai serve`: the pipelines of `run`, and the HTTP server.
+pub async fn serve(ctx: &Context, args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    drive(ctx, &args.run_args(), Some(args), out).await
+}
+
+async fn drive(
+    ctx: &Context,
+    args: &RunArgs,
+    serving: Option<&ServeArgs>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     if !(args.grace.is_finite() && args.grace >= 0.0) {
         bail!("--grace must be a number of seconds, 0 or more");
     }
@@ -130,8 +147,27 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
         dry_run: args.dry_run || args.shadow,
         grace: Duration::from_secs_f64(args.grace),
     };
+    let (shutdown_tx, shutdown) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        shutdown_tx.send_replace(true);
+    });
+    let (pipelines, feeds, server) = match serving {
+        None => (pipelines, HashMap::new(), None),
+        Some(serve_args) => {
+            let (pipelines, feeds, server) =
+                start_server(&config, serve_args, pipelines, shutdown.clone()).await?;
+            (pipelines, feeds, Some(server))
+        }
+    };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = tokio::spawn(pipeline::run(pipelines, options, shutdown_signal(), tx));
+    let runner = tokio::spawn(pipeline::run_fed(
+        pipelines,
+        feeds,
+        options,
+        stopped(shutdown),
+        tx,
+    ));
     let mut drains: BTreeMap<String, Drain> = BTreeMap::new();
     while let Some(report) = rx.recv().await {
         if args.once {
@@ -181,6 +217,9 @@ pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::
     let outcome = runner
         .await
         .context("the pipeline runner stopped unexpectedly")?;
+    if let Some(server) = server {
+        server.stop().await;
+    }
     for (name, drain) in &drains {
         drain.print(out, name, args.max_passes)?;
     }
@@ -280,6 +319,79 @@ fn select<'c>(config: &'c Config, name: Option<&str>) -> anyhow::Result<Vec<&'c 
             )
         }),
     }
+}
+
+/// Completes once `shutdown` says so (or its sender is gone).
+async fn stopped(mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+/// The HTTP server of `otai serve` and its connection checks, running.
+struct RunningServer {
+    http: tokio::task::JoinHandle<std::io::Result<()>>,
+    checks: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    async fn stop(self) {
+        self.checks.abort();
+        match self.http.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "The HTTP server stopped with an error."),
+            Err(e) => tracing::error!(error = %e, "The HTTP server task stopped unexpectedly."),
+        }
+    }
+}
+
+/// Opens the webhook inbox, makes the pipelines' feeds, binds the listen address and starts
+/// the server; it stops when `shutdown` says so.
+async fn start_server(
+    config: &Config,
+    args: &ServeArgs,
+    pipelines: Vec<pipeline::Pipeline>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<(
+    Vec<pipeline::Pipeline>,
+    HashMap<String, pipeline::Feed>,
+    RunningServer,
+)> {
+    let settings = config.serve.clone();
+    let listen = args.listen.unwrap_or(settings.listen);
+    let (inbox, poll_interval) = (settings.inbox.clone(), settings.poll_interval);
+    let (pipelines, opened) = tokio::task::spawn_blocking(move || {
+        let opened = crate::serve::Dispatch::open(&inbox, &pipelines, poll_interval);
+        (pipelines, opened)
+    })
+    .await?;
+    let (dispatch, feeds) = opened.with_context(|| {
+        format!(
+            "{}: serve.inbox: cannot open the webhook inbox",
+            config.file.display()
+        )
+    })?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {listen} (serve.listen in {}, or --listen)",
+                config.file.display()
+            )
+        })?;
+    let bound = listener.local_addr().unwrap_or(listen);
+    info!(address = %bound, inbox = %settings.inbox.display(), "Serving: POST /webhooks/<ticket system>, GET /healthz, GET /readyz.");
+    let readiness = crate::serve::readiness::Readiness::default();
+    let checks = tokio::spawn(readiness.clone().keep_checking(dispatch.clone()));
+    let state = std::sync::Arc::new(crate::serve::http::AppState {
+        dispatch,
+        readiness,
+        max_body_bytes: settings.max_body_bytes,
+    });
+    let http = tokio::spawn(crate::serve::http::serve(
+        listener,
+        state,
+        stopped(shutdown),
+    ));
+    Ok((pipelines, feeds, RunningServer { http, checks }))
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -32,6 +32,7 @@
 pub mod assemble;
 pub mod audit;
 pub mod decide;
+pub mod feed;
 pub mod language;
 pub mod lock;
 pub mod note;
@@ -44,8 +45,9 @@ pub mod summary;
 
 use std::{collections::BTreeMap, fmt, path::Path};
 
+pub use feed::Feed;
 pub use pass::{PassProgress, PassReport, Pipeline, TicketReport, WriteResult, PROGRESS_CHUNK};
-pub use run::{run, RunOptions, RunOutcome, Stop, DEFAULT_MAX_PASSES};
+pub use run::{run, run_fed, RunOptions, RunOutcome, Stop, DEFAULT_MAX_PASSES};
 pub use summary::PassSummary;
 
 use crate::{

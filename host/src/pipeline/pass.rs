@@ -272,6 +272,11 @@ impl Pipeline {
         Ok(pipeline)
     }
 
+    /// The ticket system this pipeline reads and writes.
+    pub fn system(&self) -> &Arc<dyn TicketSystem> {
+        &self.system
+    }
+
     pub fn name(&self) -> &str {
         &self.config.name
     }

@@ -12,16 +12,19 @@
 //! which abandons their in-flight call: each ticket's update is a single write in the adapter, so
 //! a ticket is written whole or not at all, and the next run's fetch sees which.
 
-use std::{future::Future, time::Duration};
+use std::{collections::HashMap, future::Future, time::Duration};
 
 use tokio::{
     sync::{mpsc, watch},
     task::JoinSet,
-    time::{sleep, sleep_until, Instant},
+    time::{sleep_until, Instant},
 };
 use tracing::{error, info, warn};
 
-use super::pass::{PassReport, Pipeline};
+use super::{
+    feed::{Backlog, Feed},
+    pass::{PassReport, Pipeline},
+};
 
 /// How long the current write batch may take to finish after shutdown unless told otherwise.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
@@ -104,6 +107,18 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
     reports: mpsc::UnboundedSender<PassReport>,
 ) -> RunOutcome {
+    run_fed(pipelines, HashMap::new(), options, shutdown, reports).await
+}
+
+/// [`run`], with webhook ids fed to the pipelines named in `feeds` (`otai serve`): each wakes
+/// its pipeline for a pass at once (see [`super::feed`]).
+pub async fn run_fed(
+    pipelines: Vec<Pipeline>,
+    mut feeds: HashMap<String, Feed>,
+    options: RunOptions,
+    shutdown: impl Future<Output = ()>,
+    reports: mpsc::UnboundedSender<PassReport>,
+) -> RunOutcome {
     let (handle, stop) = stop_pair();
     let mut tasks = JoinSet::new();
     for pipeline in pipelines {
@@ -116,8 +131,10 @@ pub async fn run(
             dry_run = options.dry_run,
             "Starting a pipeline."
         );
+        let feed = feeds.remove(pipeline.name());
         tasks.spawn(pipeline_loop(
             pipeline,
+            feed,
             options,
             stop.clone(),
             reports.clone(),
@@ -170,13 +187,19 @@ async fn wait_until(deadline: Option<Instant>) {
     }
 }
 
-/// Passes of one pipeline until stopped; returns how many failed as a whole.
+/// Passes of one pipeline until stopped; returns how many failed as a whole. With a `feed`,
+/// webhook ids wake it between polls, and it polls at the feed's interval.
 async fn pipeline_loop(
     mut pipeline: Pipeline,
+    mut feed: Option<Feed>,
     options: RunOptions,
     mut stop: Stop,
     reports: mpsc::UnboundedSender<PassReport>,
 ) -> usize {
+    let interval = feed
+        .as_ref()
+        .map_or(pipeline.config().interval, |f| f.poll_interval);
+    let mut backlog = Backlog::default();
     let mut failed = 0;
     // Passes in a row without waiting for the interval.
     let mut passes = 0u32;
@@ -184,10 +207,22 @@ async fn pipeline_loop(
         if stop.is_stopping() {
             break;
         }
+        if let Some(feed) = &mut feed {
+            // Everything that came during the last pass goes into this one.
+            while let Ok(id) = feed.ids.try_recv() {
+                backlog.add(id);
+            }
+        }
         let report = pipeline.pass(options.dry_run, &stop).await;
         passes += 1;
         if report.failure.is_some() {
             failed += 1;
+        }
+        if let Some(feed) = &feed {
+            let done = backlog.after_pass(pipeline.name(), &report, Instant::now());
+            if !done.is_empty() {
+                (feed.settle)(&done);
+            }
         }
         let left_more = report.left_more(pipeline.config().fetch.limit);
         // A closed channel only means nobody prints reports; the pass was logged anyway.
@@ -203,9 +238,26 @@ async fn pipeline_loop(
             break;
         }
         passes = 0;
-        tokio::select! {
-            () = sleep(pipeline.config().interval) => {}
-            () = stop.stopped() => break,
+        let poll_at = Instant::now() + interval;
+        let woken = match &mut feed {
+            None => tokio::select! {
+                () = sleep_until(poll_at) => true,
+                () = stop.stopped() => false,
+            },
+            Some(feed) => {
+                tokio::select! {
+                    () = sleep_until(poll_at) => true,
+                    () = stop.stopped() => false,
+                    () = wait_until(backlog.retry_at()) => true,
+                    Some(id) = feed.ids.recv() => {
+                        backlog.add(id);
+                        true
+                    }
+                }
+            }
+        };
+        if !woken {
+            break;
         }
     }
     failed

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use crate::support::{self, BankingDesk};
 
 const SECRET: &str = "webhook-signing-secret-for-the-test";
+const API_TOKEN: &str = "api-token-for-the-classify-test-0123";
 
 /// A port nobody listens on now (the server binds it a moment later).
 fn free_address() -> SocketAddr {

@@ -170,6 +170,9 @@ async fn drive(
     ));
     let mut drains: BTreeMap<String, Drain> = BTreeMap::new();
     while let Some(report) = rx.recv().await {
+        if let Some(server) = &server {
+            server.state.observe(&report);
+        }
         if args.once {
             let limit = config
                 .pipelines
@@ -330,6 +333,8 @@ async fn stopped(mut shutdown: tokio::sync::watch::Receiver<bool>) {
 struct RunningServer {
     http: tokio::task::JoinHandle<std::io::Result<()>>,
     checks: tokio::task::JoinHandle<()>,
+    /// Shared with the handlers: every pass goes to its metrics and status page.
+    state: std::sync::Arc<crate::serve::http::AppState>,
 }
 
 impl RunningServer {
@@ -381,17 +386,53 @@ async fn start_server(
     info!(address = %bound, inbox = %settings.inbox.display(), "Serving: POST /webhooks/<ticket system>, GET /healthz, GET /readyz.");
     let readiness = crate::serve::readiness::Readiness::default();
     let checks = tokio::spawn(readiness.clone().keep_checking(dispatch.clone()));
+    let infos = pipelines
+        .iter()
+        .map(|p| crate::serve::page::PipelineInfo {
+            name: p.name().to_string(),
+            ticket_system: p.config().ticket_system.clone(),
+            model: p.config().model.clone(),
+            dry_run: args.dry_run || args.shadow,
+            coverage: crate::serve::page::coverage_tables(&p.config().model),
+        })
+        .collect();
+    let classifiers = pipelines
+        .iter()
+        .map(|p| {
+            (
+                p.name().to_string(),
+                crate::serve::http::ClassifyTarget {
+                    classifier: p.classifier().clone(),
+                    model: p.config().model.display().to_string(),
+                },
+            )
+        })
+        .collect();
     let state = std::sync::Arc::new(crate::serve::http::AppState {
         dispatch,
         readiness,
         max_body_bytes: settings.max_body_bytes,
+        metrics: crate::serve::metrics::Metrics::new(),
+        status: crate::serve::status::StatusBook::default(),
+        pipelines: infos,
+        classifiers,
+        api_token: settings.api_token.clone(),
+        started: std::time::SystemTime::now(),
     });
     let http = tokio::spawn(crate::serve::http::serve(
         listener,
-        state,
+        state.clone(),
         stopped(shutdown),
     ));
-    Ok((pipelines, feeds, RunningServer { http, checks }))
+    Ok((
+        pipelines,
+        feeds,
+        RunningServer {
+            http,
+            checks,
+            state,
+        },
+    ))
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
@@ -440,7 +481,7 @@ fn print_report(out: &mut dyn Write, report: &PassReport) -> anyhow::Result<()> 
             } if *result != WriteResult::Written => writeln!(
                 out,
                 "{p} ticket {id}: skipped, already routed by hand (queue {queue}); adding tag {tag}: {}",
-                describe_result(result)
+                result
             )?,
             TicketReport::Waiting { id, attempts, .. } if report.dry_run => writeln!(
                 out,
@@ -479,7 +520,7 @@ fn print_report(out: &mut dyn Write, report: &PassReport) -> anyhow::Result<()> 
                         out,
                         "{p} ticket {}: {}",
                         decision.ticket_id,
-                        describe_result(result)
+                        result
                     )?;
                 }
             }
@@ -492,7 +533,7 @@ fn print_report(out: &mut dyn Write, report: &PassReport) -> anyhow::Result<()> 
                 out,
                 "{p} ticket {id}: {} attempts failed; tag failed: {}",
                 attempts,
-                describe_result(result)
+                result
             )?,
             _ => {}
         }
@@ -523,23 +564,4 @@ fn describe(update: &crate::ticket::TicketUpdate) -> String {
         parts.push("an internal note".into());
     }
     parts.join(", ")
-}
-
-fn describe_result(result: &WriteResult) -> String {
-    match result {
-        WriteResult::DryRun => "not written (dry run)".into(),
-        WriteResult::NotSent => "not sent; decided again next pass".into(),
-        WriteResult::Written => "written".into(),
-        WriteResult::Conflict => "changed since it was read; decided again next pass".into(),
-        WriteResult::Unknown { error } => format!("timed out, unknown whether written: {error}"),
-        WriteResult::Failed {
-            error,
-            attempts,
-            gave_up,
-        } => format!(
-            "write failed (attempt {attempts}{}): {error}",
-            if *gave_up { ", the last one" } else { "" }
-        ),
-        WriteResult::Gone => "no longer exists".into(),
-    }
 }

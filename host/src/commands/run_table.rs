@@ -454,6 +454,9 @@ mod tests {
             tickets: Vec::new(),
             subjects: HashMap::new(),
             failure: None,
+            started: std::time::SystemTime::UNIX_EPOCH,
+            took: Default::default(),
+            classify_took: None,
         };
         let mut out = Vec::new();
         TableView::new(false).print(&mut out, &report).unwrap();
@@ -543,6 +546,9 @@ mod tests {
                 "I lost my card and need it blocked now".to_string(),
             )]),
             failure: None,
+            started: std::time::SystemTime::UNIX_EPOCH,
+            took: Default::default(),
+            classify_took: None,
         };
         let mut out = Vec::new();
         view.print(&mut out, &report).unwrap();

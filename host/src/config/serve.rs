@@ -6,6 +6,7 @@
 //!   inbox: ../state/webhooks.jsonl  # accepted ticket ids, kept until routed (relative: the file's folder)
 //!   poll_interval: 300          # seconds between safety-net polls of a pipeline whose help desk sends webhooks
 //!   max_body_bytes: 262144      # the largest webhook body accepted (larger: 413)
+//!   api_token: "{{ get_env('OTAI_API_TOKEN') }}"  # bearer token of POST /api/classify (unset: the API is off)
 //! ```
 //!
 //! Every key is optional. The signing secrets are the adapters' own params
@@ -13,6 +14,7 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
+use otai_plugin_sdk::Secret;
 use serde::Deserialize;
 
 use super::{paths::ConfigPaths, Problem};
@@ -28,6 +30,8 @@ pub const DEFAULT_INBOX: &str = ".otai/webhooks/inbox.jsonl";
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(300);
 /// Webhook payloads are small (an id, maybe a subject): 256 KiB is far more than any needs.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+/// A shorter bearer token is guessable.
+const MIN_API_TOKEN_CHARS: usize = 16;
 /// The largest `max_body_bytes` accepted: a body is held in memory while it is verified.
 const MAX_MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -43,6 +47,8 @@ pub struct RawServe {
     pub poll_interval: Option<f64>,
     #[serde(default)]
     pub max_body_bytes: Option<u64>,
+    #[serde(default)]
+    pub api_token: Option<String>,
 }
 
 /// `serve:` validated, with its defaults.
@@ -53,6 +59,8 @@ pub struct ServeConfig {
     pub inbox: PathBuf,
     pub poll_interval: Duration,
     pub max_body_bytes: usize,
+    /// The bearer token `POST /api/classify` requires; none: the API answers 404.
+    pub api_token: Option<Secret>,
 }
 
 impl Default for ServeConfig {
@@ -62,6 +70,7 @@ impl Default for ServeConfig {
             inbox: PathBuf::from(DEFAULT_INBOX),
             poll_interval: DEFAULT_POLL_INTERVAL,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            api_token: None,
         }
     }
 }
@@ -110,6 +119,14 @@ impl RawServe {
                 ));
             }
         }
+        match self.api_token {
+            Some(token) if token.trim().len() < MIN_API_TOKEN_CHARS => problems.push(Problem::new(
+                "serve.api_token",
+                format!("must be at least {MIN_API_TOKEN_CHARS} characters (a random string, e.g. `openssl rand -hex 32`)"),
+            )),
+            Some(token) => serve.api_token = Some(Secret::new(token.trim())),
+            None => {}
+        }
         serve
     }
 }
@@ -154,6 +171,15 @@ mod tests {
         ] {
             assert!(err.contains(key), "{key}: {err}");
         }
+        let err = parse("serve: {api_token: short}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("serve.api_token") && !err.contains("short"),
+            "{err}"
+        );
+        let config = parse("serve: {api_token: 0123456789abcdef0123}\n").unwrap();
+        assert!(!format!("{:?}", config.serve).contains("0123456789abcdef"));
         let err = parse("serve: {port: 1}\n").unwrap_err().to_string();
         assert!(err.contains("port"), "{err}");
     }

@@ -127,6 +127,9 @@ mod tests {
             failure: failed.then(|| {
                 PassFailure::Fetch(TicketSystemError::new("z", ErrorKind::Transport, "down"))
             }),
+            started: std::time::SystemTime::now(),
+            took: Duration::ZERO,
+            classify_took: None,
         }
     }
 

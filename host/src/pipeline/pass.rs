@@ -132,6 +132,33 @@ pub enum WriteResult {
     Gone,
 }
 
+/// A sentence for people: `otai run`'s output and the status page.
+impl fmt::Display for WriteResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WriteResult::DryRun => f.write_str("not written (dry run)"),
+            WriteResult::NotSent => f.write_str("not sent; decided again next pass"),
+            WriteResult::Written => f.write_str("written"),
+            WriteResult::Conflict => {
+                f.write_str("changed since it was read; decided again next pass")
+            }
+            WriteResult::Unknown { error } => {
+                write!(f, "timed out, unknown whether written: {error}")
+            }
+            WriteResult::Failed {
+                error,
+                attempts,
+                gave_up,
+            } => write!(
+                f,
+                "write failed (attempt {attempts}{}): {error}",
+                if *gave_up { ", the last one" } else { "" }
+            ),
+            WriteResult::Gone => f.write_str("no longer exists"),
+        }
+    }
+}
+
 /// Why a pass failed as a whole (nothing, or only part, was done).
 #[derive(Debug, thiserror::Error)]
 pub enum PassFailure {
@@ -161,6 +188,11 @@ pub struct PassReport {
     /// The subject of every fetched ticket, by id (for people reading the pass: `otai run --table`).
     pub subjects: HashMap<String, String>,
     pub failure: Option<PassFailure>,
+    /// When the pass began, and how long it took.
+    pub started: SystemTime,
+    pub took: Duration,
+    /// How long the classifier took for the `summary.classified` tickets, if it ran.
+    pub classify_took: Option<Duration>,
 }
 
 /// Told how far a pass got while it runs (`otai run --table` draws a progress line from it).
@@ -272,6 +304,11 @@ impl Pipeline {
         Ok(pipeline)
     }
 
+    /// The model this pipeline classifies with.
+    pub fn classifier(&self) -> &Arc<dyn Classify> {
+        &self.classifier
+    }
+
     /// The ticket system this pipeline reads and writes.
     pub fn system(&self) -> &Arc<dyn TicketSystem> {
         &self.system
@@ -315,6 +352,7 @@ impl Pipeline {
     /// is let finish (the caller bounds how long), the rest is left for the next run.
     pub async fn pass(&mut self, dry_run: bool, stop: &Stop) -> PassReport {
         let stats_before = self.system.request_stats();
+        let began = Instant::now();
         let mut report = PassReport {
             pipeline: self.config.name.clone(),
             dry_run,
@@ -322,6 +360,9 @@ impl Pipeline {
             tickets: Vec::new(),
             subjects: HashMap::new(),
             failure: None,
+            started: SystemTime::now(),
+            took: Duration::ZERO,
+            classify_took: None,
         };
         self.run_pass(dry_run, stop, &mut report).await;
         report.summary.api = match (stats_before, self.system.request_stats()) {
@@ -335,6 +376,7 @@ impl Pipeline {
                 report.failure.get_or_insert(PassFailure::SaveState(e));
             }
         }
+        report.took = began.elapsed();
         let s = &report.summary;
         match &report.failure {
             None => info!(
@@ -503,7 +545,10 @@ impl Pipeline {
                 .iter()
                 .map(|t| TicketText::new(t.subject.clone(), t.body.clone()))
                 .collect();
-            match self.classify(&texts).await {
+            let classifying = Instant::now();
+            let classified = self.classify(&texts).await;
+            report.classify_took = Some(classifying.elapsed());
+            match classified {
                 Ok(predictions) => {
                     report.summary.classified = predictions.len();
                     for (ticket, prediction) in to_classify.iter().zip(&predictions) {

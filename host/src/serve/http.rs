@@ -1,28 +1,55 @@
 //! The routes of `otai serve`.
 //!
+//! - `POST /webhooks/{system}`, `GET /healthz`, `GET /readyz`: see [`super`].
+//! - `GET /metrics`: [`super::metrics`].
+//! - `GET /`: the status page ([`super::page`]).
+//! - `POST /api/classify[?pipeline=NAME]` with `Authorization: Bearer <serve.api_token>`:
+//!   `{"subject", "body"}` or a list of them -> `{"pipeline", "model", "predictions": [...]}`
+//!   (per ticket, per field, the top labels with their probabilities). Reads and writes no
+//!   ticket. Off (404) unless `serve.api_token` is set.
+//!
 //! Answers are JSON (`{"error": "..."}` when refused). A refused delivery is logged with the
 //! ticket system, the status, the reason and the peer, never with its body or headers (they
 //! may hold ticket text and credentials).
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::SystemTime};
 
 use axum::{
     body::Body,
-    extract::{ConnectInfo, Path, State},
-    http::{header::CONTENT_LENGTH, HeaderMap, StatusCode},
+    extract::{ConnectInfo, Path, Query, State},
+    http::{
+        header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE as CONTENT_TYPE_HEADER},
+        HeaderMap, StatusCode,
+    },
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
 };
-use serde_json::json;
+use otai_plugin_sdk::Secret;
+use serde::Deserialize;
+use serde_json::{json, Value};
 use tracing::{info, warn};
 
 use super::{
     dispatch::{unix_now, Delivered},
+    metrics::{Metrics, CONTENT_TYPE},
+    page::{self, PageInput, PipelineInfo},
     readiness::Readiness,
+    status::StatusBook,
     Dispatch, WebhookSupport,
 };
-use crate::ticket::{ErrorKind, WebhookRequest};
+use crate::{
+    classifier::TicketText,
+    pipeline::{Classify, PassReport},
+    ticket::{ErrorKind, WebhookRequest},
+};
+
+/// A pipeline's model, for `/api/classify`.
+#[derive(Debug, Clone)]
+pub struct ClassifyTarget {
+    pub classifier: Arc<dyn Classify>,
+    pub model: String,
+}
 
 /// What the handlers share.
 #[derive(Debug)]
@@ -30,14 +57,37 @@ pub struct AppState {
     pub dispatch: Arc<Dispatch>,
     pub readiness: Readiness,
     pub max_body_bytes: usize,
+    pub metrics: Metrics,
+    pub status: StatusBook,
+    pub pipelines: Vec<PipelineInfo>,
+    /// By pipeline name.
+    pub classifiers: BTreeMap<String, ClassifyTarget>,
+    pub api_token: Option<Secret>,
+    pub started: SystemTime,
+}
+
+impl AppState {
+    /// Takes in one pass of a pipeline (metrics and the status page).
+    pub fn observe(&self, report: &PassReport) {
+        let system = self
+            .pipelines
+            .iter()
+            .find(|p| p.name == report.pipeline)
+            .map_or("", |p| p.ticket_system.as_str());
+        self.metrics.record_pass(report, system);
+        self.status.record(report);
+    }
 }
 
 /// The routes, ready for [`axum::serve`] with connect info (`SocketAddr`).
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
+        .route("/", get(status_page))
         .route("/webhooks/{system}", post(webhook))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/api/classify", post(classify))
         .with_state(state)
 }
 
@@ -55,8 +105,21 @@ pub async fn serve(
     .await
 }
 
-fn refuse(system: &str, peer: SocketAddr, status: StatusCode, reason: String) -> Response {
+fn refuse(
+    state: &AppState,
+    system: &str,
+    peer: SocketAddr,
+    status: StatusCode,
+    reason: String,
+) -> Response {
     warn!(ticket_system = %system, status = status.as_u16(), %peer, reason = %reason, "Refused a webhook delivery; nothing of it was processed.");
+    state
+        .metrics
+        .webhook(system, &format!("refused_{}", status.as_u16()));
+    error_answer(status, reason)
+}
+
+fn error_answer(status: StatusCode, reason: String) -> Response {
     (status, Json(json!({ "error": reason }))).into_response()
 }
 
@@ -70,6 +133,7 @@ async fn webhook(
     let Some(served) = state.dispatch.system(&system) else {
         let known: Vec<&str> = state.dispatch.systems().map(|(n, _)| n.as_str()).collect();
         return refuse(
+            &state,
             &system,
             peer,
             StatusCode::NOT_FOUND,
@@ -82,10 +146,16 @@ async fn webhook(
     match &served.webhooks {
         WebhookSupport::Verified => {}
         WebhookSupport::Unsupported(why) => {
-            return refuse(&system, peer, StatusCode::NOT_FOUND, why.clone())
+            return refuse(&state, &system, peer, StatusCode::NOT_FOUND, why.clone())
         }
         WebhookSupport::NotConfigured(why) => {
-            return refuse(&system, peer, StatusCode::SERVICE_UNAVAILABLE, why.clone())
+            return refuse(
+                &state,
+                &system,
+                peer,
+                StatusCode::SERVICE_UNAVAILABLE,
+                why.clone(),
+            )
         }
     }
     let limit = state.max_body_bytes;
@@ -95,11 +165,25 @@ async fn webhook(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|length| length > limit as u64) {
-        return refuse(&system, peer, StatusCode::PAYLOAD_TOO_LARGE, too_large());
+        return refuse(
+            &state,
+            &system,
+            peer,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            too_large(),
+        );
     }
     let body = match axum::body::to_bytes(body, limit).await {
         Ok(body) => body,
-        Err(_) => return refuse(&system, peer, StatusCode::PAYLOAD_TOO_LARGE, too_large()),
+        Err(_) => {
+            return refuse(
+                &state,
+                &system,
+                peer,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                too_large(),
+            )
+        }
     };
     let request = WebhookRequest {
         headers: headers
@@ -117,6 +201,7 @@ async fn webhook(
             Ok(verified) => verified,
             Err(e) => {
                 return refuse(
+                    &state,
                     &system,
                     peer,
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -134,11 +219,12 @@ async fn webhook(
                 ErrorKind::Config => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
-            return refuse(&system, peer, status, e.message);
+            return refuse(&state, &system, peer, status, e.message);
         }
     };
     if event.ticket_ids.is_empty() {
         info!(ticket_system = %system, delivery = ?event.delivery_id, "A verified webhook delivery names no ticket; nothing to route.");
+        state.metrics.webhook(&system, "no_ticket");
         return (StatusCode::OK, Json(json!({ "accepted": [] }))).into_response();
     }
     let dispatch = state.dispatch.clone();
@@ -149,16 +235,19 @@ async fn webhook(
     match delivered {
         Ok(Ok(Delivered::Accepted(ids))) => {
             info!(ticket_system = %system, delivery = ?event.delivery_id, tickets = ?ids, "Accepted a webhook delivery.");
+            state.metrics.webhook(&system, "accepted");
             (StatusCode::ACCEPTED, Json(json!({ "accepted": ids }))).into_response()
         }
         Ok(Ok(Delivered::Duplicate)) => {
             info!(ticket_system = %system, delivery = ?event.delivery_id, "A webhook delivery came again; it was accepted before, nothing done.");
+            state.metrics.webhook(&system, "duplicate");
             (StatusCode::OK, Json(json!({ "duplicate": true }))).into_response()
         }
         // Not stored, so not acknowledged: the help desk delivers it again later.
         Ok(Err(e)) => {
             tracing::error!(error = %e, "Cannot store an accepted webhook delivery.");
             refuse(
+                &state,
                 &system,
                 peer,
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -166,6 +255,7 @@ async fn webhook(
             )
         }
         Err(e) => refuse(
+            &state,
             &system,
             peer,
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -192,4 +282,167 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, Json(body)).into_response()
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let text = state.metrics.encode(state.dispatch.waiting());
+    ([(CONTENT_TYPE_HEADER, CONTENT_TYPE)], text).into_response()
+}
+
+async fn status_page(State(state): State<Arc<AppState>>) -> Response {
+    let input = PageInput {
+        pipelines: &state.pipelines,
+        systems: state
+            .dispatch
+            .systems()
+            .map(|(name, served)| (name.clone(), served.webhooks.clone()))
+            .collect(),
+        checks: state.readiness.snapshot(),
+        waiting: state.dispatch.waiting(),
+        started: state.started,
+    };
+    let html = page::render(&input, &state.status.snapshot());
+    ([(CONTENT_TYPE_HEADER, "text/html; charset=utf-8")], html).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct ClassifyQuery {
+    pipeline: Option<String>,
+}
+
+/// One text to classify.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassifyText {
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// The most texts one `/api/classify` call takes.
+pub const MAX_CLASSIFY_TEXTS: usize = 256;
+
+/// Whether `given` is the configured token, in time that does not depend on where they differ.
+fn token_matches(given: &str, expected: &Secret) -> bool {
+    use sha2::{Digest, Sha256};
+    let (a, b) = (
+        Sha256::digest(given.as_bytes()),
+        Sha256::digest(expected.expose().as_bytes()),
+    );
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+async fn classify(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<ClassifyQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(token) = &state.api_token else {
+        return error_answer(
+            StatusCode::NOT_FOUND,
+            "the classify API is off: set serve.api_token to turn it on".into(),
+        );
+    };
+    let given = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !given.is_some_and(|given| token_matches(given.trim(), token)) {
+        warn!("Refused a classify request: missing or wrong bearer token.");
+        return (
+            StatusCode::UNAUTHORIZED,
+            [("www-authenticate", "Bearer")],
+            Json(json!({ "error": "missing or wrong bearer token (Authorization: Bearer <serve.api_token>)" })),
+        )
+            .into_response();
+    }
+    let target = match &query.pipeline {
+        Some(name) => state.classifiers.get(name),
+        None if state.classifiers.len() == 1 => state.classifiers.values().next(),
+        None => None,
+    };
+    let Some(target) = target else {
+        let names: Vec<&str> = state.classifiers.keys().map(String::as_str).collect();
+        return error_answer(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "say which pipeline's model to use: ?pipeline= one of {}",
+                names.join(", ")
+            ),
+        );
+    };
+    let body = match axum::body::to_bytes(body, state.max_body_bytes.max(1 << 20)).await {
+        Ok(body) => body,
+        Err(_) => {
+            return error_answer(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the body is too large".into(),
+            )
+        }
+    };
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(e) => {
+            return error_answer(
+                StatusCode::BAD_REQUEST,
+                format!("the body is not JSON: {e}"),
+            )
+        }
+    };
+    let one = !value.is_array();
+    let texts: Result<Vec<ClassifyText>, _> = if one {
+        serde_json::from_value(value).map(|t| vec![t])
+    } else {
+        serde_json::from_value(value)
+    };
+    let texts = match texts {
+        Ok(texts) if texts.len() <= MAX_CLASSIFY_TEXTS => texts,
+        Ok(texts) => {
+            return error_answer(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "{} texts; at most {MAX_CLASSIFY_TEXTS} per call",
+                    texts.len()
+                ),
+            )
+        }
+        Err(e) => {
+            return error_answer(
+                StatusCode::BAD_REQUEST,
+                format!("expected {{\"subject\", \"body\"}} or a list of them: {e}"),
+            )
+        }
+    };
+    let texts: Vec<TicketText> = texts
+        .into_iter()
+        .map(|t| TicketText::new(t.subject, t.body))
+        .collect();
+    match target.classifier.classify(&texts).await {
+        Ok(predictions) => {
+            let pipeline = query
+                .pipeline
+                .clone()
+                .or_else(|| state.classifiers.keys().next().cloned());
+            let predictions = if one {
+                json!(predictions.first())
+            } else {
+                json!(predictions)
+            };
+            Json(json!({
+                "pipeline": pipeline,
+                "model": target.model,
+                "predictions": predictions,
+            }))
+            .into_response()
+        }
+        Err(e) => error_answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the model failed: {e}"),
+        ),
+    }
 }

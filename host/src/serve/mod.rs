@@ -8,6 +8,9 @@
 //!   ticket system, each of which passes at once ([`crate::pipeline::feed`]). A bad signature is
 //!   401, an unreadable body 400, an oversized one 413, a delivery seen before 200 with nothing
 //!   done; none of them is processed.
+//! - `GET /metrics`: Prometheus metrics. `GET /`: the status page (the pipelines' last passes,
+//!   the latest decisions, failed tickets, confidence per field, the model's coverage table).
+//!   `POST /api/classify`: the model's answer for texts, behind a bearer token.
 //! - `GET /healthz`: the process is up. `GET /readyz`: plugins and models are loaded (they are
 //!   before the server starts) and every ticket system answered its last connection check.
 //!
@@ -20,10 +23,15 @@
 //! - [`dispatch`]: which pipelines get which ids, and settling them in the inbox.
 //! - [`http`]: the routes.
 //! - [`readiness`]: the ticket systems' connection checks behind `/readyz`.
+//! - [`metrics`]: `/metrics` (Prometheus / OpenMetrics text).
+//! - [`status`] and [`page`]: the status page at `/`: what it remembers, and its HTML.
 
 pub mod dispatch;
 pub mod http;
 pub mod inbox;
+pub mod metrics;
+pub mod page;
 pub mod readiness;
+pub mod status;
 
 pub use dispatch::{Dispatch, WebhookSupport};

@@ -10,7 +10,7 @@ use std::{
 use otai_plugin_sdk::{
     http::Http, BatchOutcome, BatchUpdate, Error, ErrorKind, ExportPage, ExportRequest, Logger,
     Note, RequestStats, SearchQuery, Ticket, TicketPage, TicketState, TicketSystemAdapter,
-    TicketUpdate,
+    TicketUpdate, WebhookEvent, WebhookRequest,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -301,5 +301,9 @@ impl TicketSystemAdapter for FreshdeskDesk {
 
     fn ticket_state(&self, status: &str, _tags: &[String]) -> TicketState {
         convert::ticket_state(status)
+    }
+
+    fn verify_webhook(&self, request: &WebhookRequest) -> Result<WebhookEvent, Error> {
+        crate::webhook::verify(&self.config.webhook, request)
     }
 }

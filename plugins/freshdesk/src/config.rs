@@ -16,6 +16,8 @@
 //! | `rate_budget` | `"N%"` or integer | `"50%"` | the share of those credits otai may spend per minute, so the account's other integrations keep the rest |
 //! | `lookback_days` | integer | 30 | how far back the list scan starts after otai starts; older unassigned tickets are found by the backlog sweep |
 //! | `bulk_update` | bool | `true` | write identical decisions as one `bulk_update` job (fewer credits) instead of one `PUT` each |
+//! | `webhook_secret` | string | - | the secret the automation rule's **Trigger webhook** action sends to `otai serve` in a custom header (Freshdesk signs nothing); a long random token, no spaces; without it, webhook deliveries are refused (see [`crate::webhook`]) |
+//! | `webhook_header` | string | `X-Otai-Webhook-Secret` | the name of that custom header (compared without regard to case); needs `webhook_secret` |
 //!
 //! Error messages name the offending key and never its value.
 
@@ -25,7 +27,7 @@ pub use otai_plugin_sdk::Verify;
 use otai_plugin_sdk::{http::HttpSettings, Error, Params, Secret};
 use serde_json::Value;
 
-use crate::PLUGIN_NAME;
+use crate::{webhook::WebhookAuth, PLUGIN_NAME};
 
 /// Per-minute limits of an account (credits), by endpoint class where the plan has them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -95,6 +97,8 @@ pub struct Config {
     pub lookback: Duration,
     /// Whether identical decisions go as one bulk job.
     pub bulk_update: bool,
+    /// How `otai serve`'s webhook deliveries authenticate.
+    pub webhook: WebhookAuth,
 }
 
 impl Config {
@@ -107,6 +111,7 @@ impl Config {
             share: Share::Percent(50),
             lookback: Duration::from_secs(30 * 86_400),
             bulk_update: true,
+            webhook: WebhookAuth::default(),
         }
     }
 
@@ -145,6 +150,7 @@ impl Config {
         let share = read_share(&mut p)?;
         let lookback_days = p.integer("lookback_days", 30, 1, 36_500)?;
         let bulk_update = p.bool("bulk_update", true)?;
+        let webhook = WebhookAuth::read(&mut p)?;
         p.finish()?;
         Ok(Config {
             http,
@@ -153,6 +159,7 @@ impl Config {
             share,
             lookback: Duration::from_secs(lookback_days * 86_400),
             bulk_update,
+            webhook,
         })
     }
 }
@@ -249,6 +256,7 @@ mod tests {
         assert_eq!(c.limits, Limits::default());
         assert_eq!(c.lookback, Duration::from_secs(30 * 86_400));
         assert!(c.bulk_update);
+        assert_eq!(c.webhook, WebhookAuth::default());
         let full =
             Config::from_value(json!({"domain": "https://acme.freshdesk.com/", "api_key": "k"}))
                 .unwrap();
@@ -307,5 +315,26 @@ mod tests {
             unknown.contains("`apikey`") && !unknown.contains("s3cret"),
             "{unknown}"
         );
+    }
+
+    #[test]
+    fn the_webhook_params_are_known_and_their_errors_name_keys_only() {
+        let c = Config::from_value(json!({
+            "domain": "acme", "api_key": "k",
+            "webhook_secret": "wh-s3cret", "webhook_header": "X-Acme-Token"
+        }))
+        .unwrap();
+        assert_eq!(c.webhook.secret, Some(Secret::new("wh-s3cret")));
+        assert_eq!(c.webhook.header, "x-acme-token");
+        assert!(!format!("{c:?}").contains("wh-s3cret"));
+        let typo = err(json!({"domain": "acme", "api_key": "k", "webhook_secert": "wh-s3cret"}));
+        let (unknown, known) = typo.split_once("known params:").unwrap();
+        assert!(unknown.contains("`webhook_secert`"), "{typo}");
+        for key in ["webhook_secret", "webhook_header"] {
+            assert!(known.split(',').any(|k| k.trim() == key), "{key}: {typo}");
+        }
+        assert!(!typo.contains("wh-s3cret"), "{typo}");
+        let lonely = err(json!({"domain": "acme", "api_key": "k", "webhook_header": "X-A"}));
+        assert!(lonely.contains("`webhook_secret` is missing"), "{lonely}");
     }
 }

@@ -7,7 +7,8 @@
 //! runtime, panic guards, logging and the retrying transport.
 //!
 //! Params (see [`config`]): `domain` or `base_url`, `api_key`; optional `timeout`, `verify`,
-//! `plan`, `rate_limit`, `rate_budget`, `lookback_days`, `bulk_update`.
+//! `plan`, `rate_limit`, `rate_budget`, `lookback_days`, `bulk_update`; `webhook_secret` and
+//! `webhook_header` for `otai serve`'s webhooks.
 //!
 //! What it does with Freshdesk's API v2:
 //! - finds tickets with the ticket **list** ordered by `updated_at` from a watermark (no index
@@ -18,7 +19,9 @@
 //!   interruption between the two is finished from the note, never noted twice ([`write`],
 //!   [`bulk`]);
 //! - keeps to a share of the account's per-minute credits, per endpoint too ([`budget`]);
-//! - exports resolved and closed tickets for `otai train --system` ([`export`]).
+//! - exports resolved and closed tickets for `otai train --system` ([`export`]);
+//! - checks the shared secret of the Trigger webhook deliveries `otai serve` receives
+//!   ([`webhook`]).
 //!
 //! # Layout
 //! - `lib.rs`: the exported plugin, nothing else.
@@ -31,6 +34,7 @@
 //! - [`budget`]: the rate budget (the SDK transport's pacer).
 //! - [`convert`]: Freshdesk ticket ↔ otai's words (status, priority, queue).
 //! - [`api`]: Freshdesk's JSON.
+//! - [`webhook`]: webhook deliveries for `otai serve`: the shared-secret header, the ticket id.
 //! - `http`: Freshdesk's profile for the SDK's transport (error bodies, hints, auth).
 
 #![warn(missing_docs)]
@@ -44,6 +48,7 @@ pub mod convert;
 pub mod export;
 pub mod find;
 mod http;
+pub mod webhook;
 pub mod write;
 
 pub use client::FreshdeskDesk;

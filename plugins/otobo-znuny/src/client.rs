@@ -7,7 +7,7 @@ use std::{collections::HashMap, sync::Mutex};
 use otai_plugin_sdk::{
     http::Http, BatchOutcome, BatchUpdate, Error, ErrorKind, ExportPage, ExportRequest, Logger,
     Note, RequestStats, SearchQuery, Ticket, TicketPage, TicketState, TicketSystemAdapter,
-    TicketUpdate,
+    TicketUpdate, WebhookEvent, WebhookRequest,
 };
 use serde_json::{json, Map, Value};
 
@@ -254,6 +254,10 @@ impl TicketSystemAdapter for OtoboDesk {
             Some(kind) => convert::state_of_name(kind),
             None => convert::state_of_name(status),
         }
+    }
+
+    fn verify_webhook(&self, request: &WebhookRequest) -> Result<WebhookEvent, Error> {
+        crate::webhook::verify(&self.config.webhook, request)
     }
 }
 

@@ -12,6 +12,9 @@
 //! | `search_queues` | list of strings | all queues | the queues new tickets are searched in (your inbox queues) |
 //! | `search_limit` | integer | 500 | tickets per search (TicketSearch has a `Limit` and no paging) |
 //! | `article_model` | `channel` or `legacy` | `channel` | `legacy`: OTRS ≤ 5 articles (`ArticleType: note-internal`) |
+//! | `webhook_secret` | string | - | the secret an invoker of the web service's Requester sends to `otai serve` with each ticket event, in the `webhook_header` header or as the BasicAuth password; a long random token, no spaces; without it, deliveries are refused (see [`crate::webhook`]) |
+//! | `webhook_header` | string | `X-Otai-Webhook-Secret` | the name of that header (the HTTP::REST transport's additional headers), compared without regard to case; needs `webhook_secret` |
+//! | `webhook_user` | string | any | with BasicAuth, the user name the invoker must send; needs `webhook_secret` |
 //! | `timeout`, `verify`, `allow_insecure_http`, `max_attempts`, `max_retry_wait`, `max_response_bytes` | | | as for every otai adapter |
 //!
 //! Open Ticket AI 1.x's names are accepted so its users' configs move over: `webservice_name`
@@ -25,6 +28,7 @@ use serde_json::Value;
 
 use crate::{
     routes::{Route, Routes},
+    webhook::WebhookAuth,
     PLUGIN_NAME,
 };
 
@@ -93,6 +97,8 @@ pub struct Config {
     pub search_limit: u32,
     /// How notes are written.
     pub article_model: ArticleModel,
+    /// How `otai serve`'s deliveries from an invoker authenticate.
+    pub webhook: WebhookAuth,
 }
 
 /// The priorities otai writes by default (OTOBO's and Znuny's seed names).
@@ -157,6 +163,7 @@ impl Config {
         };
         let user_agent = concat!("otai-otobo-znuny/", env!("CARGO_PKG_VERSION"));
         let http = HttpSettings::new(base_url, user_agent).read_params(&mut p)?;
+        let webhook = WebhookAuth::read(&mut p)?;
         p.finish()?;
         Ok(Config {
             http,
@@ -170,6 +177,7 @@ impl Config {
             search_queues,
             search_limit,
             article_model,
+            webhook,
         })
     }
 }
@@ -288,6 +296,29 @@ mod tests {
             ("urgent".to_string(), "5 very high".to_string())
         );
         assert_eq!(c.search_limit, 500);
+        assert_eq!(c.webhook, WebhookAuth::default());
+    }
+
+    #[test]
+    fn the_webhook_params_are_known_and_their_errors_name_keys_only() {
+        let c = Config::from_value(json!({
+            "base_url": WS, "username": "u", "password": "pw",
+            "webhook_secret": "gi-s3cret", "webhook_header": "X-Otobo-Token",
+            "webhook_user": "otobo-events"
+        }))
+        .unwrap();
+        assert_eq!(c.webhook.secret, Some(Secret::new("gi-s3cret")));
+        assert_eq!(c.webhook.header, "x-otobo-token");
+        assert_eq!(c.webhook.user.as_deref(), Some("otobo-events"));
+        assert!(!format!("{c:?}").contains("gi-s3cret"));
+        let typo = err(json!({"base_url": WS, "username": "u", "password": "pw",
+                              "webhook_password": "gi-s3cret"}));
+        let (unknown, known) = typo.split_once("known params:").unwrap();
+        assert!(unknown.contains("`webhook_password`"), "{typo}");
+        for key in ["webhook_secret", "webhook_header", "webhook_user"] {
+            assert!(known.split(',').any(|k| k.trim() == key), "{key}: {typo}");
+        }
+        assert!(!typo.contains("gi-s3cret"), "{typo}");
     }
 
     #[test]

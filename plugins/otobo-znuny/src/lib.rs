@@ -11,6 +11,9 @@
 //!   is finished from the note on the next pass, never taken for a ticket an agent routed
 //!   ([`write`]).
 //! - History: closed tickets for `otai train --system` ([`export`]).
+//! - Webhooks: an invoker's ticket events pushed to `otai serve`, checked by a shared secret in
+//!   a header or as the BasicAuth password (params `webhook_secret`, `webhook_header`,
+//!   `webhook_user`; [`webhook`]).
 //!
 //! # Layout
 //! - `lib.rs`: the exported plugin.
@@ -18,6 +21,7 @@
 //! - [`gi`]: one operation call: credentials in the data, sessions, errors in HTTP 200 answers.
 //! - [`client`]: [`OtoboDesk`], the adapter trait, batched TicketGet.
 //! - [`search`], [`write`], [`export`]: the operations; [`convert`] and [`api`]: the JSON.
+//! - [`webhook`]: an invoker's deliveries for `otai serve`: the shared secret, the TicketID.
 //! - `http`: the transport's profile (500 faultstrings, hints).
 
 #![warn(missing_docs)]
@@ -31,6 +35,7 @@ pub mod gi;
 mod http;
 pub mod routes;
 pub mod search;
+pub mod webhook;
 pub mod write;
 
 pub use client::OtoboDesk;

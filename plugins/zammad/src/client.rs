@@ -4,7 +4,8 @@
 
 use otai_plugin_sdk::{
     http::Http, Error, ErrorKind, ExportPage, ExportRequest, Logger, Note, RequestStats,
-    SearchQuery, Ticket, TicketPage, TicketState, TicketSystemAdapter, TicketUpdate,
+    SearchQuery, Ticket, TicketPage, TicketState, TicketSystemAdapter, TicketUpdate, WebhookEvent,
+    WebhookRequest,
 };
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -168,5 +169,9 @@ impl TicketSystemAdapter for ZammadDesk {
 
     fn ticket_state(&self, status: &str, _tags: &[String]) -> TicketState {
         convert::ticket_state(status)
+    }
+
+    fn verify_webhook(&self, request: &WebhookRequest) -> Result<WebhookEvent, Error> {
+        crate::webhook::verify(self.config.webhook_secret.as_ref(), request)
     }
 }

@@ -15,6 +15,7 @@
 //! | `priorities` | object | from `/ticket_priorities` | otai's `low`/`normal`/`high`/`urgent` → Zammad priority names, e.g. `{urgent: "4 very high"}`; unset ones are matched by name (see [`crate::catalog`]) |
 //! | `page_size` | integer | 200 | tickets per search page (Zammad's maximum is 200) |
 //! | `min_request_interval` | number (s) | 0 | least time between two requests of a history export (`otai train --system`), so a long export leaves the help desk room |
+//! | `webhook_secret` | string | - | the HMAC-SHA1 signature token of the Zammad webhook that notifies `otai serve` (Admin > Webhooks > the webhook > HMAC SHA1 Signature Token), used exactly as given (spaces allowed, nothing trimmed); without it, webhook deliveries are refused (see [`crate::webhook`]) |
 //!
 //! Exactly one auth method. Error messages name the offending key and never its value.
 
@@ -69,6 +70,8 @@ pub struct Config {
     pub page_size: u32,
     /// Least time between two export requests.
     pub min_request_interval: Duration,
+    /// The webhook's signature token, for `otai serve`'s deliveries.
+    pub webhook_secret: Option<Secret>,
 }
 
 impl Config {
@@ -80,6 +83,7 @@ impl Config {
             priorities: Vec::new(),
             page_size: MAX_PAGE_SIZE,
             min_request_interval: Duration::ZERO,
+            webhook_secret: None,
         }
     }
 
@@ -106,6 +110,8 @@ impl Config {
         let page_size =
             p.integer("page_size", MAX_PAGE_SIZE.into(), 1, MAX_PAGE_SIZE.into())? as u32;
         let min_request_interval = p.seconds("min_request_interval", Duration::ZERO, 0.0, 600.0)?;
+        // An HMAC key, never a header: taken as given (`password` trims nothing, allows spaces).
+        let webhook_secret = p.password("webhook_secret")?;
         p.finish()?;
         Ok(Config {
             http,
@@ -113,6 +119,7 @@ impl Config {
             priorities,
             page_size,
             min_request_interval,
+            webhook_secret,
         })
     }
 }
@@ -209,6 +216,30 @@ mod tests {
         assert_eq!(c.http.timeout, Duration::from_secs(10));
         assert_eq!(c.page_size, 200);
         assert!(c.priorities.is_empty());
+        assert_eq!(c.webhook_secret, None);
+    }
+
+    #[test]
+    fn the_webhook_secret_is_kept_as_given_and_never_shown() {
+        let c = Config::from_value(json!({
+            "base_url": "https://z.example", "http_token": "t",
+            "webhook_secret": " my signature token ",
+        }))
+        .unwrap();
+        assert_eq!(c.webhook_secret, Some(Secret::new(" my signature token ")));
+        assert!(!format!("{c:?}").contains("signature token"));
+        let empty = err(json!({"base_url": "https://z.example", "http_token": "t",
+                               "webhook_secret": ""}));
+        assert!(empty.contains("`webhook_secret` is empty"), "{empty}");
+        let typo = err(json!({"base_url": "https://z.example", "http_token": "t",
+                              "webhook_secrets": "s3cret"}));
+        let (unknown, known) = typo.split_once("known params:").unwrap();
+        assert!(unknown.contains("`webhook_secrets`"), "{typo}");
+        assert!(
+            known.split(',').any(|k| k.trim() == "webhook_secret"),
+            "{typo}"
+        );
+        assert!(!typo.contains("s3cret"), "{typo}");
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! FFI glue, the runtime, panic guards, logging and the retrying transport.
 //!
 //! Params (see [`config`]): `base_url`; `http_token`, `oauth_token` or `username` + `password`;
-//! optional `timeout`, `verify`, `priorities`, `page_size`, `min_request_interval`.
+//! optional `timeout`, `verify`, `priorities`, `page_size`, `min_request_interval`; `webhook_secret`
+//! for `otai serve`'s webhooks.
 //!
 //! What it does with Zammad's REST API (`/api/v1`):
 //! - finds tickets with a ticket selector (works with and without Elasticsearch, every version,
@@ -14,7 +15,8 @@
 //!   request): subject = title, body = the first article as plain text ([`search`]);
 //! - writes group, priority, custom attributes and otai's **internal** note in one `PUT`, then
 //!   each tag, resumably: a crash between the two never gives a second note ([`write`]);
-//! - exports closed tickets for `otai train --system` ([`export`]).
+//! - exports closed tickets for `otai train --system` ([`export`]);
+//! - verifies Zammad's webhook deliveries for `otai serve` ([`webhook`]).
 //!
 //! # Layout
 //! - `lib.rs`: the exported plugin, nothing else.
@@ -27,6 +29,7 @@
 //! - [`convert`]: Zammad ticket → otai ticket, state names → otai's categories.
 //! - [`api`]: Zammad's JSON, read leniently (both search shapes, `all=true`).
 //! - [`html`]: plain text from an e-mail article's HTML.
+//! - [`webhook`]: webhook deliveries for `otai serve`: HMAC-SHA1 `X-Hub-Signature`, the ticket id.
 //! - `http`: Zammad's profile for the SDK's transport (error bodies, hints, auth headers).
 
 #![warn(missing_docs)]
@@ -40,6 +43,7 @@ pub mod export;
 pub mod html;
 mod http;
 pub mod search;
+pub mod webhook;
 pub mod write;
 
 pub use client::ZammadDesk;

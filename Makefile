@@ -15,7 +15,7 @@ CPU_SIG      := $(shell bash models/cpu-signature.sh)
 MODEL_STAMP  := models/.setup-complete-$(CPU_SIG)
 PYTHON       := .venv/bin/python
 
-.PHONY: help setup build plugins sim sims test run demo-zammad demo-otobo demo-freshdesk check bench bench-freshdesk lint deny fmt clean-models plugin-template
+.PHONY: help setup build plugins sim sims test browser run demo-zammad demo-otobo demo-freshdesk check bench bench-freshdesk lint deny fmt clean-models plugin-template
 
 help:
 	@echo "make setup    install everything a fresh machine needs (crates, ONNX Runtime, default model), build otai and the plugins"
@@ -49,10 +49,14 @@ plugins:
 		$(RELEASE_DIR)/libotai_otobo_znuny.so $(RELEASE_DIR)/libotai_freshdesk.so $(PLUGINS_DIR)/
 
 # The Rust workspace, then the model build's own checks (the quantisation check passes the real encoder and
-# fails damaged ones) in the venv that setup made.
-test: $(MODEL_STAMP)
+# fails damaged ones) in the venv that setup made. The status-page test renders in a headless Chromium
+# (Debian's chromium-headless-shell, installed by scripts/setup-browser.sh if missing).
+test: $(MODEL_STAMP) browser
 	$(CARGO) test --workspace
 	$(PYTHON) -m unittest discover -s models -p 'test_*.py' -v
+
+browser:
+	bash scripts/setup-browser.sh
 
 # The main job on the built-in default: the Zendesk simulator seeded with the demo help desk
 # (data/demo/helpdesk.json), one pass of the real pipeline through the real plugin and the default

@@ -364,3 +364,153 @@ async fn forged_stale_oversized_and_replayed_deliveries_are_refused_and_change_n
     assert!(stderr.contains("Refused a webhook delivery"), "{stderr}");
     assert!(!stderr.contains(SECRET), "the secret is never logged");
 }
+
+/// Chromium's headless shell, which `make test` installs (scripts/setup-browser.sh).
+fn browser() -> std::path::PathBuf {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("chromium-headless-shell"))
+            .find(|candidate| candidate.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!("chromium-headless-shell is not installed: run `bash scripts/setup-browser.sh` (make test does)")
+    })
+}
+
+/// Waits until the status page (fetched plainly) lists every ticket of `ids`: their pass has
+/// ended and been reported.
+async fn wait_on_page(served: &Served, ids: &[u64]) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        let page = served
+            .http
+            .get(&served.base)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if ids
+            .iter()
+            .all(|id| page.contains(&format!("data-ticket=\"{id}\"")))
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// The page at `url` as the browser's DOM after it rendered (scripts run, styles applied).
+async fn rendered_dom(url: &str) -> String {
+    let output = tokio::process::Command::new(browser())
+        .args(["--no-sandbox", "--disable-gpu", "--dump-dom", url])
+        .output()
+        .await
+        .expect("run the headless browser");
+    assert!(
+        output.status.success(),
+        "the browser failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_page_renders_in_a_browser_and_shows_each_new_pass() {
+    let desk = BankingDesk::start(Vec::new(), "demo").await;
+    serve_config(&desk);
+    let served = Served::start(&desk).await;
+    desk.sim.set_webhook(Some(WebhookTarget {
+        url: served.webhook_url(),
+        secret: SECRET.into(),
+    }));
+    desk.sim
+        .add_tickets(vec![ticket(9201), ticket(9202)])
+        .unwrap();
+    for id in [9201, 9202] {
+        if wait_processed(&desk.sim, id, Duration::from_secs(30))
+            .await
+            .is_none()
+        {
+            served.fail(&format!("ticket {id} was not routed")).await;
+        }
+    }
+    if !wait_on_page(&served, &[9201, 9202]).await {
+        served
+            .fail("the page does not list the routed tickets")
+            .await;
+    }
+
+    let dom = rendered_dom(&served.base).await;
+    assert!(dom.contains("<title>otai status</title>"), "{dom}");
+    for part in [
+        "Ticket systems",
+        "reachable",
+        "/webhooks/zendesk",
+        "Pipelines",
+        "Latest decisions",
+    ] {
+        assert!(dom.contains(part), "{part} on the page:\n{dom}");
+    }
+    for id in [9201, 9202] {
+        assert!(
+            dom.contains(&format!("data-ticket=\"{id}\"")),
+            "ticket {id}:\n{dom}"
+        );
+        assert!(
+            dom.contains(&format!("Request {id}")),
+            "its subject:\n{dom}"
+        );
+    }
+    assert!(!dom.contains("data-ticket=\"9203\""));
+    // The model's evaluation beside the live confidences.
+    assert!(
+        dom.contains("class=\"coverage\"") && dom.contains("class=\"confidence\""),
+        "{dom}"
+    );
+
+    // After the next pass the page shows its ticket too.
+    desk.sim.add_tickets(vec![ticket(9203)]).unwrap();
+    if wait_processed(&desk.sim, 9203, Duration::from_secs(30))
+        .await
+        .is_none()
+    {
+        served.fail("ticket 9203 was not routed").await;
+    }
+    if !wait_on_page(&served, &[9203]).await {
+        served.fail("the page does not list ticket 9203").await;
+    }
+    let dom = rendered_dom(&served.base).await;
+    assert!(dom.contains("data-ticket=\"9203\""), "{dom}");
+
+    // A screenshot for people (the closing note links it).
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("status-page.png");
+    let _ = std::fs::remove_file(&shot);
+    let output = tokio::process::Command::new(browser())
+        .args([
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1280,1600",
+        ])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&served.base)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let png = std::fs::read(&shot).expect("the screenshot was written");
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+    println!("status page screenshot: {}", shot.display());
+    served.stop().await;
+}

@@ -128,7 +128,7 @@ mod checks {
     }
 
     fn hex_decode(text: &str) -> Option<Vec<u8>> {
-        if !text.len().is_multiple_of(2) {
+        if text.len() % 2 != 0 {
             return None;
         }
         (0..text.len())

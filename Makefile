@@ -27,7 +27,7 @@ help:
 	@echo "make build    build otai (release)"
 	@echo "make plugins  build every adapter and put its .so into $(PLUGINS_DIR)/"
 	@echo "make sim      build the Zendesk simulator (demo and sandbox); make sims: every simulator"
-	@echo "make bench    print benchmark figures (classifier; end to end against the simulator)"
+	@echo "make bench    print benchmark figures (classifier; end to end against the simulator; webhook to write)"
 	@echo "make bench-freshdesk  the Freshdesk adapter under two plans' rate limits (about half an hour)"
 	@echo "make lint     rustfmt check + clippy"
 	@echo "make deny     the dependency policy (deny.toml: licences, bans, sources)"
@@ -88,7 +88,7 @@ sims:
 	$(CARGO) build --release -p otai-zendesk-sim -p otai-zammad-sim -p otai-otobo-sim -p otai-freshdesk-sim
 
 bench: setup
-	$(CARGO) bench -p otai --bench classifier --bench pipeline --bench language --bench hybrid
+	$(CARGO) bench -p otai --bench classifier --bench pipeline --bench language --bench hybrid --bench serve
 
 # The Freshdesk adapter under the Enterprise and Growth plans' rate limits (about half an hour).
 bench-freshdesk: setup

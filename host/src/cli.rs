@@ -99,7 +99,7 @@ pub struct CheckArgs {
     pub connect: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Route what is waiting, then exit (non-zero if a pass failed as a whole): passes again
     /// while the last one came back full (`fetch.limit` tickets) and moved some, at most

@@ -33,27 +33,52 @@ use crate::{
 };
 
 pub async fn run(ctx: &Context, args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    drive(ctx, args, None, out).await
+    drive(ctx, args, None, signal_watch(), out).await.map(drop)
 }
 
-/// `otai serve`: the pipelines of `run`, and the HTTP server.
+/// Becomes true on SIGINT or SIGTERM. One listener for the whole process, so that a signal
+/// that comes while `otai serve` reloads is not missed.
+fn signal_watch() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tx.send_replace(true);
+    });
+    rx
+}
+
+/// `otai serve`: the pipelines of `run`, and the HTTP server. SIGHUP checks the configuration
+/// file again: a valid one restarts the pipelines and the server with it (after the write
+/// batches in flight finish, as on SIGTERM); a bad one is reported and the running one goes on.
 pub async fn serve(ctx: &Context, args: &ServeArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    drive(ctx, &args.run_args(), Some(args), out).await
+    let terminate = signal_watch();
+    loop {
+        match drive(ctx, &args.run_args(), Some(args), terminate.clone(), out).await? {
+            Ended::Stopped => return Ok(()),
+            Ended::Reload => {
+                info!(file = %ctx.config_path().display(), "Reloading: starting again with the new configuration.")
+            }
+        }
+    }
 }
 
-async fn drive(
+/// Why [`drive`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// SIGINT/SIGTERM, or `--once` done.
+    Stopped,
+    /// SIGHUP with a valid new configuration (`otai serve` only).
+    Reload,
+}
+
+/// The configuration and the classifier options, checked as far as they can be before any
+/// pipeline starts (models fit their fields, state files not shared); every problem at once.
+fn checked_config(
     ctx: &Context,
     args: &RunArgs,
-    serving: Option<&ServeArgs>,
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
-    if !(args.grace.is_finite() && args.grace >= 0.0) {
-        bail!("--grace must be a number of seconds, 0 or more");
-    }
-    // Shared with the blocking tasks that construct ticket systems.
+) -> anyhow::Result<(Arc<Config>, ClassifierOptions)> {
     let config = Arc::new(ctx.load_config()?);
     let selected = select(&config, args.pipeline.as_deref())?;
-
     let mut classifier_options = ClassifierOptions::default();
     classifier_options.encoder.ort_library = config.onnxruntime.clone();
     let mut problems = Vec::new();
@@ -71,6 +96,22 @@ async fn drive(
             problems.join("\n  - ")
         );
     }
+    Ok((config, classifier_options))
+}
+
+async fn drive(
+    ctx: &Context,
+    args: &RunArgs,
+    serving: Option<&ServeArgs>,
+    terminate: tokio::sync::watch::Receiver<bool>,
+    out: &mut dyn Write,
+) -> anyhow::Result<Ended> {
+    if !(args.grace.is_finite() && args.grace >= 0.0) {
+        bail!("--grace must be a number of seconds, 0 or more");
+    }
+    // Shared with the blocking tasks that construct ticket systems.
+    let (config, classifier_options) = checked_config(ctx, args)?;
+    let selected = select(&config, args.pipeline.as_deref())?;
 
     // One writing instance per pipeline, before any state is read (dry and shadow runs write
     // nothing). Held until this function returns; released by the OS however the process ends.
@@ -148,10 +189,23 @@ async fn drive(
         grace: Duration::from_secs_f64(args.grace),
     };
     let (shutdown_tx, shutdown) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        shutdown_tx.send_replace(true);
-    });
+    let shutdown_tx = Arc::new(shutdown_tx);
+    let reload = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut signal_tasks = vec![tokio::spawn({
+        let shutdown_tx = shutdown_tx.clone();
+        async move {
+            stopped(terminate).await;
+            shutdown_tx.send_replace(true);
+        }
+    })];
+    if serving.is_some() {
+        signal_tasks.push(tokio::spawn(reload_on_hangup(
+            ctx.clone(),
+            args.clone(),
+            shutdown_tx.clone(),
+            reload.clone(),
+        )));
+    }
     let (pipelines, feeds, server) = match serving {
         None => (pipelines, HashMap::new(), None),
         Some(serve_args) => {
@@ -223,6 +277,10 @@ async fn drive(
     if let Some(server) = server {
         server.stop().await;
     }
+    // The next drive (after a reload) listens for its own signals.
+    for task in signal_tasks {
+        task.abort();
+    }
     for (name, drain) in &drains {
         drain.print(out, name, args.max_passes)?;
     }
@@ -241,7 +299,58 @@ async fn drive(
             outcome.failed_passes
         );
     }
-    Ok(())
+    if reload.load(std::sync::atomic::Ordering::SeqCst) {
+        return Ok(Ended::Reload);
+    }
+    Ok(Ended::Stopped)
+}
+
+/// On SIGHUP, checks the configuration file again ([`checked_config`]): valid, it asks the
+/// running pipelines and server to stop so that [`serve`] starts again with it; invalid, it
+/// reports every problem and the running configuration goes on.
+async fn reload_on_hangup(
+    ctx: Context,
+    args: RunArgs,
+    shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+    reload: Arc<std::sync::atomic::AtomicBool>,
+) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hangups = match signal(SignalKind::hangup()) {
+            Ok(hangups) => hangups,
+            Err(e) => {
+                tracing::warn!(error = %e, "Cannot listen for SIGHUP; restart otai serve to change its configuration.");
+                return;
+            }
+        };
+        while hangups.recv().await.is_some() {
+            info!(file = %ctx.config_path().display(), "SIGHUP: checking the configuration file again.");
+            let (checking_ctx, checking_args) = (ctx.clone(), args.clone());
+            let checked = tokio::task::spawn_blocking(move || {
+                checked_config(&checking_ctx, &checking_args).map(drop)
+            })
+            .await;
+            match checked {
+                Ok(Ok(())) => {
+                    info!("The new configuration is valid: the pipelines and the server stop (write batches in flight finish) and start again with it.");
+                    reload.store(true, std::sync::atomic::Ordering::SeqCst);
+                    shutdown.send_replace(true);
+                    return;
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(error = %format!("{e:#}"), "The new configuration is refused; the running one goes on.")
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "Checking the new configuration stopped; the running one goes on.")
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (ctx, args, shutdown, reload);
+    }
 }
 
 /// What the passes of one pipeline in a `--once` run did together.

@@ -15,11 +15,12 @@ CPU_SIG      := $(shell bash models/cpu-signature.sh)
 MODEL_STAMP  := models/.setup-complete-$(CPU_SIG)
 PYTHON       := .venv/bin/python
 
-.PHONY: help setup build plugins sim sims test browser run demo-zammad demo-otobo demo-freshdesk check bench bench-freshdesk lint deny fmt clean-models plugin-template
+.PHONY: help setup build plugins sim sims test browser run demo-live demo-zammad demo-otobo demo-freshdesk check bench bench-freshdesk lint deny fmt clean-models plugin-template
 
 help:
 	@echo "make setup    install everything a fresh machine needs (crates, ONNX Runtime, default model), build otai and the plugins"
 	@echo "make run      the demo: one pass of otai over a simulated Zendesk help desk, printed as a table"
+	@echo "make demo-live    otai serve for a minute: the simulator's customers write in, their webhooks route each ticket within seconds"
 	@echo "make demo-zammad  the same demo through the Zammad simulator and the Zammad adapter"
 	@echo "make demo-otobo   the same demo through the OTOBO simulator and the OTOBO/Znuny adapter"
 	@echo "make demo-freshdesk  the same demo through the Freshdesk simulator (rate limits on) and the Freshdesk adapter"
@@ -65,6 +66,11 @@ SIM          := $(RELEASE_DIR)/otai-zendesk-sim
 
 run: setup sim
 	OTAI=$(OTAI) SIM=$(SIM) PLUGINS_DIR=$(PLUGINS_DIR) bash scripts/demo.sh
+
+# otai serve for a minute over the Zendesk simulator, which sends a signed webhook for every new
+# ticket (config/demo-live.yml); prints each ticket's route and how long after its webhook it was written.
+demo-live: setup sim
+	OTAI=$(OTAI) SIM=$(SIM) PLUGINS_DIR=$(PLUGINS_DIR) bash scripts/demo-live.sh
 
 # The same demo through the Zammad simulator and plugins/libotai_zammad.so (config/demo-zammad.yml).
 demo-zammad: setup sims

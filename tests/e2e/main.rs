@@ -22,16 +22,20 @@
 //! - [`oauth`]: 30 seconds of `otai run` with 2-second OAuth tokens: every ticket routed once.
 //! - [`serve`]: `otai serve` against the Zendesk simulator's signed webhooks: a new ticket routed
 //!   seconds after its delivery; forged, stale, oversized and replayed deliveries refused.
+//! - [`serving`]: what the `otai serve` tests share: the binary started and waited for, deliveries
+//!   posted, the inbox read, the server stopped (its output shown when a test fails).
 //! - [`shadow`]: `otai run --shadow` against the Zendesk simulator (nothing written, every ticket
 //!   recorded once) and `otai evaluate --shadow` after simulated agents routed the tickets.
 //! - [`otobo`]: the real OTOBO/Znuny plugin against the OTOBO simulator: the demo help desk for
 //!   two flavours, the fault drill (an update stopped between its setters, a kill between otai's
-//!   note and its fields), every command, history.
+//!   note and its fields), every command, history, `otai serve` after the invoker's deliveries.
 //! - [`freshdesk`]: the real Freshdesk plugin against the Freshdesk simulator: the demo help desk
 //!   in one pass (with and without bulk jobs), the fault drill (a kill between otai's note and its
-//!   fields, a bulk job stopped midway, the rate budget), every command, history.
+//!   fields, a bulk job stopped midway, the rate budget), every command, history, `otai serve`
+//!   after the automation rule's webhook.
 //! - [`zammad`]: the real Zammad plugin against the Zammad simulator: the demo help desk in one
-//!   pass, the fault drill (a kill between the `PUT` and the tags included), every command.
+//!   pass, the fault drill (a kill between the `PUT` and the tags included), every command,
+//!   `otai serve` after the trigger's signed webhook.
 
 mod batch;
 mod cli;
@@ -49,6 +53,7 @@ mod otobo;
 mod pipeline;
 mod serve;
 mod services;
+mod serving;
 mod shadow;
 mod support;
 mod template;

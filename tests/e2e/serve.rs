@@ -4,27 +4,20 @@
 //! webhook.
 
 use std::{
-    net::{SocketAddr, TcpListener},
     path::Path,
-    process::{Child, Command},
     time::{Duration, Instant},
 };
 
 use otai_zendesk_sim::{webhooks, SimHandle, WebhookTarget};
 use serde_json::{json, Value};
 
-use crate::support::{self, BankingDesk};
+use crate::{
+    serving::{self, inbox_waiting, serve_yaml, Served, WAIT},
+    support::{self, BankingDesk},
+};
 
 const SECRET: &str = "webhook-signing-secret-for-the-test";
 const API_TOKEN: &str = "api-token-for-the-classify-test-0123";
-
-/// A port nobody listens on now (the server binds it a moment later).
-fn free_address() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
 
 fn ticket(id: u64) -> Value {
     let texts = support::REQUEST_TEXTS;
@@ -36,109 +29,23 @@ fn ticket(id: u64) -> Value {
 /// working directory and a small body cap.
 fn serve_config(desk: &BankingDesk) {
     let yaml = std::fs::read_to_string(&desk.config).unwrap();
-    let yaml =
-        yaml.replace(
-            "      timeout: 10\n",
-            &format!("      timeout: 10\n      webhook_secret: {SECRET}\n"),
-        )
-        .replace(
-            "    ticket_system: zendesk\n",
-            "    ticket_system: zendesk\n    interval: 3600\n",
-        ) + "serve:\n  poll_interval: 3600\n  inbox: inbox.jsonl\n  max_body_bytes: 4096\n";
-    assert!(yaml.contains("webhook_secret"), "{yaml}");
+    let yaml = serve_yaml(
+        &yaml,
+        &format!("      webhook_secret: {SECRET}\n"),
+        &format!("  max_body_bytes: 4096\n  api_token: {API_TOKEN}\n"),
+    );
     std::fs::write(&desk.config, yaml).unwrap();
 }
 
-struct Served {
-    child: Child,
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Served {
-    /// Starts `otai serve` and waits until `/readyz` says ready.
-    async fn start(desk: &BankingDesk) -> Served {
-        let address = free_address();
-        let child = support::otai_command(
-            desk.cwd.path(),
-            &desk.config,
-            desk.plugins.path(),
-            &["serve", "--listen", &address.to_string()],
-        )
-        .env("RUST_LOG", "info")
-        .spawn()
-        .expect("start otai serve");
-        let served = Served {
-            child,
-            base: format!("http://{address}"),
-            http: reqwest::Client::new(),
-        };
-        let started = Instant::now();
-        loop {
-            if let Ok(answer) = served
-                .http
-                .get(format!("{}/readyz", served.base))
-                .send()
-                .await
-            {
-                if answer.status() == 200 {
-                    let body: Value = answer.json().await.unwrap();
-                    assert_eq!(
-                        body["ticket_systems"]["zendesk"]["reachable"], true,
-                        "{body}"
-                    );
-                    break;
-                }
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(120),
-                "otai serve did not become ready"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        served
-    }
-
-    fn webhook_url(&self) -> String {
-        format!("{}/webhooks/zendesk", self.base)
-    }
-
-    /// Posts `body` with `headers` to the Zendesk webhook route; the status and the answer.
-    async fn post(&self, path: &str, headers: &[(String, String)], body: Vec<u8>) -> (u16, Value) {
-        let mut request = self.http.post(format!("{}{path}", self.base)).body(body);
-        for (name, value) in headers {
-            request = request.header(name, value);
-        }
-        let answer = request.send().await.expect("otai serve answers");
-        let status = answer.status().as_u16();
-        (status, answer.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Stops it and panics with `message` and its output.
-    async fn fail(self, message: &str) -> ! {
-        let (stdout, stderr) = self.stop().await;
-        panic!("{message}\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
-    }
-
-    /// Stops it with SIGTERM; its stdout and stderr.
-    async fn stop(self) -> (String, String) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let output = tokio::task::spawn_blocking(move || self.child.wait_with_output())
-            .await
-            .unwrap()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert!(
-            output.status.success(),
-            "otai serve failed:\n{stdout}\n{stderr}"
-        );
-        (stdout, stderr)
-    }
+/// Starts `otai serve` over the banking desk and waits until it is ready.
+async fn serve(desk: &BankingDesk) -> Served {
+    Served::start(
+        desk.cwd.path(),
+        &desk.config,
+        desk.plugins.path(),
+        "zendesk",
+    )
+    .await
 }
 
 fn processed(sim: &SimHandle, id: u64) -> bool {
@@ -148,41 +55,16 @@ fn processed(sim: &SimHandle, id: u64) -> bool {
 
 /// Waits until ticket `id` carries otai's tag; how long that took, or none within `limit`.
 async fn wait_processed(sim: &SimHandle, id: u64, limit: Duration) -> Option<Duration> {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if processed(sim, id) {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    None
-}
-
-fn inbox_waiting(cwd: &Path) -> usize {
-    // Replayed as the server does: accepted minus settled.
-    let text = std::fs::read_to_string(cwd.join("inbox.jsonl")).unwrap_or_default();
-    let mut waiting = std::collections::BTreeSet::new();
-    for line in text.lines() {
-        let line: Value = serde_json::from_str(line).unwrap();
-        for id in line["ids"].as_array().unwrap() {
-            let id = id.as_str().unwrap().to_string();
-            if line["op"] == "accept" {
-                waiting.insert(id);
-            } else {
-                waiting.remove(&id);
-            }
-        }
-    }
-    waiting.len()
+    serving::wait_for(limit, || processed(sim, id)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_ticket_is_written_back_seconds_after_its_signed_webhook() {
     let desk = BankingDesk::start(Vec::new(), "live").await;
     serve_config(&desk);
-    let served = Served::start(&desk).await;
+    let served = serve(&desk).await;
     desk.sim.set_webhook(Some(WebhookTarget {
-        url: served.webhook_url(),
+        url: served.webhook_url("zendesk"),
         secret: SECRET.into(),
     }));
 
@@ -190,7 +72,7 @@ async fn a_new_ticket_is_written_back_seconds_after_its_signed_webhook() {
     for id in 9001..9006 {
         desk.sim.add_tickets(vec![ticket(id)]).unwrap();
         // Far more than it takes; the poll is an hour away, so only the webhook can route it.
-        match wait_processed(&desk.sim, id, Duration::from_secs(30)).await {
+        match wait_processed(&desk.sim, id, WAIT).await {
             Some(latency) => took.push(latency),
             None => {
                 served
@@ -211,37 +93,41 @@ async fn a_new_ticket_is_written_back_seconds_after_its_signed_webhook() {
     );
 
     // Every accepted id is settled once its pass has ended: the inbox keeps nothing.
-    let started = Instant::now();
-    loop {
-        let ready: Value = served
-            .http
-            .get(format!("{}/readyz", served.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if ready["webhook_tickets_waiting"] == 0 {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            served
-                .fail(&format!("the inbox still holds tickets: {ready}"))
-                .await;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    if let Err(ready) = served.wait_inbox_settled().await {
+        served
+            .fail(&format!("the inbox still holds tickets: {ready}"))
+            .await;
     }
     assert_eq!(
         served
             .http
-            .get(format!("{}/healthz", served.base))
+            .get(served.url("/healthz"))
             .send()
             .await
             .unwrap()
             .status(),
         200
     );
+    metrics_parse_and_count_what_happened(&served).await;
+
+    // The status page lists the tickets.
+    let page = served
+        .http
+        .get(served.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for id in 9001..9006 {
+        assert!(
+            page.contains(&format!("data-ticket=\"{id}\"")),
+            "ticket {id} on the page"
+        );
+    }
+    classify_api_answers_behind_its_token(&served).await;
+
     let cwd = desk.cwd.path().to_path_buf();
     let (_, stderr) = served.stop().await;
     assert_eq!(inbox_waiting(&cwd), 0, "{stderr}");
@@ -252,7 +138,12 @@ async fn a_new_ticket_is_written_back_seconds_after_its_signed_webhook() {
 async fn forged_stale_oversized_and_replayed_deliveries_are_refused_and_change_nothing() {
     let desk = BankingDesk::start(Vec::new(), "guarded").await;
     serve_config(&desk);
-    let served = Served::start(&desk).await;
+    let served = serve(&desk).await;
+    if let Err(seen) = served.wait_passes("guarded", 1).await {
+        served
+            .fail(&format!("the pass at start did not end ({seen} passes)"))
+            .await;
+    }
     // Customers write in; the help desk's webhook is not wired yet, and the poll is an hour away.
     desk.sim
         .add_tickets(vec![ticket(9101), ticket(9102)])
@@ -331,10 +222,7 @@ async fn forged_stale_oversized_and_replayed_deliveries_are_refused_and_change_n
     let (status, answer) = served.post("/webhooks/zendesk", &good, body.clone()).await;
     assert_eq!(status, 202, "{answer}");
     assert_eq!(answer["accepted"], json!(["9101"]));
-    if wait_processed(&desk.sim, 9101, Duration::from_secs(30))
-        .await
-        .is_none()
-    {
+    if wait_processed(&desk.sim, 9101, WAIT).await.is_none() {
         served
             .fail("ticket 9101 was not routed after its delivery")
             .await;
@@ -356,11 +244,7 @@ async fn forged_stale_oversized_and_replayed_deliveries_are_refused_and_change_n
     let (stdout, stderr) = served.stop().await;
     // The pass at start (nothing waiting yet) and the one the genuine delivery woke: no refused
     // delivery and no replay woke one.
-    let passes = stdout
-        .lines()
-        .filter(|l| l.starts_with("pipeline guarded: fetched"))
-        .count();
-    assert_eq!(passes, 2, "{stdout}");
+    assert_eq!(serving::passes(&stdout, "guarded"), 2, "{stdout}");
     assert!(stderr.contains("Refused a webhook delivery"), "{stderr}");
     assert!(!stderr.contains(SECRET), "the secret is never logged");
 }
@@ -421,9 +305,9 @@ async fn rendered_dom(url: &str) -> String {
 async fn the_status_page_renders_in_a_browser_and_shows_each_new_pass() {
     let desk = BankingDesk::start(Vec::new(), "demo").await;
     serve_config(&desk);
-    let served = Served::start(&desk).await;
+    let served = serve(&desk).await;
     desk.sim.set_webhook(Some(WebhookTarget {
-        url: served.webhook_url(),
+        url: served.webhook_url("zendesk"),
         secret: SECRET.into(),
     }));
     desk.sim
@@ -513,4 +397,110 @@ async fn the_status_page_renders_in_a_browser_and_shows_each_new_pass() {
     );
     println!("status page screenshot: {}", shot.display());
     served.stop().await;
+}
+
+/// `/metrics`, read by a Prometheus text parser (not otai's own), after the five webhook tickets.
+async fn metrics_parse_and_count_what_happened(served: &Served) {
+    // A pass's report reaches the metrics a moment after its tickets settle in the inbox.
+    let started = Instant::now();
+    let text = loop {
+        let text = served
+            .http
+            .get(served.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains("otai_tickets_written_total{pipeline=\"live\"} 5")
+            || started.elapsed() > WAIT
+        {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .expect("the metrics parse");
+    let value = |name: &str, labels: &[(&str, &str)]| -> f64 {
+        let sample = scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .unwrap_or_else(|| panic!("no {name} {labels:?} in\n{text}"));
+        match &sample.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => *v,
+            other => panic!("{name}: {other:?}"),
+        }
+    };
+    assert_eq!(
+        value("otai_tickets_written_total", &[("pipeline", "live")]),
+        5.0,
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            "otai_webhook_deliveries_total",
+            &[("ticket_system", "zendesk"), ("outcome", "accepted")]
+        ),
+        5.0
+    );
+    assert_eq!(value("otai_webhook_tickets_waiting", &[]), 0.0);
+    assert!(value("otai_api_requests_total", &[("ticket_system", "zendesk")]) > 0.0);
+    let confidence = scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == "otai_confidence" && s.labels.get("field") == Some("queue"))
+        .unwrap_or_else(|| panic!("no confidence histogram for queue in\n{text}"));
+    match &confidence.value {
+        prometheus_parse::Value::Histogram(buckets) => {
+            let all = buckets.iter().map(|b| b.count).fold(0.0, f64::max);
+            assert_eq!(all, 5.0, "five classified tickets: {buckets:?}");
+        }
+        other => panic!("otai_confidence: {other:?}"),
+    }
+}
+
+/// `POST /api/classify`: the model's answer behind the bearer token; no ticket touched.
+async fn classify_api_answers_behind_its_token(served: &Served) {
+    let classify = |token: Option<&str>| {
+        let mut request = served.http.post(served.url("/api/classify")).json(&json!([
+            {"subject": "Card stolen", "body": "Please block my card"},
+            {"subject": "", "body": "My transfer has not arrived"}
+        ]));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(classify(None).await.unwrap().status(), 401);
+    assert_eq!(
+        classify(Some("wrong-token-wrong-token"))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let answer: Value = classify(Some(API_TOKEN))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let predictions = answer["predictions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert_eq!(predictions.len(), 2, "{answer}");
+    for prediction in predictions {
+        let fields: Vec<&str> = prediction["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
+        assert!(fields.contains(&"queue"), "{answer}");
+    }
+    assert_eq!(answer["pipeline"], "live");
 }

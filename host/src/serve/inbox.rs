@@ -157,9 +157,10 @@ impl Inbox {
         }
         let mut new = Vec::new();
         for id in ids {
-            let key = (system.to_string(), id.clone());
-            if !self.waiting.contains_key(&key) {
-                self.waiting.insert(key, now);
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                self.waiting.entry((system.to_string(), id.clone()))
+            {
+                slot.insert(now);
                 new.push(id.clone());
             }
         }

@@ -12,6 +12,8 @@
 //!   while another integration spends the account's credits.
 //! - [`cli`]: every command through the plugin, and the shipped configs passing `otai check`.
 //! - [`history`]: `otai train --system freshdesk`.
+//! - [`serve`]: `otai serve` routing a new ticket seconds after the simulator's Trigger webhook
+//!   action; a delivery with another secret refused (401) and routing nothing.
 
 mod cli;
 mod desk;
@@ -19,3 +21,4 @@ mod drill;
 mod find;
 mod history;
 mod pass;
+mod serve;

@@ -12,9 +12,13 @@
 //!   after otai's read, otai killed between its note and its fields.
 //! - [`cli`]: every command through the plugin, and the shipped configs passing `otai check`.
 //! - [`history`]: `otai train --system otobo`.
+//! - [`serve`]: `otai serve` routing new tickets seconds after the simulator's invoker delivers
+//!   them (the secret in a header, then as the BasicAuth password); a delivery with another
+//!   secret refused (401) and routing nothing.
 
 mod cli;
 mod desk;
 mod drill;
 mod history;
 mod pass;
+mod serve;

@@ -12,9 +12,13 @@
 //!   call lost after the `PUT`, otai killed between the `PUT` and the tags).
 //! - [`cli`]: `otai check --connect`, `tickets find/get/update/note`, `run --dry-run`, `--shadow`.
 //! - [`history`]: `otai train --system zammad` from closed tickets, resumed after a dropped page.
+//! - [`serve`]: `otai serve` routing a new ticket seconds after the simulator's signed trigger
+//!   webhook; a delivery signed with another token refused (401) and routing nothing; a
+//!   redelivery answered as a duplicate.
 
 mod cli;
 mod desk;
 mod drill;
 mod history;
 mod pass;
+mod serve;

@@ -3,7 +3,8 @@
 //! with the API key, the endpoints under `/api/v2`, bulk jobs, the two agent faults
 //! (`conflict`: the agent edits a ticket just before a write, which then proceeds, Freshdesk
 //! having no optimistic concurrency; `agent_edit_after_read`: after a 2xx read, every ticket it
-//! showed is edited), counters and the Freshdesk admin routes under `/__sim/`.
+//! showed is edited), counters, the webhook for tickets customers add ([`crate::webhooks`])
+//! and the Freshdesk admin routes under `/__sim/`.
 
 use std::{
     collections::BTreeMap,
@@ -33,6 +34,7 @@ use crate::{
     stamp::{parse_secs, DAY},
     store::{Conversation, NewTicket, Store, Ticket, WriteKind, API_AGENT_ID, INDEXED_LONG_AGO},
     update::{reply_record, Changes, BULK_KEYS, UPDATE_KEYS},
+    webhooks::{WebhookTarget, Webhooks},
 };
 
 /// Search answers at most this many tickets per page (docs: fixed 30).
@@ -179,6 +181,7 @@ struct Inner {
     by_route: Mutex<BTreeMap<String, u64>>,
     writes: AtomicU64,
     rate_limited: AtomicU64,
+    webhooks: Webhooks,
 }
 
 /// The simulated Freshdesk.
@@ -298,6 +301,7 @@ impl FreshdeskApi {
                 by_route: Mutex::new(BTreeMap::new()),
                 writes: AtomicU64::new(0),
                 rate_limited: AtomicU64::new(0),
+                webhooks: Webhooks::new(),
                 config,
             }),
         }
@@ -327,11 +331,25 @@ impl FreshdeskApi {
         self.store().agent_edit(id, tag, now)
     }
 
-    /// Adds tickets (either seed dialect; search sees them after the index lag); their ids.
+    /// Adds tickets (either seed dialect; search sees them after the index lag), as customers
+    /// writing in; their ids. With a webhook target set, each new ticket's delivery goes out in
+    /// the background.
     pub fn add_tickets(&self, tickets: &[Value]) -> Result<Vec<u64>, String> {
         let seed = SeedData::from_tickets(tickets)?;
         let now = self.now();
-        apply_seed(&mut self.store(), seed, now, now)
+        let ids = apply_seed(&mut self.store(), seed, now, now)?;
+        self.inner.webhooks.tickets_created(&ids);
+        Ok(ids)
+    }
+
+    /// Where to send a webhook delivery for every ticket added from now on (none: stop).
+    pub fn set_webhook(&self, target: Option<WebhookTarget>) {
+        self.inner.webhooks.set_target(target);
+    }
+
+    /// Every webhook delivery sent so far, in the order answered.
+    pub fn webhook_deliveries(&self) -> Vec<otai_sim_kit::WebhookDelivery> {
+        self.inner.webhooks.deliveries()
     }
 
     /// Every API request so far.
@@ -1178,6 +1196,29 @@ impl FreshdeskApi {
                 Reply::ok(json!({"consumed": n, "used_in_window": used}))
             }
             ("GET", ["__sim", "jobs"]) => Reply::ok(json!(self.jobs())),
+            ("PUT", ["__sim", "webhook"]) => {
+                const EXPECTED: &str = "expected {\"url\", \"secret\"[, \"header\"]} or null";
+                let target = match req.json() {
+                    Ok(Value::Null) => None,
+                    Ok(Value::Object(o)) => match (
+                        o.get("url").and_then(Value::as_str),
+                        o.get("secret").and_then(Value::as_str),
+                        o.get("header"),
+                    ) {
+                        (Some(url), Some(secret), None) => Some(WebhookTarget::new(url, secret)),
+                        (Some(url), Some(secret), Some(Value::String(header))) => {
+                            Some(WebhookTarget::new(url, secret).with_header(header))
+                        }
+                        _ => return Some(bad_admin(EXPECTED)),
+                    },
+                    _ => return Some(bad_admin(EXPECTED)),
+                };
+                self.set_webhook(target);
+                Reply::ok(json!({"ok": true}))
+            }
+            ("GET", ["__sim", "webhook", "deliveries"]) => {
+                Reply::ok(json!({"deliveries": self.webhook_deliveries()}))
+            }
             _ => return None,
         })
     }

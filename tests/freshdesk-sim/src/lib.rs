@@ -45,7 +45,9 @@
 //! `PUT /__sim/clock`, `GET /__sim/stats`, `POST /__sim/reset`; and this simulator's
 //! `GET /__sim/tickets`, `POST /__sim/tickets` (seed form), `GET /__sim/tickets/{id}` (ticket,
 //! conversations, writes), `GET /__sim/writes`, `POST /__sim/agent_edit/{id}?tag=`,
-//! `GET /__sim/requests`, `POST /__sim/consume?credits=N`, `GET /__sim/jobs`.
+//! `GET /__sim/requests`, `POST /__sim/consume?credits=N`, `GET /__sim/jobs`,
+//! `PUT /__sim/webhook` (`{"url", "secret"[, "header"]}` or `null`: where the deliveries for
+//! added tickets go, [`webhooks`]), `GET /__sim/webhook/deliveries` (`{"deliveries": [...]}`).
 //!
 //! Faults: the kit applies drops, error answers (in Freshdesk's `{"code", "message"}` shape),
 //! delays, truncated and malformed bodies. `conflict` makes a simulated agent edit the ticket
@@ -84,12 +86,13 @@ pub mod shapes;
 pub mod stamp;
 pub mod store;
 pub mod update;
+pub mod webhooks;
 
 pub use api::Stats;
 pub use error::{ApiError, FieldError, SimError};
 pub use jobs::{Job, JobStatus};
 pub use log::RequestRecord;
-pub use otai_sim_kit::{Fault, FaultRule, Faults, Latency, DEFAULT_AGENT_TAG};
+pub use otai_sim_kit::{Fault, FaultRule, Faults, Latency, WebhookDelivery, DEFAULT_AGENT_TAG};
 pub use ratelimit::Plan;
 pub use seed::SeedData;
 pub use server::{
@@ -97,3 +100,4 @@ pub use server::{
     DEFAULT_JOB_DELAY, DEFAULT_RATE_WINDOW,
 };
 pub use store::{Conversation, Group, Ticket, WriteKind, WriteRecord, API_AGENT_ID};
+pub use webhooks::WebhookTarget;

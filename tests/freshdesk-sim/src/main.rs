@@ -38,6 +38,16 @@ struct Args {
     /// Custom ticket fields, e.g. cf_category (repeatable).
     #[arg(long = "custom-field")]
     custom_fields: Vec<String>,
+    /// Send a webhook delivery here for every ticket added (`POST /__sim/tickets`), as an
+    /// automation rule's Trigger webhook action on ticket creation does (with --webhook-secret).
+    #[arg(long, value_name = "URL", requires = "webhook_secret")]
+    webhook_url: Option<String>,
+    /// The secret the action sends in its custom header.
+    #[arg(long, value_name = "SECRET", requires = "webhook_url")]
+    webhook_secret: Option<String>,
+    /// The custom header's name.
+    #[arg(long, value_name = "NAME", default_value = otai_freshdesk_sim::webhooks::DEFAULT_SECRET_HEADER)]
+    webhook_header: String,
 }
 
 #[tokio::main]
@@ -68,6 +78,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         b = b.seed_file(seed);
     }
     let sim = b.start().await?;
+    if let (Some(url), Some(secret)) = (&args.webhook_url, &args.webhook_secret) {
+        sim.set_webhook(Some(
+            otai_freshdesk_sim::WebhookTarget::new(url, secret).with_header(&args.webhook_header),
+        ));
+    }
     tracing::info!(
         base_url = %sim.base_url(),
         tickets = sim.tickets().len(),

@@ -3,7 +3,7 @@
 
 use std::{ops::Deref, path::PathBuf, time::Duration};
 
-use otai_sim_kit::{Blocking, Faults, Server, Stop};
+use otai_sim_kit::{Blocking, Faults, Server, Stop, WebhookDelivery};
 use serde_json::Value;
 
 use crate::{
@@ -14,6 +14,7 @@ use crate::{
     ratelimit::Plan,
     seed::SeedData,
     store::{Conversation, Store, Ticket, WriteKind, WriteRecord},
+    webhooks::WebhookTarget,
 };
 
 /// The API key accepted unless [`SimBuilder::api_key`] replaces it.
@@ -318,10 +319,23 @@ impl SimHandle {
         self.fd().agent_edit(id, tag)
     }
 
-    /// Adds tickets (seed form, either dialect); their ids. Search sees them after the index
-    /// lag.
+    /// Adds tickets (seed form, either dialect) while the simulator runs, as customers writing
+    /// in would; their ids. Search sees them after the index lag. With a webhook target set
+    /// ([`set_webhook`](Self::set_webhook)), each new ticket's delivery goes out in the
+    /// background.
     pub fn add_tickets(&self, tickets: Vec<Value>) -> Result<Vec<u64>, SimError> {
         seed_or_error("add_tickets(...)", self.fd().add_tickets(&tickets))
+    }
+
+    /// Where to send a webhook delivery (the shared secret in its header) for every ticket
+    /// added from now on (none: stop).
+    pub fn set_webhook(&self, target: Option<WebhookTarget>) {
+        self.fd().set_webhook(target);
+    }
+
+    /// Every webhook delivery sent so far, in the order answered.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.fd().webhook_deliveries()
     }
 
     /// The bulk jobs, oldest first.

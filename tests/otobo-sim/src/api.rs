@@ -3,7 +3,8 @@
 //! TicketSearch, TicketGet, TicketUpdate), the agent faults (`conflict`: the agent edits the
 //! ticket just before a TicketUpdate, which then proceeds, last writer wins; `agent_edit_after_read`:
 //! after a TicketSearch or TicketGet answer, every ticket it showed is edited; `stop_mid_write`:
-//! TicketUpdate stops after a setter), the counters and the admin routes under `/__sim/`.
+//! TicketUpdate stops after a setter), the counters, the webhook for tickets customers add
+//! ([`crate::webhooks`]) and the admin routes under `/__sim/`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -23,6 +24,7 @@ use crate::{
     shapes::{article_json, ticket_json, ArticleModel},
     store::{FieldKind, Store},
     update::{self, Stop},
+    webhooks::{WebhookTarget, Webhooks},
 };
 
 /// What [`crate::SimHandle::stats`] and `GET /__sim/stats` count: the kit's counters
@@ -74,6 +76,7 @@ pub struct OtoboApi {
     by_operation: Mutex<BTreeMap<String, u64>>,
     writes: AtomicU64,
     auth_failures: AtomicU64,
+    webhooks: Webhooks,
 }
 
 /// An answer and the tickets it showed.
@@ -128,6 +131,7 @@ impl OtoboApi {
             by_operation: Mutex::new(BTreeMap::new()),
             writes: AtomicU64::new(0),
             auth_failures: AtomicU64::new(0),
+            webhooks: Webhooks::new(),
         }
     }
 
@@ -153,11 +157,27 @@ impl OtoboApi {
         self.store().agent_edit(id, value, now)
     }
 
-    /// Adds tickets (either seed dialect); their ids.
+    /// Adds tickets (either seed dialect), as customers writing in; their ids. With a webhook
+    /// target set, each new ticket's delivery goes out in the background.
     pub fn add_tickets(&self, tickets: &[Value]) -> Result<Vec<u64>, String> {
         let seed = SeedData::from_tickets(tickets)?;
         let now = self.clock.now();
-        apply_seed(&mut self.store(), seed, now)
+        let mut store = self.store();
+        let ids = apply_seed(&mut store, seed, now)?;
+        let config = &self.config;
+        self.webhooks
+            .tickets_created(&store, &ids, config.flavour, config.article_model, now);
+        Ok(ids)
+    }
+
+    /// Where to send a webhook delivery for every ticket added from now on (none: stop).
+    pub fn set_webhook(&self, target: Option<WebhookTarget>) {
+        self.webhooks.set_target(target);
+    }
+
+    /// Every webhook delivery sent so far, in the order answered.
+    pub fn webhook_deliveries(&self) -> Vec<otai_sim_kit::WebhookDelivery> {
+        self.webhooks.deliveries()
     }
 
     /// The kit's counters `kit` with this simulator's.
@@ -442,12 +462,44 @@ impl OtoboApi {
                 }
                 Reply::ok(ticket_view(&self.store(), id))
             }
+            ("PUT", ["__sim", "webhook"]) => match req.json() {
+                Ok(Value::Null) => {
+                    self.set_webhook(None);
+                    Reply::ok(json!({"ok": true}))
+                }
+                Ok(body) => match webhook_target(&body) {
+                    Some(target) => {
+                        self.set_webhook(Some(target));
+                        Reply::ok(json!({"ok": true}))
+                    }
+                    None => bad_admin(
+                        "expected {\"url\", \"secret\"[, \"header\" | \"basic_user\"]} or null",
+                    ),
+                },
+                Err(_) => bad_admin("the body must be JSON"),
+            },
+            ("GET", ["__sim", "webhook", "deliveries"]) => {
+                Reply::ok(json!({"deliveries": self.webhook_deliveries()}))
+            }
             ("POST", ["__sim", "sessions", "expire"]) => {
                 self.auth.expire_sessions();
                 Reply::ok(json!({"expired": true}))
             }
             _ => return None,
         })
+    }
+}
+
+/// `{"url", "secret"}` with at most one of `"header"` (its name) or `"basic_user"`.
+fn webhook_target(body: &Value) -> Option<WebhookTarget> {
+    let url = body.get("url")?.as_str()?;
+    let secret = body.get("secret")?.as_str()?;
+    let target = WebhookTarget::new(url, secret);
+    match (body.get("header"), body.get("basic_user")) {
+        (None, None) => Some(target),
+        (Some(Value::String(h)), None) if !h.is_empty() => Some(target.with_header(h)),
+        (None, Some(Value::String(u))) => Some(target.with_basic(u)),
+        _ => None,
     }
 }
 

@@ -55,7 +55,9 @@
 //! `PUT /__sim/clock`, `GET /__sim/stats`, `POST /__sim/reset`; and this simulator's:
 //! `GET /__sim/tickets`, `POST /__sim/tickets` (add tickets), `GET /__sim/tickets/{id}` (ticket,
 //! articles, writes), `GET /__sim/writes`, `POST /__sim/agent_edit/{id}?value=`,
-//! `POST /__sim/sessions/expire`.
+//! `POST /__sim/sessions/expire`, `PUT /__sim/webhook` (`{"url", "secret"[, "header" |
+//! "basic_user"]}` or `null`: where the deliveries for added tickets go, [`webhooks`]),
+//! `GET /__sim/webhook/deliveries` (`{"deliveries": [...]}`).
 //!
 //! Faults: the kit applies drops, error answers (plain-text status pages), delays, truncated and
 //! malformed bodies. `stop_mid_write` (`after`: a step of [`update::STEPS`], e.g. `queue`)
@@ -80,6 +82,8 @@
 //! - [`seed`]: seed files in the OTOBO and the Zendesk dialect.
 //! - [`stamp`]: `YYYY-MM-DD HH:MM:SS` stamps.
 //! - [`error`]: operation errors (200), failures (500) and the library's error type.
+//! - [`webhooks`]: the Requester's deliveries (an invoker's body on TicketCreate, the secret in
+//!   a header or BasicAuth) for every ticket a customer writes in.
 
 #![warn(missing_docs)]
 
@@ -96,13 +100,15 @@ pub mod shapes;
 pub mod stamp;
 pub mod store;
 pub mod update;
+pub mod webhooks;
 
 pub use api::Stats;
 pub use auth::{DEFAULT_AGENT_LOGIN, DEFAULT_AGENT_PASSWORD};
 pub use error::{Failure, OpError, SimError};
-pub use otai_sim_kit::{Fault, FaultRule, Faults, Latency, DEFAULT_AGENT_TAG};
+pub use otai_sim_kit::{Fault, FaultRule, Faults, Latency, WebhookDelivery, DEFAULT_AGENT_TAG};
 pub use routes::{Flavour, Operation, Routes};
 pub use seed::SeedData;
 pub use server::{BlockingSim, SimBuilder, SimHandle, Simulator, DEFAULT_WEBSERVICE};
 pub use shapes::ArticleModel;
 pub use store::{Article, FieldSet, Ticket, WriteRecord, API_USER_ID};
+pub use webhooks::{WebhookAuth, WebhookTarget};

@@ -40,6 +40,20 @@ struct Args {
     /// TicketSearch's SearchLimit.
     #[arg(long, default_value_t = 500)]
     search_limit: usize,
+    /// Send an invoker's delivery here for every ticket added (`POST /__sim/tickets`), as the
+    /// web service's Requester does on TicketCreate (with --webhook-secret).
+    #[arg(long, value_name = "URL", requires = "webhook_secret")]
+    webhook_url: Option<String>,
+    /// The secret the transport sends (header value or BasicAuth password).
+    #[arg(long, value_name = "SECRET", requires = "webhook_url")]
+    webhook_secret: Option<String>,
+    /// The additional header carrying the secret.
+    #[arg(long, value_name = "NAME", default_value = otai_otobo_sim::webhooks::DEFAULT_SECRET_HEADER,
+          conflicts_with = "webhook_basic_user")]
+    webhook_header: String,
+    /// BasicAuth as this user (the secret as the password) instead of the header.
+    #[arg(long, value_name = "USER")]
+    webhook_basic_user: Option<String>,
 }
 
 #[tokio::main]
@@ -77,6 +91,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         b = b.seed_file(seed);
     }
     let sim = b.start().await?;
+    if let (Some(url), Some(secret)) = (&args.webhook_url, &args.webhook_secret) {
+        let target = otai_otobo_sim::WebhookTarget::new(url, secret);
+        sim.set_webhook(Some(match &args.webhook_basic_user {
+            Some(user) => target.with_basic(user),
+            None => target.with_header(&args.webhook_header),
+        }));
+    }
     tracing::info!(
         web_service = %sim.base_url(),
         admin = %sim.server_url(),

@@ -3,7 +3,7 @@
 
 use std::{ops::Deref, path::PathBuf, time::Duration};
 
-use otai_sim_kit::{Blocking, Faults, Server, Stop};
+use otai_sim_kit::{Blocking, Faults, Server, Stop, WebhookDelivery};
 use serde_json::Value;
 
 use crate::{
@@ -14,6 +14,7 @@ use crate::{
     seed::SeedData,
     shapes::ArticleModel,
     store::{Article, FieldDef, FieldKind, Store, Ticket, WriteRecord, API_USER_ID},
+    webhooks::WebhookTarget,
 };
 
 /// The web service name of the shipped sample.
@@ -366,9 +367,22 @@ impl SimHandle {
         self.otobo().agent_edit(id, value)
     }
 
-    /// Adds tickets (OTOBO- or Zendesk-shaped); their ids.
+    /// Adds tickets (OTOBO- or Zendesk-shaped) while the simulator runs, as customers writing
+    /// in would; their ids. With a webhook target set ([`set_webhook`](Self::set_webhook)),
+    /// each new ticket's delivery goes out in the background.
     pub fn add_tickets(&self, tickets: Vec<Value>) -> Result<Vec<u64>, SimError> {
         seed_or_error("add_tickets(...)", self.otobo().add_tickets(&tickets))
+    }
+
+    /// Where to send an invoker's delivery (the secret in a header or as the BasicAuth
+    /// password) for every ticket added from now on (none: stop).
+    pub fn set_webhook(&self, target: Option<WebhookTarget>) {
+        self.otobo().set_webhook(target);
+    }
+
+    /// Every webhook delivery sent so far, in the order answered.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.otobo().webhook_deliveries()
     }
 
     /// Ends every session: the next request with a SessionID gets `<Operation>.AuthFail`.

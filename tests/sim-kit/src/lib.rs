@@ -58,6 +58,8 @@
 //! - [`clock`]: [`Clock`], the account's clock, and the `Date` header's form.
 //! - [`stats`]: [`KitStats`], the common counters.
 //! - [`writes`]: [`WriteLog`], a record of accepted writes for simulators that need no more.
+//! - [`webhook`]: [`WebhookSender`], outgoing webhook deliveries sent in the background and
+//!   recorded with their answers (what a delivery says and how it is signed is each simulator's).
 
 #![warn(missing_docs)]
 
@@ -77,6 +79,7 @@ pub mod seed;
 pub mod server;
 pub mod state;
 pub mod stats;
+pub mod webhook;
 pub mod writes;
 
 pub use agent::{edit_before_write, Shown};
@@ -92,6 +95,7 @@ pub use pipeline::MALFORMED_BODY;
 pub use server::{launch, Bound, Server};
 pub use state::SimState;
 pub use stats::KitStats;
+pub use webhook::{Outgoing, WebhookDelivery, WebhookSender};
 pub use writes::{WriteEntry, WriteLog};
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! authentication, the endpoints under `/api/v1`, the two agent faults (`conflict`: the agent
 //! edits the ticket just before a write, which then proceeds, last writer wins;
 //! `agent_edit_after_read`: after a 2xx answer, every ticket it showed is edited), the
-//! per-route counters and the Zammad admin routes under `/__sim/`.
+//! per-route counters, the webhook for tickets customers add ([`crate::webhooks`]) and the
+//! Zammad admin routes under `/__sim/`.
 
 use std::{
     collections::BTreeMap,
@@ -24,6 +25,7 @@ use crate::{
     seed::SeedData,
     stamp::Now,
     store::{Store, API_USER_ID},
+    webhooks::{WebhookTarget, Webhooks},
 };
 
 /// The counters of `GET /__sim/stats` and [`crate::SimHandle::stats`].
@@ -64,6 +66,7 @@ pub struct ZammadApi {
     initial_search: SearchConfig,
     by_route: Mutex<BTreeMap<String, u64>>,
     writes: AtomicU64,
+    webhooks: Webhooks,
 }
 
 /// The route as counted: method and path with numeric segments as `{id}`.
@@ -149,6 +152,7 @@ impl ZammadApi {
             initial_search: search,
             by_route: Mutex::new(BTreeMap::new()),
             writes: AtomicU64::new(0),
+            webhooks: Webhooks::new(),
         }
     }
 
@@ -183,12 +187,25 @@ impl ZammadApi {
         self.store().agent_edit(id, tag, now)
     }
 
-    /// Adds tickets (either seed dialect); their ids.
+    /// Adds tickets (either seed dialect), as customers writing in; their ids. With a webhook
+    /// target set, each new ticket's signed delivery goes out in the background.
     pub fn add_tickets(&self, tickets: &[Value]) -> Result<Vec<u64>, String> {
         let seed = SeedData::from_tickets(tickets)?;
         let now = self.now();
         let mut store = self.store();
-        apply_seed(&mut store, seed, now)
+        let ids = apply_seed(&mut store, seed, now)?;
+        self.webhooks.tickets_created(&store, &ids);
+        Ok(ids)
+    }
+
+    /// Where to send a signed webhook delivery for every ticket added from now on (none: stop).
+    pub fn set_webhook(&self, target: Option<WebhookTarget>) {
+        self.webhooks.set_target(target);
+    }
+
+    /// Every webhook delivery sent so far, in the order answered.
+    pub fn webhook_deliveries(&self) -> Vec<otai_sim_kit::WebhookDelivery> {
+        self.webhooks.deliveries()
     }
 
     /// The counters, the kit's and this simulator's.
@@ -480,6 +497,27 @@ impl ZammadApi {
                     ));
                 }
                 Reply::ok(store_json(&self.store(), id))
+            }
+            ("PUT", ["__sim", "webhook"]) => {
+                let target = match req.json() {
+                    Ok(Value::Null) => None,
+                    Ok(Value::Object(o)) => match (
+                        o.get("url").and_then(Value::as_str),
+                        o.get("secret").and_then(Value::as_str),
+                    ) {
+                        (Some(url), Some(secret)) => Some(WebhookTarget {
+                            url: url.to_string(),
+                            secret: secret.to_string(),
+                        }),
+                        _ => return Some(bad_admin("expected {\"url\", \"secret\"} or null")),
+                    },
+                    _ => return Some(bad_admin("expected {\"url\", \"secret\"} or null")),
+                };
+                self.set_webhook(target);
+                Reply::ok(json!({"ok": true}))
+            }
+            ("GET", ["__sim", "webhook", "deliveries"]) => {
+                Reply::ok(json!({"deliveries": self.webhook_deliveries()}))
             }
             ("GET", ["__sim", "search"]) => Reply::ok(json!(self.search_config())),
             ("PUT", ["__sim", "search"]) => {

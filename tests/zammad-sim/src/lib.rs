@@ -42,7 +42,9 @@
 //! `PUT /__sim/clock`, `GET /__sim/stats`, `POST /__sim/reset`; and Zammad's own:
 //! `GET /__sim/tickets`, `POST /__sim/tickets` (add tickets), `GET /__sim/tickets/{id}`
 //! (ticket, articles, tags, writes), `GET /__sim/writes`, `POST /__sim/agent_edit/{id}?tag=`,
-//! `GET|PUT /__sim/search` (`{"backend": "elasticsearch"|"sql", "shape": "array"|"legacy"}`).
+//! `GET|PUT /__sim/search` (`{"backend": "elasticsearch"|"sql", "shape": "array"|"legacy"}`),
+//! `PUT /__sim/webhook` (`{"url", "secret"}` or `null`: where the deliveries for added tickets
+//! go, [`webhooks`]), `GET /__sim/webhook/deliveries` (`{"deliveries": [...]}`).
 //!
 //! Faults: the kit applies drops, error answers (in Zammad's error shape), delays, truncated and
 //! malformed bodies. `conflict` makes a simulated agent edit the ticket (tag `sim_agent_edit`
@@ -64,6 +66,8 @@
 //! - [`auth`]: Basic, token and bearer authentication and their failures.
 //! - [`stamp`]: millisecond stamps and the clock reading.
 //! - [`error`]: Zammad's error answers and the library's error type.
+//! - [`webhooks`]: the trigger's signed webhook deliveries (default payload, `X-Hub-Signature`)
+//!   for every ticket a customer writes in.
 
 #![warn(missing_docs)]
 
@@ -79,14 +83,16 @@ pub mod server;
 pub mod shapes;
 pub mod stamp;
 pub mod store;
+pub mod webhooks;
 
 pub use api::{SearchConfig, Stats};
 pub use auth::{
     AuthConfig, DEFAULT_BASIC_PASSWORD, DEFAULT_BASIC_USER, DEFAULT_BEARER, DEFAULT_TOKEN,
 };
 pub use error::{ApiError, SimError};
-pub use otai_sim_kit::{Fault, FaultRule, Faults, Latency, DEFAULT_AGENT_TAG};
+pub use otai_sim_kit::{Fault, FaultRule, Faults, Latency, WebhookDelivery, DEFAULT_AGENT_TAG};
 pub use search::{SearchBackend, SearchShape};
 pub use seed::SeedData;
 pub use server::{BlockingSim, SimBuilder, SimHandle, Simulator};
 pub use store::{Article, FieldChange, Ticket, WriteRecord, API_USER_ID, NOBODY_ID};
+pub use webhooks::WebhookTarget;

@@ -40,6 +40,13 @@ struct Args {
     /// Custom ticket attributes the instance has (comma-separated).
     #[arg(long, value_delimiter = ',')]
     attributes: Vec<String>,
+    /// Send a signed webhook delivery here for every ticket added (`POST /__sim/tickets`), as a
+    /// Zammad trigger on ticket creation does (with --webhook-secret).
+    #[arg(long, value_name = "URL", requires = "webhook_secret")]
+    webhook_url: Option<String>,
+    /// The webhook's HMAC SHA1 signature token.
+    #[arg(long, value_name = "SECRET", requires = "webhook_url")]
+    webhook_secret: Option<String>,
 }
 
 #[tokio::main]
@@ -79,6 +86,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         b = b.disable_basic_auth();
     }
     let sim = b.start().await?;
+    if let (Some(url), Some(secret)) = (&args.webhook_url, &args.webhook_secret) {
+        sim.set_webhook(Some(otai_zammad_sim::WebhookTarget {
+            url: url.clone(),
+            secret: secret.clone(),
+        }));
+    }
     tracing::info!(
         base_url = %sim.base_url(),
         tickets = sim.tickets().len(),

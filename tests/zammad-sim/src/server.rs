@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use otai_sim_kit::{Blocking, Faults, Server, Stop};
+use otai_sim_kit::{Blocking, Faults, Server, Stop, WebhookDelivery};
 use serde_json::Value;
 
 use crate::{
@@ -14,6 +14,7 @@ use crate::{
     seed::SeedData,
     stamp::Now,
     store::{Article, Store, Ticket, WriteRecord},
+    webhooks::WebhookTarget,
 };
 
 /// Entry point: `Simulator::builder()`.
@@ -289,7 +290,9 @@ impl SimHandle {
         self.api().agent_edit(id, tag)
     }
 
-    /// Adds tickets (Zammad- or Zendesk-shaped); their ids.
+    /// Adds tickets (Zammad- or Zendesk-shaped) while the simulator runs, as customers writing
+    /// in would; their ids. With a webhook target set ([`set_webhook`](Self::set_webhook)),
+    /// each new ticket's signed delivery goes out in the background.
     pub fn add_tickets(&self, tickets: Vec<Value>) -> Result<Vec<u64>, SimError> {
         self.api()
             .add_tickets(&tickets)
@@ -297,6 +300,16 @@ impl SimHandle {
                 origin: "add_tickets(...)".into(),
                 message,
             })
+    }
+
+    /// Where to send a signed webhook delivery for every ticket added from now on (none: stop).
+    pub fn set_webhook(&self, target: Option<WebhookTarget>) {
+        self.api().set_webhook(target);
+    }
+
+    /// Every webhook delivery sent so far, in the order answered.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.api().webhook_deliveries()
     }
 
     /// Switches the search backend.

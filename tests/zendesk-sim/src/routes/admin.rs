@@ -99,7 +99,7 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Res {
                 .ok_or_else(|| ApiError::bad_request("InvalidValue", "`tickets` must be a list"))?;
             let count = tickets.len();
             crate::server::add_tickets(sh, tickets)
-                .map_err(|e| ApiError::bad_request("InvalidValue", &e.to_string()))?;
+                .map_err(|e| ApiError::bad_request("InvalidValue", e.to_string()))?;
             Ok(Reply::ok(json!({ "added": count })))
         }
         ("PUT", ["__sim", "webhook"]) => {

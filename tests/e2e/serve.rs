@@ -449,6 +449,14 @@ async fn metrics_parse_and_count_what_happened(served: &Served) {
     );
     assert_eq!(value("otai_webhook_tickets_waiting", &[]), 0.0);
     assert!(value("otai_api_requests_total", &[("ticket_system", "zendesk")]) > 0.0);
+    assert!(
+        scrape
+            .samples
+            .iter()
+            .any(|s| s.metric == "otai_ticket_system_call_duration_seconds"
+                && s.labels.get("operation") == Some("update_tickets")),
+        "the write calls are timed:\n{text}"
+    );
     let confidence = scrape
         .samples
         .iter()
@@ -503,4 +511,80 @@ async fn classify_api_answers_behind_its_token(served: &Served) {
         assert!(fields.contains(&"queue"), "{answer}");
     }
     assert_eq!(answer["pipeline"], "live");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_refuses_a_bad_configuration_and_restarts_with_a_good_one() {
+    let desk = BankingDesk::start(Vec::new(), "before").await;
+    serve_config(&desk);
+    let mut served = serve(&desk).await;
+    let good = std::fs::read_to_string(&desk.config).unwrap();
+
+    // A configuration with a mistake: reported, and the running one goes on.
+    std::fs::write(
+        &desk.config,
+        good.replace("  poll_interval: 3600\n", "  poll_interval: 0\n"),
+    )
+    .unwrap();
+    served.signal("HUP");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        served.is_running(),
+        "a bad configuration must not stop otai serve"
+    );
+    let page = served
+        .http
+        .get(served.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<h3>before</h3>"), "still the old pipeline");
+
+    // A good one with a renamed pipeline: the server comes back with it.
+    std::fs::write(&desk.config, good.replace("\n  before:\n", "\n  after:\n")).unwrap();
+    assert!(std::fs::read_to_string(&desk.config)
+        .unwrap()
+        .contains("\n  after:\n"));
+    served.signal("HUP");
+    let started = Instant::now();
+    loop {
+        let page = match served.http.get(served.url("/")).send().await {
+            Ok(answer) => answer.text().await.unwrap_or_default(),
+            // Between the old server's end and the new one's start.
+            Err(_) => String::new(),
+        };
+        if page.contains("<h3>after</h3>") {
+            break;
+        }
+        if started.elapsed() > WAIT {
+            served
+                .fail("the reloaded configuration did not take effect")
+                .await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The new pipeline routes by webhook like the old one.
+    desk.sim.set_webhook(Some(WebhookTarget {
+        url: served.webhook_url("zendesk"),
+        secret: SECRET.into(),
+    }));
+    desk.sim.add_tickets(vec![ticket(9301)]).unwrap();
+    if wait_processed(&desk.sim, 9301, WAIT).await.is_none() {
+        served
+            .fail("ticket 9301 was not routed after the reload")
+            .await;
+    }
+    let (_, stderr) = served.stop().await;
+    assert!(
+        stderr.contains("serve.poll_interval"),
+        "the mistake is named: {stderr}"
+    );
+    assert!(
+        stderr.contains("The new configuration is refused"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Reloading"), "{stderr}");
 }

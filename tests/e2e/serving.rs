@@ -237,6 +237,22 @@ impl Served {
         }
     }
 
+    /// Sends it a signal (`HUP`, `TERM`, ...).
+    pub fn signal(&self, name: &str) {
+        let child = self.child.as_ref().expect("still running");
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name} {}", child.id());
+    }
+
+    /// Whether it is still running.
+    pub fn is_running(&mut self) -> bool {
+        let child = self.child.as_mut().expect("not finished yet");
+        child.try_wait().unwrap().is_none()
+    }
+
     /// Stops it and panics with `message` and its output.
     pub async fn fail(self, message: &str) -> ! {
         let (status, stdout, stderr) = self.finish().await;

@@ -182,7 +182,10 @@ impl ForeignTicketSystem {
             return Err(self.blocked_error(operation));
         }
         let running = self.inner.start(start);
-        let answer = match tokio::time::timeout(limit, running).await {
+        let began = std::time::Instant::now();
+        let answered = tokio::time::timeout(limit, running).await;
+        crate::serve::metrics::observe_call(&self.name, operation, began.elapsed());
+        let answer = match answered {
             Ok(Ok(answer)) => answer,
             Ok(Err(join)) => {
                 return Err(TicketSystemError::new(

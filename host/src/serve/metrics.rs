@@ -6,7 +6,9 @@
 //! `otai_pass_duration_seconds` and `otai_classify_duration_seconds` (histograms), and per field
 //! `otai_confidence` (the top label's probability of each classified ticket). Per ticket
 //! system (label `ticket_system`): `otai_api_requests_total`, `otai_api_retries_total`,
-//! `otai_api_rate_limited_total` (429 or 503 with Retry-After). Webhooks:
+//! `otai_api_rate_limited_total` (429 or 503 with Retry-After), and
+//! `otai_ticket_system_call_duration_seconds{ticket_system, operation}` (each call into the
+//! plugin, e.g. `find_tickets` with all its pages, `update_tickets` with its job). Webhooks:
 //! `otai_webhook_deliveries_total{ticket_system, outcome}` (`accepted`, `duplicate`,
 //! `no_ticket`, or the refusal's status such as `refused_401`) and the gauge
 //! `otai_webhook_tickets_waiting` (accepted ids not yet routed: the queue depth).
@@ -53,6 +55,27 @@ struct FieldLabels {
 }
 
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    ticket_system: String,
+    operation: String,
+}
+
+/// Every call into a ticket system's plugin, timed where it is made
+/// ([`crate::plugins::ForeignTicketSystem`]); process-wide, as the plugins are.
+static CALL_SECONDS: std::sync::LazyLock<Histograms<CallLabels>> =
+    std::sync::LazyLock::new(|| Family::new_with_constructor(seconds_histogram));
+
+/// Records how long one call into `ticket_system`'s plugin took.
+pub fn observe_call(ticket_system: &str, operation: &str, took: std::time::Duration) {
+    CALL_SECONDS
+        .get_or_create(&CallLabels {
+            ticket_system: ticket_system.to_string(),
+            operation: operation.to_string(),
+        })
+        .observe(took.as_secs_f64());
+}
 
 /// Every metric `otai serve` exports.
 #[derive(Debug)]
@@ -174,6 +197,11 @@ impl Metrics {
             &mut registry,
             "api_rate_limited",
             "Answers that said slow down (429, or 503 with Retry-After)",
+        );
+        registry.register(
+            "ticket_system_call_duration_seconds",
+            "How long each call into a ticket system's plugin took (all its requests)",
+            CALL_SECONDS.clone(),
         );
         let webhooks = Family::<WebhookLabels, Counter>::default();
         registry.register(

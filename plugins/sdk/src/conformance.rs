@@ -16,7 +16,9 @@
 //! - **paging**: `find_tickets` returns every ticket of a query that spans several pages;
 //! - **pages**: following `find_tickets_page`'s cursors gives the same tickets, each once, and
 //!   no cursor repeats the one it was asked with (the SDK's default, one page, passes);
-//! - **batches**: `update_tickets` returns one outcome per ticket, in the order given.
+//! - **batches**: `update_tickets` returns one outcome per ticket, in the order given;
+//! - **webhooks**: an unsigned delivery (no headers, an empty or a made-up body) is refused
+//!   (`auth`, `config`, `validation` or `unsupported`), never accepted and never a panic.
 //!
 //! Failures panic with a sentence saying which rule broke, so they read as test failures.
 
@@ -123,6 +125,7 @@ pub async fn check<H: Harness>(harness: &H) {
     paging(harness, &log, &mut shown).await;
     pages(harness, &log, &mut shown).await;
     batches(harness, &log, &mut shown).await;
+    webhooks(harness, &log, &mut shown);
 
     let lines = lines.lock().unwrap();
     for secret in harness.secrets() {
@@ -330,6 +333,42 @@ async fn batches<H: Harness>(harness: &H, log: &Logger, shown: &mut Vec<String>)
             if ok { "succeeded" } else { "failed" },
             outcome.result
         );
+    }
+}
+
+fn webhooks<H: Harness>(harness: &H, log: &Logger, shown: &mut Vec<String>) {
+    let svc = service(harness, &harness.mock_url(), log);
+    let bodies: [&[u8]; 3] = [b"", br#"{"ticket_id": "1"}"#, b"\x00not json"];
+    for body in bodies {
+        let request = crate::WebhookRequest {
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_vec(),
+            received_at: 1_800_000_000,
+        };
+        match svc.verify_webhook(convert::webhook_request_to_ffi(&request)) {
+            RResult::ROk(event) => panic!(
+                "conformance: verify_webhook accepted an unsigned delivery (body {:?}) naming {:?}; \
+                 refuse it with `auth` (or `config` without a secret, `unsupported` without webhooks)",
+                String::from_utf8_lossy(body),
+                event.ticket_ids
+            ),
+            RResult::RErr(e) => {
+                shown.push(e.message.to_string());
+                let kind = convert::error_from_ffi(e.clone()).kind;
+                assert!(
+                    matches!(
+                        kind,
+                        ErrorKind::Auth
+                            | ErrorKind::Config
+                            | ErrorKind::Validation
+                            | ErrorKind::Unsupported
+                    ),
+                    "conformance: verify_webhook refused an unsigned delivery as `{}`; expected auth, config, validation or unsupported: {}",
+                    kind.name(),
+                    e.message
+                );
+            }
+        }
     }
 }
 

@@ -22,6 +22,7 @@ struct Flaws {
     first_page_only: bool,
     pages_stop_early: bool,
     outcomes_reversed: bool,
+    accepts_any_webhook: bool,
 }
 
 #[derive(Debug)]
@@ -131,6 +132,23 @@ impl TicketSystemAdapter for Desk {
 
     fn request_stats(&self) -> Option<otai_plugin_sdk::RequestStats> {
         Some(self.http.stats())
+    }
+
+    fn verify_webhook(
+        &self,
+        request: &otai_plugin_sdk::WebhookRequest,
+    ) -> otai_plugin_sdk::Result<otai_plugin_sdk::WebhookEvent> {
+        if !self.flaws.accepts_any_webhook {
+            return Err(otai_plugin_sdk::Error::new(
+                otai_plugin_sdk::ErrorKind::Auth,
+                "the delivery has no signature",
+            ));
+        }
+        let _ = request;
+        Ok(otai_plugin_sdk::WebhookEvent {
+            ticket_ids: vec!["1".into()],
+            delivery_id: None,
+        })
     }
 }
 
@@ -256,6 +274,16 @@ async fn pages_that_stop_early_fail() {
 async fn outcomes_out_of_order_fail() {
     let flaws = Flaws {
         outcomes_reversed: true,
+        ..Flaws::default()
+    };
+    conformance::check(&kit(flaws).await).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "verify_webhook accepted an unsigned delivery")]
+async fn accepting_an_unsigned_webhook_fails() {
+    let flaws = Flaws {
+        accepts_any_webhook: true,
         ..Flaws::default()
     };
     conformance::check(&kit(flaws).await).await;

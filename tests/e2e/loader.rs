@@ -121,7 +121,7 @@ fn incompatible_interface_is_reported_briefly() {
     );
     assert!(
         message.contains("incompatible plugin interface: otai-plugin-api 2.0.0;")
-            && message.contains("this host loads plugins built against 1.0 to 1.3"),
+            && message.contains("this host loads plugins built against 1.0 to 1.4"),
         "{message}"
     );
     assert!(

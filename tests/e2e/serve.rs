@@ -111,15 +111,7 @@ async fn a_new_ticket_is_written_back_seconds_after_its_signed_webhook() {
     metrics_parse_and_count_what_happened(&served).await;
 
     // The status page lists the tickets.
-    let page = served
-        .http
-        .get(served.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = served.text("/").await;
     for id in 9001..9006 {
         assert!(
             page.contains(&format!("data-ticket=\"{id}\"")),
@@ -266,15 +258,7 @@ fn browser() -> std::path::PathBuf {
 async fn wait_on_page(served: &Served, ids: &[u64]) -> bool {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(30) {
-        let page = served
-            .http
-            .get(&served.base)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = served.text("/").await;
         if ids
             .iter()
             .all(|id| page.contains(&format!("data-ticket=\"{id}\"")))
@@ -404,15 +388,7 @@ async fn metrics_parse_and_count_what_happened(served: &Served) {
     // A pass's report reaches the metrics a moment after its tickets settle in the inbox.
     let started = Instant::now();
     let text = loop {
-        let text = served
-            .http
-            .get(served.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = served.text("/metrics").await;
         if text.contains("otai_tickets_written_total{pipeline=\"live\"} 5")
             || started.elapsed() > WAIT
         {
@@ -532,15 +508,7 @@ async fn sighup_refuses_a_bad_configuration_and_restarts_with_a_good_one() {
         served.is_running(),
         "a bad configuration must not stop otai serve"
     );
-    let page = served
-        .http
-        .get(served.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = served.text("/").await;
     assert!(page.contains("<h3>before</h3>"), "still the old pipeline");
 
     // A good one with a renamed pipeline: the server comes back with it.

@@ -187,17 +187,21 @@ impl Served {
         (status, answer.json().await.unwrap_or(Value::Null))
     }
 
-    /// How many passes of `pipeline` have ended, as `/metrics` counts them.
-    pub async fn passes_ended(&self, pipeline: &str) -> u64 {
-        let text = self
-            .http
-            .get(self.url("/metrics"))
+    /// The text `GET path` answers.
+    pub async fn text(&self, path: &str) -> String {
+        self.http
+            .get(self.url(path))
             .send()
             .await
             .expect("otai serve answers")
             .text()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// How many passes of `pipeline` have ended, as `/metrics` counts them.
+    pub async fn passes_ended(&self, pipeline: &str) -> u64 {
+        let text = self.text("/metrics").await;
         let label = format!("pipeline=\"{pipeline}\"");
         text.lines()
             .filter(|l| l.starts_with("otai_passes_total{") && l.contains(&label))

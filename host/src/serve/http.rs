@@ -159,31 +159,23 @@ async fn webhook(
         }
     }
     let limit = state.max_body_bytes;
-    let too_large = || format!("the body is larger than serve.max_body_bytes ({limit} bytes)");
     let announced = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|length| length > limit as u64) {
+    // A body announced too large is refused unread; one that grows past the cap while read, too.
+    let body = match announced.filter(|length| *length > limit as u64) {
+        Some(_) => None,
+        None => axum::body::to_bytes(body, limit).await.ok(),
+    };
+    let Some(body) = body else {
         return refuse(
             &state,
             &system,
             peer,
             StatusCode::PAYLOAD_TOO_LARGE,
-            too_large(),
+            format!("the body is larger than serve.max_body_bytes ({limit} bytes)"),
         );
-    }
-    let body = match axum::body::to_bytes(body, limit).await {
-        Ok(body) => body,
-        Err(_) => {
-            return refuse(
-                &state,
-                &system,
-                peer,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                too_large(),
-            )
-        }
     };
     let request = WebhookRequest {
         headers: headers

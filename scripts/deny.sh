@@ -54,4 +54,7 @@ echo "deny: advisories from the RustSec snapshot of ${date%%T*} ($age_days days 
 if [ "$age_days" -gt 180 ]; then
     echo "deny: the snapshot is over 180 days old; refresh it with scripts/advisory-db/update.sh where GitHub is reachable" >&2
 fi
+# Offline, cargo-deny reads `cargo metadata` for every target platform, which needs every crate
+# in Cargo.lock on disk, also those only other platforms use (a build fetches only this one's).
+$CARGO fetch --locked --quiet
 exec $CARGO deny --offline check

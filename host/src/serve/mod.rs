@@ -22,10 +22,12 @@
 //! - [`inbox`]: the durable store of accepted ids and seen deliveries.
 //! - [`dispatch`]: which pipelines get which ids, and settling them in the inbox.
 //! - [`http`]: the routes.
+//! - [`classify`]: `POST /api/classify`.
 //! - [`readiness`]: the ticket systems' connection checks behind `/readyz`.
 //! - [`metrics`]: `/metrics` (Prometheus / OpenMetrics text).
 //! - [`status`] and [`page`]: the status page at `/`: what it remembers, and its HTML.
 
+pub mod classify;
 pub mod dispatch;
 pub mod http;
 pub mod inbox;

@@ -289,6 +289,14 @@ pub struct TrainArgs {
     /// only, in steps of 0.1.
     #[arg(long, value_name = "S", value_parser = parse_lexical_share)]
     pub lexical_share: Option<f64>,
+    /// With --system: put the new model in use only if it beats the one in use. LINK is a
+    /// symbolic link to the model folder the pipelines use (their `model:` names it; missing at
+    /// the first run). Both models classify the newest held-out tickets; the new one is written
+    /// and the link repointed to it only when its mean accuracy is higher and no field falls by
+    /// more than 2 points. Old folders are kept; each comparison is appended to
+    /// `LINK.promotions.jsonl`. Meant for a scheduled job (packaging/otai-train.timer).
+    #[arg(long, value_name = "LINK", requires = "system")]
+    pub promote: Option<PathBuf>,
     /// Replace an existing --out folder (not with --system: a pipeline may be using it).
     #[arg(long, conflicts_with = "system")]
     pub overwrite: bool,

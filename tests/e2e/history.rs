@@ -404,5 +404,7 @@ async fn learned_routing_beats_zero_history_routing_on_held_out_tickets() {
     learned.sim.shutdown().await;
 }
 
+/// `otai train --system --promote`: a new model is put in use only when it beats the one in use.
+mod promote;
 /// `otai train --system`: pull, skip, fold, resume (the history engineer's part).
 mod pull;

@@ -332,24 +332,7 @@ pub fn train_heads(
         )));
     }
     let started = Instant::now();
-    let split = match options.split {
-        Split::Auto if dataset.has_times() => Split::Time,
-        Split::Auto => Split::Random,
-        other => other,
-    };
-    let is_holdout = match split {
-        Split::Time => {
-            if !dataset.has_times() {
-                return Err(ClassifierError::data(
-                    &dataset.path,
-                    0,
-                    "a split by time needs a `created_at` column",
-                ));
-            }
-            dataset.newest(options.holdout)
-        }
-        _ => stratified_split(&dataset.labels[0], options.holdout, options.seed),
-    };
+    let (split, is_holdout) = holdout_split(dataset, options)?;
     let holdout_examples = is_holdout.iter().filter(|&&h| h).count();
     // Fields are independent: fit them on parallel threads (each fit is single-threaded).
     let results: Vec<Result<(LinearHead, FieldReport)>> = std::thread::scope(|scope| {
@@ -393,6 +376,32 @@ pub fn train_heads(
         fit_seconds: started.elapsed().as_secs_f64(),
     };
     Ok((heads, report))
+}
+
+/// Which rows [`train_heads`] holds out for the reported metrics, and by which split: the newest
+/// `holdout` share by `created_at` (where the data has times), else a seeded stratified share.
+/// Public so that a comparison with another model (`otai train --promote`) scores it on exactly
+/// the rows the new heads never saw.
+pub fn holdout_split(dataset: &Dataset, options: &TrainOptions) -> Result<(Split, Vec<bool>)> {
+    let split = match options.split {
+        Split::Auto if dataset.has_times() => Split::Time,
+        Split::Auto => Split::Random,
+        other => other,
+    };
+    let is_holdout = match split {
+        Split::Time => {
+            if !dataset.has_times() {
+                return Err(ClassifierError::data(
+                    &dataset.path,
+                    0,
+                    "a split by time needs a `created_at` column",
+                ));
+            }
+            dataset.newest(options.holdout)
+        }
+        _ => stratified_split(&dataset.labels[0], options.holdout, options.seed),
+    };
+    Ok((split, is_holdout))
 }
 
 /// Fits one field: on the non-held-out rows first (scored on the held-out rows), then on all rows unless

@@ -11,12 +11,14 @@
 //! - [`run`]: `otai run [--once] [--dry-run] [--pipeline NAME]`.
 //! - [`classify`]: `otai classify TEXT | --file FILE`.
 //! - [`train`]: `otai train --data FILE --out DIR` or `--system NAME --since 180d`.
+//! - [`promote`]: `otai train --system NAME --promote LINK`, the comparison and the link.
 //! - [`evaluate`]: `otai evaluate --data FILE | --shadow FILE`.
 
 pub mod check;
 pub mod classify;
 pub mod evaluate;
 pub mod plugins;
+pub mod promote;
 pub mod run;
 pub mod run_table;
 pub mod tickets;

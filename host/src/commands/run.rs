@@ -112,6 +112,9 @@ async fn drive(
     // Shared with the blocking tasks that construct ticket systems.
     let (config, classifier_options) = checked_config(ctx, args)?;
     let selected = select(&config, args.pipeline.as_deref())?;
+    // Where the models are, before they load: a promotion from now on is noticed.
+    let models: Vec<PathBuf> = selected.iter().map(|p| p.model.clone()).collect();
+    let models_at_start = (models.clone(), model_targets(&models));
 
     // One writing instance per pipeline, before any state is read (dry and shadow runs write
     // nothing). Held until this function returns; released by the OS however the process ends.
@@ -202,6 +205,13 @@ async fn drive(
         signal_tasks.push(tokio::spawn(reload_on_hangup(
             ctx.clone(),
             args.clone(),
+            shutdown_tx.clone(),
+            reload.clone(),
+        )));
+        signal_tasks.push(tokio::spawn(reload_on_promotion(
+            ctx.clone(),
+            args.clone(),
+            models_at_start,
             shutdown_tx.clone(),
             reload.clone(),
         )));
@@ -326,30 +336,86 @@ async fn reload_on_hangup(
         };
         while hangups.recv().await.is_some() {
             info!(file = %ctx.config_path().display(), "SIGHUP: checking the configuration file again.");
-            let (checking_ctx, checking_args) = (ctx.clone(), args.clone());
-            let checked = tokio::task::spawn_blocking(move || {
-                checked_config(&checking_ctx, &checking_args).map(drop)
-            })
-            .await;
-            match checked {
-                Ok(Ok(())) => {
-                    info!("The new configuration is valid: the pipelines and the server stop (write batches in flight finish) and start again with it.");
-                    reload.store(true, std::sync::atomic::Ordering::SeqCst);
-                    shutdown.send_replace(true);
-                    return;
-                }
-                Ok(Err(e)) => {
-                    tracing::error!(error = %format!("{e:#}"), "The new configuration is refused; the running one goes on.")
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "Checking the new configuration stopped; the running one goes on.")
-                }
+            if reload_if_valid(&ctx, &args, &shutdown, &reload).await {
+                return;
             }
         }
     }
     #[cfg(not(unix))]
     {
         let _ = (ctx, args, shutdown, reload);
+    }
+}
+
+/// Checks the configuration ([`checked_config`]): valid, it asks the running pipelines and
+/// server to stop so that [`serve`] starts again with it (true); invalid, it reports every
+/// problem and the running configuration goes on (false).
+async fn reload_if_valid(
+    ctx: &Context,
+    args: &RunArgs,
+    shutdown: &tokio::sync::watch::Sender<bool>,
+    reload: &std::sync::atomic::AtomicBool,
+) -> bool {
+    let (checking_ctx, checking_args) = (ctx.clone(), args.clone());
+    let checked = tokio::task::spawn_blocking(move || {
+        checked_config(&checking_ctx, &checking_args).map(drop)
+    })
+    .await;
+    match checked {
+        Ok(Ok(())) => {
+            info!("The new configuration is valid: the pipelines and the server stop (write batches in flight finish) and start again with it.");
+            reload.store(true, std::sync::atomic::Ordering::SeqCst);
+            shutdown.send_replace(true);
+            true
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %format!("{e:#}"), "The new configuration is refused; the running one goes on.");
+            false
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "Checking the new configuration stopped; the running one goes on.");
+            false
+        }
+    }
+}
+
+/// How often `otai serve` looks where its pipelines' `model:` paths lead.
+const MODEL_CHECK_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Where each pipeline's `model:` path leads now, links followed (`None`: it leads nowhere).
+fn model_targets(models: &[PathBuf]) -> Vec<Option<PathBuf>> {
+    models
+        .iter()
+        .map(|m| std::fs::canonicalize(m).ok())
+        .collect()
+}
+
+/// Reloads when a pipeline's `model:` path leads to another folder than at the start: a link
+/// repointed by `otai train --promote` puts the new model in use without a signal. The check is
+/// the SIGHUP one, so a link to a model that does not fit the pipeline is refused and the
+/// running model goes on (checked again only when the link changes once more).
+async fn reload_on_promotion(
+    ctx: Context,
+    args: RunArgs,
+    (models, mut known): (Vec<PathBuf>, Vec<Option<PathBuf>>),
+    shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+    reload: Arc<std::sync::atomic::AtomicBool>,
+) {
+    loop {
+        tokio::time::sleep(MODEL_CHECK_INTERVAL).await;
+        let now = model_targets(&models);
+        if now == known {
+            continue;
+        }
+        for ((model, was), is) in models.iter().zip(&known).zip(&now) {
+            if was != is {
+                info!(model = %model.display(), was = ?was, now = ?is, "A pipeline's model path leads to another folder (a promotion?): checking the configuration again.");
+            }
+        }
+        known = now;
+        if reload_if_valid(&ctx, &args, &shutdown, &reload).await {
+            return;
+        }
     }
 }
 
@@ -501,6 +567,10 @@ async fn start_server(
             name: p.name().to_string(),
             ticket_system: p.config().ticket_system.clone(),
             model: p.config().model.clone(),
+            model_folder: std::fs::symlink_metadata(&p.config().model)
+                .is_ok_and(|m| m.file_type().is_symlink())
+                .then(|| std::fs::canonicalize(&p.config().model).ok())
+                .flatten(),
             dry_run: args.dry_run || args.shadow,
             coverage: crate::serve::page::coverage_tables(&p.config().model),
         })

@@ -14,11 +14,18 @@ use std::{io::Write, path::PathBuf, time::Instant};
 use anyhow::{bail, Context as _};
 use serde_json::json;
 
-use super::Context;
+use super::{
+    promote::{self, PromotionLink},
+    Context,
+};
 use crate::{
     classifier::{
-        data::Dataset, encoder::Encoder, hybrid::LexicalOptions, model, train::embed_texts,
-        train::train_heads, train_from_file, EncoderOptions, TrainOptions,
+        data::Dataset,
+        encoder::Encoder,
+        hybrid::LexicalOptions,
+        model,
+        train::{embed_texts, holdout_split, train_heads},
+        train_from_file, EncoderOptions, TrainOptions,
     },
     cli::TrainArgs,
     history::{self, since, PullOptions, PullProgress},
@@ -108,9 +115,22 @@ fn train_from_history(
     if args.min_examples == 0 {
         bail!("--min-examples must be at least 1");
     }
-    let dir = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("models").join(format!("{system_name}-{}", since::compact_stamp(now)))
-    });
+    let promotion = args
+        .promote
+        .as_deref()
+        .map(PromotionLink::open)
+        .transpose()?;
+    if promotion.as_ref().is_some_and(|p| p.in_use().is_some()) && args.holdout == 0.0 {
+        bail!(
+            "--promote compares the models on held-out tickets: give --holdout above 0 (default 0.1)"
+        );
+    }
+    let stamp = since::compact_stamp(now);
+    let dir = match (&args.out, &promotion) {
+        (Some(out), _) => out.clone(),
+        (None, Some(promotion)) => promotion.candidate_dir(system_name, &stamp),
+        (None, None) => PathBuf::from("models").join(format!("{system_name}-{stamp}")),
+    };
     if dir.exists() {
         bail!(
             "{} already exists; training never writes into an existing model folder (a pipeline \
@@ -181,6 +201,65 @@ fn train_from_history(
     let (heads, mut report) = train_heads(x.view(), &dataset, &options)?;
     report.embed_seconds = embed_started.elapsed().as_secs_f64();
     refuse_unless_better_than_majority(&report, out)?;
+    let verdict = match &promotion {
+        None => None,
+        Some(promotion) => {
+            let verdict = match promotion.in_use() {
+                None => promote::Verdict {
+                    promoted: true,
+                    reason: format!(
+                        "no model in use yet ({} did not exist)",
+                        args.promote.as_deref().unwrap_or(&dir).display()
+                    ),
+                    fields: Vec::new(),
+                    missing: Vec::new(),
+                },
+                Some(in_use) => {
+                    let (_, is_holdout) = holdout_split(&dataset, &options)?;
+                    let (fields, missing) = promote::compare(
+                        in_use,
+                        &dataset,
+                        &is_holdout,
+                        &folded,
+                        &args.fallback_label,
+                        &report,
+                    )?;
+                    promote::decide(fields, missing)
+                }
+            };
+            promotion.log(&json!({
+                "time": since::rfc3339(since::now_unix()),
+                "system": system_name,
+                "link": promotion.link().display().to_string(),
+                "in_use": promotion.in_use().map(|p| p.display().to_string()),
+                "candidate": dir.display().to_string(),
+                "held_out": report.holdout_examples,
+                "promoted": verdict.promoted,
+                "reason": verdict.reason,
+                "fields": verdict.fields,
+                "missing": verdict.missing,
+            }))?;
+            tracing::info!(system = system_name, promoted = verdict.promoted, reason = %verdict.reason, "Compared the new model with the model in use.");
+            if !verdict.promoted {
+                writeln!(out, "{report}")?;
+                writeln!(
+                    out,
+                    "Compared on the {} newest held-out tickets with the model in use, {}:",
+                    report.holdout_examples,
+                    promotion.in_use().unwrap_or(&dir).display()
+                )?;
+                writeln!(out, "{verdict}")?;
+                writeln!(
+                    out,
+                    "The model in use stays; the candidate was not written (logged in {}).",
+                    promotion.log_path().display()
+                )?;
+                out.flush()?;
+                return Ok(());
+            }
+            Some(verdict)
+        }
+    };
     let mut summary = serde_json::to_value(&report)?;
     summary["history"] = json!({
         "system": system_name,
@@ -204,11 +283,33 @@ fn train_from_history(
     model::write_model_folder(&args.model, &heads, Some(&summary), &dir, false)?;
     writeln!(out, "{report}")?;
     writeln!(out, "Wrote the model folder {}.", dir.display())?;
-    writeln!(
-        out,
-        "To route with it, point the pipeline at it in the config:\n    model: {}",
-        dir.display()
-    )?;
+    match (&promotion, verdict) {
+        (Some(promotion), Some(verdict)) => {
+            promotion.repoint(&dir)?;
+            if !verdict.fields.is_empty() {
+                writeln!(
+                    out,
+                    "Compared on the {} newest held-out tickets with the model in use, {}:",
+                    report.holdout_examples,
+                    promotion.in_use().unwrap_or(&dir).display()
+                )?;
+            }
+            writeln!(out, "{verdict}")?;
+            writeln!(
+                out,
+                "{} now points to {} (logged in {}); `otai serve` reloads on its own, `otai run` \
+                 uses it from its next start.",
+                promotion.link().display(),
+                dir.display(),
+                promotion.log_path().display()
+            )?;
+        }
+        _ => writeln!(
+            out,
+            "To route with it, point the pipeline at it in the config:\n    model: {}",
+            dir.display()
+        )?,
+    }
     out.flush()?;
     Ok(())
 }

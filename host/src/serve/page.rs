@@ -25,6 +25,9 @@ pub struct PipelineInfo {
     pub name: String,
     pub ticket_system: String,
     pub model: PathBuf,
+    /// The folder `model` led to when the pipeline started, when that is another path (a link,
+    /// repointed by `otai train --promote`): which model is in use.
+    pub model_folder: Option<PathBuf>,
     pub dry_run: bool,
     /// Per field, the coverage / precision table the model was evaluated with (from its
     /// `training.json`), if it has one.
@@ -193,10 +196,14 @@ fn pipelines(html: &mut String, input: &PageInput<'_>, snapshot: &Snapshot) {
     for p in input.pipelines {
         let _ = write!(
             html,
-            "<h3>{}</h3><p class=\"muted\">ticket system {}, model {}{}</p>",
+            "<h3>{}</h3><p class=\"muted\">ticket system {}, model {}{}{}</p>",
             esc(&p.name),
             esc(&p.ticket_system),
             esc(&p.model.display().to_string()),
+            match &p.model_folder {
+                Some(folder) => format!(" (the folder {})", esc(&folder.display().to_string())),
+                None => String::new(),
+            },
             if p.dry_run {
                 ", dry run (nothing written)"
             } else {
@@ -394,6 +401,7 @@ mod tests {
             name: "demo".into(),
             ticket_system: "zendesk".into(),
             model: "models/banking77".into(),
+            model_folder: Some("/srv/models/banking77-20261202T000000Z".into()),
             dry_run: false,
             coverage: BTreeMap::new(),
         }];
@@ -412,6 +420,7 @@ mod tests {
             "Latest decisions",
             "Failed tickets",
             "/webhooks/zendesk",
+            "model models/banking77 (the folder /srv/models/banking77-20261202T000000Z)",
         ] {
             assert!(html.contains(part), "{part}");
         }

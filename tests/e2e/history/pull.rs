@@ -13,13 +13,13 @@ use crate::support;
 
 const PAGE: usize = 100;
 /// A group that exists but has too few tickets: folded into the fallback.
-const RARE_GROUP: u64 = FIRST_GROUP_ID + 50;
+pub(super) const RARE_GROUP: u64 = FIRST_GROUP_ID + 50;
 /// A group that was deleted: not among the current groups.
-const GONE_GROUP: u64 = FIRST_GROUP_ID + 99;
+pub(super) const GONE_GROUP: u64 = FIRST_GROUP_ID + 99;
 
 /// ~300 solved/closed BANKING77 tickets in their queues' groups, plus 5 deleted, 4 merged, 3
 /// empty, 6 in a group that no longer exists, 7 still open and 4 in a rare group.
-fn history() -> Vec<Value> {
+pub(super) fn history() -> Vec<Value> {
     let mut tickets = Vec::new();
     let mut id = 70_000u64;
     let mut push = |t: Value| {
@@ -68,7 +68,7 @@ fn history() -> Vec<Value> {
     tickets
 }
 
-fn config(base_url: &str) -> String {
+pub(super) fn config(base_url: &str) -> String {
     format!(
         r#"
 ticket_systems:

@@ -556,3 +556,80 @@ async fn sighup_refuses_a_bad_configuration_and_restarts_with_a_good_one() {
     );
     assert!(stderr.contains("Reloading"), "{stderr}");
 }
+
+/// Copies a model folder (files and one level of sub-folders, as model folders are).
+fn copy_model(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_model(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repointed_model_link_is_put_in_use_without_a_signal() {
+    let desk = BankingDesk::start(Vec::new(), "linked").await;
+    serve_config(&desk);
+    // The pipeline's model is a link, as `otai train --promote` keeps it.
+    let demo = support::demo_model("the promotion test needs");
+    let promoted = desk.cwd.path().join("banking77-promoted");
+    copy_model(&demo, &promoted);
+    let link = desk.cwd.path().join("current");
+    std::os::unix::fs::symlink(&demo, &link).unwrap();
+    let yaml = std::fs::read_to_string(&desk.config).unwrap();
+    let model_line = format!("model: {}\n", demo.display());
+    assert!(yaml.contains(&model_line), "{yaml}");
+    std::fs::write(&desk.config, yaml.replace(&model_line, "model: current\n")).unwrap();
+    let served = serve(&desk).await;
+    let folder = |path: &Path| {
+        format!(
+            "(the folder {})",
+            std::fs::canonicalize(path).unwrap().display()
+        )
+    };
+    let page = served.text("/").await;
+    assert!(page.contains(&folder(&demo)), "{page}");
+
+    // Repointed in one rename, as a promotion does it: no signal is sent.
+    let staging = desk.cwd.path().join(".current.promoting");
+    std::os::unix::fs::symlink("banking77-promoted", &staging).unwrap();
+    std::fs::rename(&staging, &link).unwrap();
+    let started = Instant::now();
+    loop {
+        let page = match served.http.get(served.url("/")).send().await {
+            Ok(answer) => answer.text().await.unwrap_or_default(),
+            // Between the old server's end and the new one's start.
+            Err(_) => String::new(),
+        };
+        if page.contains(&folder(&promoted)) {
+            break;
+        }
+        // The check runs every 10 s; then the pipelines restart.
+        if started.elapsed() > WAIT + Duration::from_secs(15) {
+            served.fail("the repointed model was not put in use").await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // And it routes.
+    desk.sim.set_webhook(Some(WebhookTarget {
+        url: served.webhook_url("zendesk"),
+        secret: SECRET.into(),
+    }));
+    desk.sim.add_tickets(vec![ticket(9401)]).unwrap();
+    if wait_processed(&desk.sim, 9401, WAIT).await.is_none() {
+        served
+            .fail("ticket 9401 was not routed with the promoted model")
+            .await;
+    }
+    let (_, stderr) = served.stop().await;
+    assert!(
+        stderr.contains("model path leads to another folder"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Reloading"), "{stderr}");
+}

@@ -181,7 +181,7 @@ impl ServeArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["data", "shadow"])))]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["data", "shadow", "audit"])))]
 pub struct EvaluateArgs {
     /// Labelled CSV or JSONL (as for `otai train`): classified with --model and scored. With a
     /// `created_at` column only the newest --holdout share is scored.
@@ -192,9 +192,14 @@ pub struct EvaluateArgs {
     /// queue).
     #[arg(long, value_name = "FILE")]
     pub shadow: Option<PathBuf>,
-    /// With --shadow: the ticket system to read the tickets from [default: the records'
-    /// pipelines' ticket system].
-    #[arg(long, value_name = "NAME", requires = "shadow")]
+    /// A pipeline's audit log (`.otai/audit/<pipeline>.jsonl` by default): what otai wrote,
+    /// compared with the tickets now; per field, how often agents kept otai's value and how
+    /// often they corrected it, and the moves they made most.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+    /// With --shadow or --audit: the ticket system to read the tickets from [default: the
+    /// records' pipelines' ticket system].
+    #[arg(long, value_name = "NAME")]
     pub system: Option<String>,
     /// The model folder (with --data).
     #[arg(long, value_name = "DIR", default_value = crate::config::pipeline::DEFAULT_MODEL_DIR)]

@@ -122,6 +122,13 @@ async fn shadow_run_writes_nothing_and_evaluate_reports_agreement_with_agents() 
         "{stdout}"
     );
     assert!(stdout.contains("Coverage / precision"), "{stdout}");
+    // Queue has a fallback, so shadow mode would have written it on every compared ticket; the
+    // agent's move to Billing is one of its corrections (fallbacks agents replaced are others).
+    assert!(
+        stdout.contains("`queue`: shadow mode would have written it on 5 ticket(s)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" -> Billing (1)"), "{stdout}");
 
     let (json_out, _) = tokio::task::spawn_blocking({
         let (cwd, config, plugins) = (
@@ -288,4 +295,85 @@ fn evaluate_data_in_two_languages_scores_each_language_too() {
         de < 1.0,
         "the English-only model should miss some German tickets: {de}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evaluate_audit_counts_the_corrections_agents_made_to_what_otai_wrote() {
+    let tickets: Vec<Value> = TEXTS
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            json!({"id": 5101 + i as u64, "subject": format!("Request {i}"), "description": text,
+                   "status": "new"})
+        })
+        .collect();
+    let desk = BankingDesk::start(tickets, "audited").await;
+    let (cwd, config_path, plugins) = (
+        desk.cwd.path().to_path_buf(),
+        desk.config.clone(),
+        desk.plugins.path().to_path_buf(),
+    );
+    let otai_in_desk = move |args: &'static [&'static str]| {
+        let (cwd, config_path, plugins) = (cwd.clone(), config_path.clone(), plugins.clone());
+        tokio::task::spawn_blocking(move || otai(&cwd, &config_path, &plugins, args))
+    };
+    otai_in_desk(&["run", "--once"]).await.unwrap();
+    for i in 0..TEXTS.len() as u64 {
+        assert_ne!(desk.sim.ticket(5101 + i).unwrap().group_id, None, "routed");
+    }
+
+    // An agent moves the first ticket to a queue otai never routes to and solves the rest as
+    // otai routed them.
+    let yaml = std::fs::read_to_string(&desk.config).unwrap();
+    let config = Config::parse(&yaml, Path::new("audited.yml"), &|_| Ok(None)).unwrap();
+    let registry = PluginRegistry::load(desk.plugins.path());
+    let system = registry.ticket_system(&config, "zendesk").unwrap();
+    for i in 0..TEXTS.len() as u64 {
+        let update = TicketUpdate {
+            queue: (i == 0).then(|| Queue {
+                id: None,
+                name: Some("Billing".into()),
+            }),
+            status: Some("solved".into()),
+            ..TicketUpdate::default()
+        };
+        system
+            .update_ticket(&(5101 + i).to_string(), update)
+            .await
+            .expect("an agent updates the ticket");
+    }
+
+    let (stdout, _) = otai_in_desk(&["evaluate", "--audit", ".otai/audit/audited.jsonl"])
+        .await
+        .unwrap();
+    println!("{stdout}");
+    assert!(
+        stdout
+            .contains("6 ticket(s), 6 compared (6 finished by agents), 0 gone (404), 0 unreadable"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("`queue`: otai wrote it on 6 ticket(s); agents kept 5 (83.3 %) and corrected 1 (16.7 %); most often "),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" -> Billing (1)."), "{stdout}");
+    assert!(
+        stdout.contains(
+            "`priority`: otai wrote it on 6 ticket(s); agents kept 6 (100.0 %) and corrected 0"
+        ),
+        "{stdout}"
+    );
+
+    let (json_out, _) =
+        otai_in_desk(&["evaluate", "--audit", ".otai/audit/audited.jsonl", "--json"])
+            .await
+            .unwrap();
+    let v: Value = serde_json::from_str(&json_out).expect("JSON");
+    let queue = &v["fields"]["queue"];
+    assert_eq!(
+        (queue["written"].as_u64(), queue["corrected"].as_u64()),
+        (Some(6), Some(1))
+    );
+    assert_eq!(queue["moves"][0][1], "Billing");
+    desk.sim.shutdown().await;
 }

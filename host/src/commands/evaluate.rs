@@ -4,7 +4,9 @@
 //!   `created_at` column only the newest `--holdout` share is scored (the model was presumably trained on
 //!   the older ones), else every row.
 //! - `--shadow FILE`: compare what `otai run --shadow` would have written with what agents did since
-//!   (see [`crate::pipeline::shadow`]).
+//!   (see [`crate::pipeline::shadow`]), with the corrections agents made per field.
+//! - `--audit FILE`: compare what otai wrote (a pipeline's audit log) with the tickets now: per
+//!   field, how often agents kept otai's value and corrected it ([`crate::pipeline::corrections`]).
 //!
 //! Both print, per field, accuracy, macro-F1, the worst confusions and the coverage / precision trade-off
 //! with a suggested threshold (`--target-precision`), as text or `--json`. With `--data` holding
@@ -28,7 +30,7 @@ use crate::{
     },
     cli::EvaluateArgs,
     commands::Context,
-    pipeline::shadow,
+    pipeline::{corrections, shadow},
 };
 
 pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -38,14 +40,20 @@ pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyh
     if !(0.0..1.0).contains(&args.holdout) || args.holdout == 0.0 {
         bail!("--holdout must be a fraction above 0 and below 1, e.g. 0.2");
     }
-    let (header, scored, halves) = match (&args.data, &args.shadow) {
-        (Some(data), None) => from_data(&args.model, data, args)?,
-        (None, Some(file)) => {
+    if args.system.is_some() && args.data.is_some() {
+        bail!("--system goes with --shadow or --audit (with --data the examples are in the file)");
+    }
+    let (header, scored, halves) = match (&args.data, &args.shadow, &args.audit) {
+        (Some(data), None, None) => from_data(&args.model, data, args)?,
+        (None, Some(file), None) => {
             let runtime = super::runtime()?;
             let (header, scored) = runtime.block_on(shadow_source(ctx, file, args))?;
             (header, scored, HashMap::new())
         }
-        _ => bail!("give --data FILE (with --model DIR) or --shadow FILE"),
+        (None, None, Some(file)) => {
+            return super::runtime()?.block_on(audit_source(ctx, file, args, out));
+        }
+        _ => bail!("give one of --data FILE (with --model DIR), --shadow FILE and --audit FILE"),
     };
     let evaluation = Evaluation {
         fields: scored
@@ -120,12 +128,26 @@ async fn shadow_source(
         );
     }
     let config = std::sync::Arc::new(ctx.load_config()?);
+    let pipelines: Vec<&str> = records.iter().map(|r| r.pipeline.as_str()).collect();
+    let (system_name, system) = open_records_system(ctx, &config, &pipelines, args).await?;
+    let (cmp, scored) = shadow::compare_with(records, &config.pipelines, system, 8).await;
+    Ok((shadow::comparison_header(file, &system_name, &cmp), scored))
+}
+
+/// The ticket system records of `pipelines` are read back from: `--system`, else the one ticket
+/// system those pipelines use in the configuration.
+async fn open_records_system(
+    ctx: &Context,
+    config: &std::sync::Arc<crate::config::Config>,
+    pipelines: &[&str],
+    args: &EvaluateArgs,
+) -> anyhow::Result<(String, std::sync::Arc<dyn crate::ticket::TicketSystem>)> {
     let system_name = match &args.system {
         Some(name) => name.clone(),
         None => {
-            let names: std::collections::BTreeSet<&str> = records
+            let names: std::collections::BTreeSet<&str> = pipelines
                 .iter()
-                .filter_map(|r| config.pipelines.get(&r.pipeline))
+                .filter_map(|p| config.pipelines.get(*p))
                 .map(|p| p.ticket_system.as_str())
                 .collect();
             match names.into_iter().collect::<Vec<_>>().as_slice() {
@@ -138,17 +160,77 @@ async fn shadow_source(
             }
         }
     };
-    let (plugins_dir, cfg, name) = (
-        ctx.plugins_dir(&config),
-        config.clone(),
-        system_name.clone(),
-    );
+    let (plugins_dir, cfg, name) = (ctx.plugins_dir(config), config.clone(), system_name.clone());
     let system = tokio::task::spawn_blocking(move || {
         crate::commands::tickets::open_configured_system(&plugins_dir, &cfg, &name)
     })
     .await??;
-    let (cmp, scored) = shadow::compare_with(records, &config.pipelines, system, 8).await;
-    Ok((shadow::comparison_header(file, &system_name, &cmp), scored))
+    Ok((system_name, system))
+}
+
+/// `otai evaluate --audit FILE`: what otai wrote against the tickets now, printed.
+async fn audit_source(
+    ctx: &Context,
+    file: &Path,
+    args: &EvaluateArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let written = corrections::read_audit(file)?;
+    if written.is_empty() {
+        bail!(
+            "{} records no ticket otai wrote a classification to",
+            file.display()
+        );
+    }
+    let config = std::sync::Arc::new(ctx.load_config()?);
+    let pipelines: Vec<&str> = written.iter().map(|w| w.pipeline.as_str()).collect();
+    let (system_name, system) = open_records_system(ctx, &config, &pipelines, args).await?;
+    let found = corrections::compare_audit(written, &config.pipelines, system, 8).await;
+    let readable = found.tickets - found.gone - found.unreadable;
+    if args.json {
+        let fields: serde_json::Map<String, serde_json::Value> = found
+            .corrections
+            .fields()
+            .into_iter()
+            .map(|(field, c)| (field, serde_json::json!(c)))
+            .collect();
+        let value = serde_json::json!({
+            "audit_log": file.display().to_string(),
+            "ticket_system": system_name,
+            "tickets": found.tickets,
+            "compared": readable,
+            "finished": found.finished,
+            "gone": found.gone,
+            "unreadable": found.unreadable,
+            "fields": fields,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+    } else {
+        writeln!(
+            out,
+            "What otai wrote ({}) against ticket system `{system_name}` now: {} ticket(s), {} \
+             compared ({} finished by agents), {} gone (404), {} unreadable.",
+            file.display(),
+            found.tickets,
+            readable,
+            found.finished,
+            found.gone,
+            found.unreadable
+        )?;
+        if found.corrections.is_empty() {
+            writeln!(out, "No queue, priority or custom field to compare.")?;
+        } else {
+            write!(out, "{}", found.corrections.describe("otai wrote"))?;
+            writeln!(
+                out,
+                "Each correction is a labelled example: `otai train --system {system_name}` learns \
+                 from them once the tickets are solved (add --promote LINK to put the new model in \
+                 use only if it does better)."
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(())
 }
 
 fn from_data(

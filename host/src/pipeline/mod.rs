@@ -31,6 +31,7 @@
 
 pub mod assemble;
 pub mod audit;
+pub mod corrections;
 pub mod decide;
 pub mod feed;
 pub mod language;

@@ -21,6 +21,9 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::corrections::{
+    current_value, learn_queue_names, read_tickets, value_text, Corrections, WriteKind,
+};
 use super::decide::{Basis, Decision};
 use super::{PassReport, TicketReport};
 use crate::{
@@ -218,30 +221,12 @@ pub fn handled(pipeline: Option<&PipelineConfig>, ticket: &Ticket) -> bool {
     super::decide::in_queue_outside(inbox, ticket)
 }
 
-fn value_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// The ticket's current value for a recorded field, as text; `None` when unset or not compared.
-fn current_value(field: &ShadowField, ticket: &Ticket) -> Option<String> {
+/// The write kind of a recorded field; `None` for fields that are not compared (`tag`, `none`).
+fn write_kind(field: &ShadowField) -> Option<WriteKind> {
     match field.action.as_str() {
-        "queue" => ticket
-            .queue
-            .as_ref()
-            .and_then(|q| q.name.clone().or_else(|| q.id.clone())),
-        "priority" => ticket.priority.clone(),
-        "custom_field" => {
-            let id = field.custom_field.as_deref()?;
-            ticket
-                .custom_fields
-                .iter()
-                .find(|c| c.id == id)
-                .filter(|c| !c.value.is_null())
-                .map(|c| value_text(&c.value))
-        }
+        "queue" => Some(WriteKind::Queue),
+        "priority" => Some(WriteKind::Priority),
+        "custom_field" => field.custom_field.clone().map(WriteKind::CustomField),
         _ => None,
     }
 }
@@ -254,8 +239,8 @@ pub struct Comparison {
     pub unhandled: usize,
     pub failed: usize,
     pub compared: usize,
-    /// Per field: (decided confidently or with a fallback, agreed among those).
-    pub written: BTreeMap<String, (usize, usize)>,
+    /// Per field, what shadow mode would have written against what agents set: the corrections.
+    pub corrections: Corrections,
 }
 
 /// Compares records with the tickets' current state, fetched through `system` (at most `concurrency`
@@ -270,48 +255,15 @@ pub async fn compare_with(
         records: records.len(),
         ..Comparison::default()
     };
-    // Adapters may give a ticket's queue by id only until they know the queue names (Zendesk's
-    // group list loads on the first search or write by group name): one read-only search by a
-    // recorded queue name first, so the tickets read below carry names to compare with.
-    if let Some(name) = records
+    let queue = records
         .iter()
         .flat_map(|r| &r.fields)
         .filter(|f| f.action == "queue")
-        .find_map(|f| f.predicted_value.as_ref().and_then(Value::as_str))
-    {
-        let query = crate::ticket::SearchQuery {
-            queue: Some(name.to_string()),
-            limit: Some(1),
-            ..Default::default()
-        };
-        if let Err(e) = system.find_first_ticket(query).await {
-            tracing::debug!(queue = %name, error = %e, "A search to learn the queue names failed; queues may compare by id.");
-        }
-    }
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, r) in records.iter().enumerate() {
-        let (system, semaphore, id) = (system.clone(), semaphore.clone(), r.ticket.clone());
-        tasks.spawn(async move {
-            let _permit = semaphore.acquire_owned().await;
-            (i, system.get_ticket(&id).await)
-        });
-    }
-    let mut tickets: Vec<Option<Ticket>> = vec![None; records.len()];
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((i, Ok(Some(t)))) => tickets[i] = Some(t),
-            Ok((_, Ok(None))) => cmp.gone += 1,
-            Ok((i, Err(e))) => {
-                tracing::warn!(ticket = %records[i].ticket, error = %e, "Cannot read a ticket; left out of the comparison.");
-                cmp.failed += 1;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "A ticket read task failed.");
-                cmp.failed += 1;
-            }
-        }
-    }
+        .find_map(|f| f.predicted_value.as_ref().and_then(Value::as_str));
+    learn_queue_names(system.as_ref(), queue).await;
+    let ids: Vec<String> = records.iter().map(|r| r.ticket.clone()).collect();
+    let (tickets, gone, failed) = read_tickets(&ids, system, concurrency).await;
+    (cmp.gone, cmp.failed) = (gone, failed);
     let mut scored: BTreeMap<String, Vec<Scored>> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     for (r, t) in records.iter().zip(&tickets) {
@@ -322,19 +274,19 @@ pub async fn compare_with(
         }
         cmp.compared += 1;
         for f in &r.fields {
-            let (Some(truth), Some(predicted), Some(p)) = (
-                current_value(f, ticket),
-                f.predicted_value.as_ref(),
-                f.predicted.as_ref(),
-            ) else {
+            let Some(kind) = write_kind(f) else { continue };
+            let now = current_value(&kind, ticket);
+            // Nothing was written in shadow mode: an unset field is one no agent set, not a
+            // correction.
+            if let (Some(w), Some(now)) = (&f.would_write, &now) {
+                cmp.corrections.add(&f.field, &value_text(w), Some(now));
+            }
+            let (Some(truth), Some(predicted), Some(p)) =
+                (now, f.predicted_value.as_ref(), f.predicted.as_ref())
+            else {
                 continue;
             };
             let predicted = value_text(predicted);
-            if let Some(w) = &f.would_write {
-                let e = cmp.written.entry(f.field.clone()).or_default();
-                e.0 += 1;
-                e.1 += usize::from(value_text(w) == truth);
-            }
             if !order.contains(&f.field) {
                 order.push(f.field.clone());
             }
@@ -368,11 +320,13 @@ pub fn comparison_header(file: &Path, system: &str, cmp: &Comparison) -> String 
         cmp.gone,
         cmp.failed
     );
-    for (field, (written, agreed)) in &cmp.written {
-        s.push_str(&format!(
-            "\nAt the configured threshold `{field}` would have been written on {written} of them, {agreed} as agents did ({:.1} %).",
-            if *written == 0 { 0.0 } else { 100.0 * *agreed as f64 / *written as f64 }
-        ));
+    if !cmp.corrections.is_empty() {
+        s.push_str("\nWhat shadow mode would have written at the configured thresholds, against what agents set (corrections):\n");
+        s.push_str(
+            cmp.corrections
+                .describe("shadow mode would have written")
+                .trim_end(),
+        );
     }
     s
 }

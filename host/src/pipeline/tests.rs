@@ -1740,8 +1740,20 @@ async fn evaluate_shadow_compares_with_what_agents_did() {
         ),
         (4, 2, 1, 1, 0)
     );
-    assert_eq!(cmp.written["queue"], (1, 1));
-    assert_eq!(cmp.written["priority"], (2, 2));
+    let corrections: Vec<(String, usize, usize, usize)> = cmp
+        .corrections
+        .fields()
+        .into_iter()
+        .map(|(f, c)| (f, c.written, c.kept, c.corrected))
+        .collect();
+    assert_eq!(
+        corrections,
+        [
+            ("priority".to_string(), 2, 2, 0),
+            ("queue".to_string(), 1, 1, 0)
+        ],
+        "ticket 2's queue was below its threshold: not written, not a correction"
+    );
     let fields: Vec<&str> = scored.iter().map(|(f, _)| f.as_str()).collect();
     assert_eq!(fields, ["queue", "priority"]);
     let queue: Vec<(&str, &str)> = scored[0]

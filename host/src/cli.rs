@@ -280,9 +280,11 @@ pub struct TrainArgs {
     /// `queue,priority`).
     #[arg(long, value_name = "F1,F2", value_delimiter = ',')]
     pub fields: Option<Vec<String>>,
-    /// The model folder whose encoder embeds the texts (its heads are not used).
-    #[arg(long, visible_alias = "encoder", value_name = "DIR", default_value = crate::config::pipeline::DEFAULT_MODEL_DIR)]
-    pub model: PathBuf,
+    /// The model folder whose encoder embeds the texts (its heads are not used). Default: by
+    /// the texts' languages: mostly English -> `models/banking77` (MiniLM-L6), else
+    /// `models/use-multilingual-int8` (USE multilingual) when installed.
+    #[arg(long, visible_alias = "encoder", value_name = "DIR")]
+    pub model: Option<PathBuf>,
     /// Fraction of examples held out for the reported metrics (0 for none).
     #[arg(long, value_name = "F", default_value_t = 0.1)]
     pub holdout: f64,

@@ -72,3 +72,102 @@ async fn german_and_english_tickets_are_tagged_with_their_language_in_the_same_w
     assert_eq!(stats.writes, 3, "each ticket written once");
     assert_eq!(stats.jobs_submitted, 1, "all three in one bulk write");
 }
+
+/// `otai train --data FILE --out OUT` without `--model`, run from the repository (where the
+/// default encoder folders are); stdout, and the encoder description in the new folder.
+fn train_choosing_the_encoder(data: &std::path::Path, out: &std::path::Path) -> (String, String) {
+    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_otai"))
+        .args(["train", "--holdout", "0.2", "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .current_dir(&repo)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run otai");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("otai-model.json")).unwrap())
+            .unwrap();
+    (
+        stdout,
+        manifest["description"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+/// The first `per_label` rows of each of `labels` in a `text,<label column>` CSV, as `text,label`.
+fn subset(path: &std::path::Path, labels: &[&str], per_label: usize) -> String {
+    let mut out = String::from("text,label\n");
+    let mut taken = std::collections::HashMap::new();
+    for line in std::fs::read_to_string(path).unwrap().lines().skip(1) {
+        let Some((text, label)) = line.rsplit_once(',') else {
+            continue;
+        };
+        let n = taken.entry(label.to_string()).or_insert(0usize);
+        if labels.contains(&label) && *n < per_label {
+            *n += 1;
+            out.push_str(&format!("{text},{label}\n"));
+        }
+    }
+    assert!(taken.len() >= labels.len());
+    out
+}
+
+#[test]
+fn training_without_a_model_picks_the_encoder_by_the_texts_language() {
+    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let multilingual = repo.join("models/use-multilingual-int8/otai-model.json");
+    assert!(
+        multilingual.is_file(),
+        "{} is missing: `bash models/setup.sh` builds it",
+        multilingual.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+
+    // German assistant requests (MASSIVE de-DE): the multilingual encoder.
+    let german = dir.path().join("de.csv");
+    std::fs::write(
+        &german,
+        subset(
+            &repo.join("../shared/data/german/massive_de/train.csv"),
+            &["alarm_set", "weather_query", "play_music"],
+            30,
+        ),
+    )
+    .unwrap();
+    let (stdout, encoder) = train_choosing_the_encoder(&german, &dir.path().join("de-model"));
+    assert!(
+        stdout.contains("Encoder: models/use-multilingual-int8 (")
+            && stdout.contains("of the texts are not English (de "),
+        "{stdout}"
+    );
+    assert!(
+        encoder.contains("Universal Sentence Encoder multilingual"),
+        "{encoder}"
+    );
+
+    // English banking queries (BANKING77): the English default.
+    let english = dir.path().join("en.csv");
+    std::fs::write(
+        &english,
+        subset(
+            &repo.join("data/banking77/train.csv"),
+            &["card_arrival", "lost_or_stolen_card", "exchange_rate"],
+            30,
+        ),
+    )
+    .unwrap();
+    let (stdout, encoder) = train_choosing_the_encoder(&english, &dir.path().join("en-model"));
+    assert!(
+        stdout.contains("Encoder: models/banking77 (")
+            && stdout.contains("of the texts are English"),
+        "{stdout}"
+    );
+    assert!(!encoder.contains("Universal Sentence Encoder"), "{encoder}");
+}

@@ -30,6 +30,7 @@ pub mod data;
 pub mod demo;
 pub mod describe;
 pub mod encoder;
+pub mod encoder_choice;
 pub mod error;
 pub mod evaluate;
 pub mod head;

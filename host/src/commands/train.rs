@@ -22,6 +22,7 @@ use crate::{
     classifier::{
         data::Dataset,
         encoder::Encoder,
+        encoder_choice,
         hybrid::LexicalOptions,
         model,
         train::{embed_texts, holdout_split, train_heads},
@@ -65,8 +66,16 @@ fn train_from_data(
         bail!("--data needs --out DIR, the new model folder");
     };
     let options = options(args, args.fields.clone());
-    tracing::info!(data = %data.display(), out = %dir.display(), encoder = %args.model.display(), "Training a model.");
-    let report = train_from_file(&args.model, data, dir, &options).with_context(|| {
+    let encoder = match &args.model {
+        Some(given) => given.clone(),
+        None => {
+            let dataset = Dataset::load(data, options.fields.as_deref())
+                .with_context(|| format!("cannot read {}", data.display()))?;
+            chosen_encoder(None, &dataset.texts, out)?
+        }
+    };
+    tracing::info!(data = %data.display(), out = %dir.display(), encoder = %encoder.display(), "Training a model.");
+    let report = train_from_file(&encoder, data, dir, &options).with_context(|| {
         format!(
             "training from {} into {} failed",
             data.display(),
@@ -83,6 +92,40 @@ fn train_from_data(
     }
     out.flush()?;
     Ok(())
+}
+
+/// The English default encoder folder (MiniLM-L6, in the demo model folder).
+fn default_encoder() -> PathBuf {
+    PathBuf::from(crate::config::pipeline::DEFAULT_MODEL_DIR)
+}
+
+/// `--model` when given, else the encoder the texts' languages call for
+/// ([`encoder_choice::choose`]); the choice and why are printed.
+fn chosen_encoder(
+    given: Option<&std::path::Path>,
+    texts: &[String],
+    out: &mut dyn Write,
+) -> anyhow::Result<PathBuf> {
+    if let Some(given) = given {
+        return Ok(given.to_path_buf());
+    }
+    let mix = encoder_choice::LanguageMix::of(texts);
+    let choice = encoder_choice::choose(
+        None,
+        &mix,
+        &default_encoder(),
+        std::path::Path::new(encoder_choice::MULTILINGUAL_ENCODER_DIR),
+    );
+    if choice.missing_multilingual {
+        tracing::warn!(reason = %choice.reason, "The multilingual encoder would suit these texts better.");
+    }
+    writeln!(
+        out,
+        "Encoder: {} ({}; --model overrides).",
+        choice.dir.display(),
+        choice.reason
+    )?;
+    Ok(choice.dir)
 }
 
 /// `1234567` as `1,234,567`.
@@ -138,9 +181,15 @@ fn train_from_history(
             dir.display()
         );
     }
-    // Fail on a missing encoder before a long pull.
-    model::Manifest::read(&args.model)
-        .with_context(|| format!("the encoder folder {} cannot be used", args.model.display()))?;
+    // Fail on a missing encoder before a long pull (without --model: the English default, which
+    // the languages of the history may still replace).
+    let first_encoder = args.model.clone().unwrap_or_else(default_encoder);
+    model::Manifest::read(&first_encoder).with_context(|| {
+        format!(
+            "the encoder folder {} cannot be used",
+            first_encoder.display()
+        )
+    })?;
 
     let system = super::tickets::open_system(ctx, system_name)?;
     let pull_options = PullOptions {
@@ -193,8 +242,9 @@ fn train_from_history(
         created_at: data.created_at,
     };
     let options = options(args, None);
-    tracing::info!(system = system_name, examples = dataset.len(), out = %dir.display(), "Training a model from history.");
-    let encoder = Encoder::load(&args.model, &EncoderOptions::default())?;
+    let encoder_dir = chosen_encoder(args.model.as_deref(), &dataset.texts, out)?;
+    tracing::info!(system = system_name, examples = dataset.len(), out = %dir.display(), encoder = %encoder_dir.display(), "Training a model from history.");
+    let encoder = Encoder::load(&encoder_dir, &EncoderOptions::default())?;
     let embed_started = Instant::now();
     let x = embed_texts(&encoder, &dataset.texts)?;
     drop(encoder);
@@ -280,7 +330,7 @@ fn train_from_history(
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    model::write_model_folder(&args.model, &heads, Some(&summary), &dir, false)?;
+    model::write_model_folder(&encoder_dir, &heads, Some(&summary), &dir, false)?;
     writeln!(out, "{report}")?;
     writeln!(out, "Wrote the model folder {}.", dir.display())?;
     match (&promotion, verdict) {

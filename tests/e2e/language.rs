@@ -101,24 +101,6 @@ fn train_choosing_the_encoder(data: &std::path::Path, out: &std::path::Path) -> 
     )
 }
 
-/// The first `per_label` rows of each of `labels` in a `text,<label column>` CSV, as `text,label`.
-fn subset(path: &std::path::Path, labels: &[&str], per_label: usize) -> String {
-    let mut out = String::from("text,label\n");
-    let mut taken = std::collections::HashMap::new();
-    for line in std::fs::read_to_string(path).unwrap().lines().skip(1) {
-        let Some((text, label)) = line.rsplit_once(',') else {
-            continue;
-        };
-        let n = taken.entry(label.to_string()).or_insert(0usize);
-        if labels.contains(&label) && *n < per_label {
-            *n += 1;
-            out.push_str(&format!("{text},{label}\n"));
-        }
-    }
-    assert!(taken.len() >= labels.len());
-    out
-}
-
 #[test]
 fn training_without_a_model_picks_the_encoder_by_the_texts_language() {
     let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -134,7 +116,7 @@ fn training_without_a_model_picks_the_encoder_by_the_texts_language() {
     let german = dir.path().join("de.csv");
     std::fs::write(
         &german,
-        subset(
+        support::csv_subset(
             &repo.join("../shared/data/german/massive_de/train.csv"),
             &["alarm_set", "weather_query", "play_music"],
             30,
@@ -156,7 +138,7 @@ fn training_without_a_model_picks_the_encoder_by_the_texts_language() {
     let english = dir.path().join("en.csv");
     std::fs::write(
         &english,
-        subset(
+        support::csv_subset(
             &repo.join("data/banking77/train.csv"),
             &["card_arrival", "lost_or_stolen_card", "exchange_rate"],
             30,

@@ -377,3 +377,86 @@ async fn evaluate_audit_counts_the_corrections_agents_made_to_what_otai_wrote() 
     assert_eq!(queue["moves"][0][1], "Billing");
     desk.sim.shutdown().await;
 }
+
+/// A model without lexical halves gets a TF-IDF baseline fitted on the evaluation examples by
+/// cross-validation, beside the model's own accuracy; a hybrid model shows its halves instead.
+#[test]
+fn evaluate_data_fits_a_lexical_baseline_for_a_model_without_lexical_halves() {
+    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = tempfile::tempdir().unwrap();
+    let intents = [
+        "card_arrival",
+        "lost_or_stolen_card",
+        "exchange_rate",
+        "top_up_failed",
+        "transfer_not_received_by_recipient",
+    ];
+    let train = dir.path().join("train.csv");
+    let test = dir.path().join("test.csv");
+    // Labelled `intent`, like the demo model's head.
+    let subset = |split: &str, per_label: usize| {
+        support::csv_subset(
+            &repo.join(format!("data/banking77/{split}.csv")),
+            &intents,
+            per_label,
+        )
+        .replacen("text,label\n", "text,intent\n", 1)
+    };
+    std::fs::write(&train, subset("train", 40)).unwrap();
+    std::fs::write(&test, subset("test", 20)).unwrap();
+    let model = dir.path().join("embedding-only");
+    let output = Command::new(env!("CARGO_BIN_EXE_otai"))
+        .args(["train", "--lexical-share", "0", "--data"])
+        .arg(&train)
+        .arg("--out")
+        .arg(&model)
+        .arg("--model")
+        .arg(repo.join("models/minilm-l6-int8"))
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run otai");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let evaluate = |json: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_otai"));
+        command
+            .arg("evaluate")
+            .arg("--model")
+            .arg(&model)
+            .arg("--data")
+            .arg(&test);
+        if json {
+            command.arg("--json");
+        }
+        let output = command.env_remove("RUST_LOG").output().expect("run otai");
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let v: Value = serde_json::from_str(&evaluate(true)).expect("JSON");
+    let field = &v["fields"][0];
+    assert_eq!(field["field"], "intent");
+    assert_eq!(field["examples"], 100);
+    assert!(field.get("halves").is_none(), "no lexical half: {field}");
+    let baseline = &field["lexical_baseline"];
+    assert_eq!(baseline["folds"], 5);
+    let accuracy = baseline["accuracy"].as_f64().unwrap();
+    // Five distinct intents, 80 examples to fit per fold: words tell them apart well.
+    assert!(accuracy > 0.6 && accuracy <= 1.0, "{baseline}");
+    let text = evaluate(false);
+    assert!(
+        text.contains("Lexical baseline: TF-IDF n-grams + logistic regression, 5-fold cross-validated on these examples"),
+        "{text}"
+    );
+
+    // The demo model is hybrid: its halves, no cross-validated baseline.
+    let v = evaluate_data_json(&test, &[]);
+    assert!(v["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f.get("lexical_baseline").is_none()));
+}

@@ -302,3 +302,21 @@ impl BankingDesk {
         }
     }
 }
+
+/// The first `per_label` rows of each of `labels` in a `text,<label column>` CSV, as `text,label`.
+pub fn csv_subset(path: &std::path::Path, labels: &[&str], per_label: usize) -> String {
+    let mut out = String::from("text,label\n");
+    let mut taken = std::collections::HashMap::new();
+    for line in std::fs::read_to_string(path).unwrap().lines().skip(1) {
+        let Some((text, label)) = line.rsplit_once(',') else {
+            continue;
+        };
+        let n = taken.entry(label.to_string()).or_insert(0usize);
+        if labels.contains(&label) && *n < per_label {
+            *n += 1;
+            out.push_str(&format!("{text},{label}\n"));
+        }
+    }
+    assert!(taken.len() >= labels.len());
+    out
+}

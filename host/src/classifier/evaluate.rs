@@ -96,6 +96,17 @@ pub struct FieldEvaluation {
     /// For a hybrid head: the accuracy of each of its halves alone on the same examples.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub halves: Option<Halves>,
+    /// For a head without a lexical half: a TF-IDF + logistic regression baseline fitted and
+    /// scored on these examples by cross-validation (`otai evaluate --data`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexical_baseline: Option<LexicalBaseline>,
+}
+
+/// A lexical baseline fitted on the evaluation examples themselves, by cross-validation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LexicalBaseline {
+    pub accuracy: f64,
+    pub folds: usize,
 }
 
 /// The halves of a hybrid head scored alone: how much each adds shows beside the mix.
@@ -184,6 +195,7 @@ pub fn evaluate_field(field: &str, scored: &[Scored], target_precision: f64) -> 
         suggested,
         majority,
         halves: None,
+        lexical_baseline: None,
     }
 }
 
@@ -250,6 +262,20 @@ impl fmt::Display for FieldEvaluation {
                     percent(h.lexical),
                     h.embedding
                         .map_or("- (the head is all lexical)".to_string(), percent)
+                )?;
+            }
+            if let Some(b) = &self.lexical_baseline {
+                writeln!(
+                    f,
+                    "  Lexical baseline: TF-IDF n-grams + logistic regression, {}-fold \
+                     cross-validated on these examples, {}{}.",
+                    b.folds,
+                    percent(b.accuracy),
+                    if b.accuracy > self.accuracy {
+                        " (better than the model: train a hybrid model, `otai train`)"
+                    } else {
+                        ""
+                    }
                 )?;
             }
             if !self.beats_majority() {

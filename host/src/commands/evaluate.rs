@@ -13,7 +13,8 @@
 //! tickets in two or more languages (the built-in detector's view, at least 20 each), every field
 //! is also scored per language, as `queue@de`, `queue@en`. For a model with hybrid heads, `--data`
 //! also scores each head's halves alone (lexical n-grams, embedding) on the same examples: the
-//! lexical baseline beside the model. A new data source is an arm
+//! lexical baseline beside the model. A head without a lexical half gets one fitted on the
+//! examples by cross-validation instead ([`lexical_baseline`]). A new data source is an arm
 //! of the match on the arguments in [`evaluate`] producing a header and `(field, Vec<Scored>)`.
 
 use std::{collections::HashMap, io::Write, path::Path};
@@ -23,7 +24,11 @@ use anyhow::{bail, Context as _};
 use crate::{
     classifier::{
         data::Dataset,
-        evaluate::{evaluate_field, Evaluation, FieldEvaluation, FieldScores, Halves, Scored},
+        evaluate::{
+            evaluate_field, Evaluation, FieldEvaluation, FieldScores, Halves, LexicalBaseline,
+            Scored,
+        },
+        hybrid,
         language::LanguageDetector,
         lexical::NGrams,
         Classifier, ClassifierOptions, LinearHead,
@@ -43,12 +48,12 @@ pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyh
     if args.system.is_some() && args.data.is_some() {
         bail!("--system goes with --shadow or --audit (with --data the examples are in the file)");
     }
-    let (header, scored, halves) = match (&args.data, &args.shadow, &args.audit) {
+    let (header, scored, halves, baselines) = match (&args.data, &args.shadow, &args.audit) {
         (Some(data), None, None) => from_data(&args.model, data, args)?,
         (None, Some(file), None) => {
             let runtime = super::runtime()?;
             let (header, scored) = runtime.block_on(shadow_source(ctx, file, args))?;
-            (header, scored, HashMap::new())
+            (header, scored, HashMap::new(), HashMap::new())
         }
         (None, None, Some(file)) => {
             return super::runtime()?.block_on(audit_source(ctx, file, args, out));
@@ -67,6 +72,7 @@ pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyh
             })
             .map(|(field, s)| FieldEvaluation {
                 halves: halves.get(field).copied(),
+                lexical_baseline: baselines.get(field).copied(),
                 ..evaluate_field(field, s, args.target_precision)
             })
             .collect(),
@@ -237,7 +243,12 @@ fn from_data(
     model: &std::path::Path,
     data: &std::path::Path,
     args: &EvaluateArgs,
-) -> anyhow::Result<(String, FieldScores, HashMap<String, Halves>)> {
+) -> anyhow::Result<(
+    String,
+    FieldScores,
+    HashMap<String, Halves>,
+    HashMap<String, LexicalBaseline>,
+)> {
     let dataset = Dataset::load(data, args.fields.as_deref())
         .with_context(|| format!("cannot read {}", data.display()))?;
     let classifier = Classifier::load(model, &ClassifierOptions::default())
@@ -278,6 +289,11 @@ fn from_data(
         .context("classification failed")?;
     let predictions = classifier.predict_embedded(&embedded, &texts);
     let halves = score_halves(&classifier, &dataset, &rows, &embedded, &texts);
+    let baselines: HashMap<String, LexicalBaseline> = fields
+        .iter()
+        .filter(|(_, field)| !halves.contains_key(field))
+        .filter_map(|(f, field)| lexical_baseline(&dataset, &rows, *f).map(|b| (field.clone(), b)))
+        .collect();
     let (languages, shown) = row_languages(&rows, &dataset);
     let mut scored = Vec::new();
     let mut per_language = Vec::new();
@@ -321,7 +337,52 @@ fn from_data(
             rows.len()
         )
     };
-    Ok((header, scored, halves))
+    Ok((header, scored, halves, baselines))
+}
+
+/// Fewer labelled rows than this get no cross-validated baseline (its folds would be noise).
+const MIN_BASELINE_EXAMPLES: usize = 50;
+/// Folds of the cross-validated baseline.
+const BASELINE_FOLDS: usize = 5;
+
+/// The lexical baseline of field `f` on the labelled ones of `rows`: TF-IDF + logistic regression
+/// fitted and scored by cross-validation on these examples, for a head without a lexical half.
+fn lexical_baseline(dataset: &Dataset, rows: &[usize], f: usize) -> Option<LexicalBaseline> {
+    let labelled: Vec<usize> = rows
+        .iter()
+        .copied()
+        .filter(|&i| dataset.labels[f][i].is_some())
+        .collect();
+    let labels: std::collections::BTreeSet<&String> = labelled
+        .iter()
+        .filter_map(|&i| dataset.labels[f][i].as_ref())
+        .collect();
+    if labelled.len() < MIN_BASELINE_EXAMPLES || labels.len() < 2 {
+        return None;
+    }
+    let labels: Vec<&String> = labels.into_iter().collect();
+    let y: Vec<usize> = labelled
+        .iter()
+        .map(|&i| {
+            let label = dataset.labels[f][i].as_ref().expect("labelled");
+            labels.binary_search(&label).expect("a known label")
+        })
+        .collect();
+    let data = hybrid::Labelled {
+        dataset,
+        rows: &labelled,
+        y: &y,
+    };
+    let accuracy = hybrid::cross_validated_lexical(
+        data,
+        labels.len(),
+        BASELINE_FOLDS,
+        &hybrid::LexicalOptions::default(),
+    );
+    Some(LexicalBaseline {
+        accuracy,
+        folds: BASELINE_FOLDS,
+    })
 }
 
 /// Each hybrid head's halves scored alone on the same rows (one encoder pass serves all).

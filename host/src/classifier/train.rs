@@ -100,7 +100,8 @@ pub struct TrainReport {
     pub holdout_examples: usize,
     /// Whether the saved heads were refitted on all examples.
     pub refit_on_all: bool,
-    /// L2 penalty used.
+    /// L2 penalty of the embedding-only heads (fields without a lexical half). A hybrid field's
+    /// penalties, chosen on its validation split, are in its `hybrid` entry (`l2`, `embedding_l2`).
     pub l2: f64,
     /// Seed of the split.
     pub seed: u64,

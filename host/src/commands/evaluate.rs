@@ -49,7 +49,10 @@ pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyh
         bail!("--system goes with --shadow or --audit (with --data the examples are in the file)");
     }
     let (header, scored, halves, baselines) = match (&args.data, &args.shadow, &args.audit) {
-        (Some(data), None, None) => from_data(&args.model, data, args)?,
+        (Some(data), None, None) => {
+            let d = from_data(&args.model, data, args)?;
+            (d.header, d.scored, d.halves, d.baselines)
+        }
         (None, Some(file), None) => {
             let runtime = super::runtime()?;
             let (header, scored) = runtime.block_on(shadow_source(ctx, file, args))?;
@@ -243,12 +246,7 @@ fn from_data(
     model: &std::path::Path,
     data: &std::path::Path,
     args: &EvaluateArgs,
-) -> anyhow::Result<(
-    String,
-    FieldScores,
-    HashMap<String, Halves>,
-    HashMap<String, LexicalBaseline>,
-)> {
+) -> anyhow::Result<FromData> {
     let dataset = Dataset::load(data, args.fields.as_deref())
         .with_context(|| format!("cannot read {}", data.display()))?;
     let classifier = Classifier::load(model, &ClassifierOptions::default())
@@ -337,7 +335,20 @@ fn from_data(
             rows.len()
         )
     };
-    Ok((header, scored, halves, baselines))
+    Ok(FromData {
+        header,
+        scored,
+        halves,
+        baselines,
+    })
+}
+
+/// What `--data` gives: the header, the scored predictions, and the baselines per field.
+struct FromData {
+    header: String,
+    scored: FieldScores,
+    halves: HashMap<String, Halves>,
+    baselines: HashMap<String, LexicalBaseline>,
 }
 
 /// Fewer labelled rows than this get no cross-validated baseline (its folds would be noise).

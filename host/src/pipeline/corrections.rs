@@ -46,7 +46,16 @@ pub struct FieldCorrections {
 /// Corrections per field.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Corrections {
-    counts: BTreeMap<String, (usize, usize, BTreeMap<(String, String), usize>)>,
+    counts: BTreeMap<String, Tally>,
+}
+
+/// One field's running count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Tally {
+    written: usize,
+    kept: usize,
+    /// `(otai's value, the agent's value)` -> tickets.
+    moves: BTreeMap<(String, String), usize>,
 }
 
 /// What an agent's cleared value shows as.
@@ -55,13 +64,13 @@ pub const CLEARED: &str = "(cleared)";
 impl Corrections {
     /// Counts one ticket's field: otai's value and the ticket's value now (`None`: cleared).
     pub fn add(&mut self, field: &str, otai: &str, now: Option<&str>) {
-        let entry = self.counts.entry(field.to_string()).or_default();
-        entry.0 += 1;
+        let tally = self.counts.entry(field.to_string()).or_default();
+        tally.written += 1;
         if now == Some(otai) {
-            entry.1 += 1;
+            tally.kept += 1;
         } else {
-            *entry
-                .2
+            *tally
+                .moves
                 .entry((otai.to_string(), now.unwrap_or(CLEARED).to_string()))
                 .or_default() += 1;
         }
@@ -75,8 +84,9 @@ impl Corrections {
     pub fn fields(&self) -> Vec<(String, FieldCorrections)> {
         self.counts
             .iter()
-            .map(|(field, (written, kept, moves))| {
-                let mut moves: Vec<(String, String, usize)> = moves
+            .map(|(field, tally)| {
+                let mut moves: Vec<(String, String, usize)> = tally
+                    .moves
                     .iter()
                     .map(|((from, to), n)| (from.clone(), to.clone(), *n))
                     .collect();
@@ -84,9 +94,9 @@ impl Corrections {
                 (
                     field.clone(),
                     FieldCorrections {
-                        written: *written,
-                        kept: *kept,
-                        corrected: written - kept,
+                        written: tally.written,
+                        kept: tally.kept,
+                        corrected: tally.written - tally.kept,
                         moves,
                     },
                 )

@@ -148,7 +148,7 @@ async fn a_scheduled_training_promotes_only_a_model_that_beats_the_one_in_use() 
     let first = in_use(&d);
     let first_name = first.to_string_lossy().into_owned();
     assert!(first_name.starts_with("zendesk-"), "{first_name}");
-    assert_eq!(candidate_folders(&d), [first_name.clone()]);
+    assert_eq!(candidate_folders(&d), std::slice::from_ref(&first_name));
     assert!(d.join("models/shifted/otai-model.json").is_file(), "kept");
     Classifier::load(&d.join("models/zendesk"), &ClassifierOptions::default())
         .expect("the promoted model loads through the link");
@@ -178,7 +178,7 @@ async fn a_scheduled_training_promotes_only_a_model_that_beats_the_one_in_use() 
     assert_eq!(in_use(&d), first, "the link is unchanged");
     assert_eq!(
         candidate_folders(&d),
-        [first_name.clone()],
+        std::slice::from_ref(&first_name),
         "nothing written"
     );
     let log = log_lines(&d);

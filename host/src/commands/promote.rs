@@ -131,6 +131,57 @@ impl PromotionLink {
         })
     }
 
+    /// The verdict on `candidate`: promoted when there is no model in use yet, else by the
+    /// comparison on the held-out tickets ([`compare`], [`decide`]).
+    pub fn judge(&self, candidate: &Candidate<'_>) -> anyhow::Result<Verdict> {
+        let Some(in_use) = &self.in_use else {
+            return Ok(Verdict {
+                promoted: true,
+                reason: format!(
+                    "no model in use yet ({} did not exist)",
+                    self.link.display()
+                ),
+                fields: Vec::new(),
+                missing: Vec::new(),
+            });
+        };
+        let (fields, missing) = compare(in_use, candidate)?;
+        Ok(decide(fields, missing))
+    }
+
+    /// Logs a verdict ([`PromotionLink::log`]) with what was compared.
+    pub fn record(
+        &self,
+        system: &str,
+        candidate: &Candidate<'_>,
+        verdict: &Verdict,
+    ) -> anyhow::Result<()> {
+        tracing::info!(system, promoted = verdict.promoted, reason = %verdict.reason, "Compared the new model with the model in use.");
+        self.log(&serde_json::json!({
+            "time": crate::history::since::rfc3339(crate::history::since::now_unix()),
+            "system": system,
+            "link": self.link.display().to_string(),
+            "in_use": self.in_use.as_ref().map(|p| p.display().to_string()),
+            "candidate": candidate.dir.display().to_string(),
+            "held_out": candidate.report.holdout_examples,
+            "promoted": verdict.promoted,
+            "reason": verdict.reason,
+            "fields": verdict.fields,
+            "missing": verdict.missing,
+        }))
+    }
+
+    /// The verdict as printed: what it was compared with, the table, the decision.
+    pub fn describe(&self, verdict: &Verdict, held_out: usize) -> String {
+        match &self.in_use {
+            Some(in_use) => format!(
+                "Compared on the {held_out} newest held-out tickets with the model in use, {}:\n{verdict}",
+                in_use.display()
+            ),
+            None => verdict.to_string(),
+        }
+    }
+
     /// Appends one comparison to [`PromotionLink::log_path`] and syncs it.
     pub fn log(&self, entry: &serde_json::Value) -> anyhow::Result<()> {
         let path = self.log_path();
@@ -186,17 +237,34 @@ pub struct Verdict {
     pub missing: Vec<String>,
 }
 
-/// Scores the model in use on the held-out rows of `dataset` beside the candidate's held-out
-/// figures from `report`. The in-use model's labels are folded like the candidate's training
-/// labels were (a label folded into the fallback counts as the fallback).
+/// A trained candidate: where it would go, what it was trained on and how it scored.
+pub struct Candidate<'a> {
+    pub dir: &'a Path,
+    pub dataset: &'a Dataset,
+    /// The rows its first fit never saw (what `report`'s held-out figures were scored on).
+    pub is_holdout: &'a [bool],
+    /// Labels folded into `fallback` for training.
+    pub folded: &'a [Folded],
+    pub fallback: &'a str,
+    pub report: &'a TrainReport,
+}
+
+/// Scores the model in use on the candidate's held-out rows beside the candidate's held-out
+/// figures. The in-use model's labels are folded like the candidate's training labels were (a
+/// label folded into the fallback counts as the fallback). Also returns the fields the model in
+/// use routes that the candidate lacks.
 pub fn compare(
     in_use: &Path,
-    dataset: &Dataset,
-    is_holdout: &[bool],
-    folded: &[Folded],
-    fallback: &str,
-    report: &TrainReport,
+    candidate: &Candidate<'_>,
 ) -> anyhow::Result<(Vec<FieldComparison>, Vec<String>)> {
+    let Candidate {
+        dataset,
+        is_holdout,
+        folded,
+        fallback,
+        report,
+        ..
+    } = *candidate;
     let classifier = Classifier::load(in_use, &ClassifierOptions::default())
         .with_context(|| format!("cannot load the model in use, {}", in_use.display()))?;
     let rows: Vec<usize> = (0..dataset.len()).filter(|&i| is_holdout[i]).collect();

@@ -254,51 +254,24 @@ fn train_from_history(
     let verdict = match &promotion {
         None => None,
         Some(promotion) => {
-            let verdict = match promotion.in_use() {
-                None => promote::Verdict {
-                    promoted: true,
-                    reason: format!(
-                        "no model in use yet ({} did not exist)",
-                        args.promote.as_deref().unwrap_or(&dir).display()
-                    ),
-                    fields: Vec::new(),
-                    missing: Vec::new(),
-                },
-                Some(in_use) => {
-                    let (_, is_holdout) = holdout_split(&dataset, &options)?;
-                    let (fields, missing) = promote::compare(
-                        in_use,
-                        &dataset,
-                        &is_holdout,
-                        &folded,
-                        &args.fallback_label,
-                        &report,
-                    )?;
-                    promote::decide(fields, missing)
-                }
+            let (_, is_holdout) = holdout_split(&dataset, &options)?;
+            let candidate = promote::Candidate {
+                dir: &dir,
+                dataset: &dataset,
+                is_holdout: &is_holdout,
+                folded: &folded,
+                fallback: &args.fallback_label,
+                report: &report,
             };
-            promotion.log(&json!({
-                "time": since::rfc3339(since::now_unix()),
-                "system": system_name,
-                "link": promotion.link().display().to_string(),
-                "in_use": promotion.in_use().map(|p| p.display().to_string()),
-                "candidate": dir.display().to_string(),
-                "held_out": report.holdout_examples,
-                "promoted": verdict.promoted,
-                "reason": verdict.reason,
-                "fields": verdict.fields,
-                "missing": verdict.missing,
-            }))?;
-            tracing::info!(system = system_name, promoted = verdict.promoted, reason = %verdict.reason, "Compared the new model with the model in use.");
+            let verdict = promotion.judge(&candidate)?;
+            promotion.record(system_name, &candidate, &verdict)?;
             if !verdict.promoted {
                 writeln!(out, "{report}")?;
                 writeln!(
                     out,
-                    "Compared on the {} newest held-out tickets with the model in use, {}:",
-                    report.holdout_examples,
-                    promotion.in_use().unwrap_or(&dir).display()
+                    "{}",
+                    promotion.describe(&verdict, report.holdout_examples)
                 )?;
-                writeln!(out, "{verdict}")?;
                 writeln!(
                     out,
                     "The model in use stays; the candidate was not written (logged in {}).",
@@ -336,15 +309,11 @@ fn train_from_history(
     match (&promotion, verdict) {
         (Some(promotion), Some(verdict)) => {
             promotion.repoint(&dir)?;
-            if !verdict.fields.is_empty() {
-                writeln!(
-                    out,
-                    "Compared on the {} newest held-out tickets with the model in use, {}:",
-                    report.holdout_examples,
-                    promotion.in_use().unwrap_or(&dir).display()
-                )?;
-            }
-            writeln!(out, "{verdict}")?;
+            writeln!(
+                out,
+                "{}",
+                promotion.describe(&verdict, report.holdout_examples)
+            )?;
             writeln!(
                 out,
                 "{} now points to {} (logged in {}); `otai serve` reloads on its own, `otai run` \

@@ -100,11 +100,34 @@ pub(crate) fn train_from_system(
     out: &str,
     min_examples: usize,
 ) -> (bool, String, String) {
+    let min_examples = min_examples.to_string();
+    train_with(
+        dir,
+        plugins,
+        system,
+        &[
+            "--fields",
+            "queue,priority",
+            "--min-examples",
+            &min_examples,
+            "--out",
+            out,
+        ],
+    )
+}
+
+/// `otai train --system SYSTEM --since 3650d ARGS` in `dir` with `config.yml` there, the default
+/// encoder and `plugins`; (success, stdout, stderr).
+pub(crate) fn train_with(
+    dir: &Path,
+    plugins: &Path,
+    system: &str,
+    args: &[&str],
+) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_otai"))
         .args(["train", "--system", system, "--since", "3650d"])
-        .args(["--fields", "queue,priority", "--min-examples"])
-        .arg(min_examples.to_string())
-        .args(["--out", out, "--config", "config.yml"])
+        .args(args)
+        .args(["--config", "config.yml"])
         .arg("--model")
         .arg(encoder_dir())
         .arg("--plugins-dir")

@@ -405,21 +405,7 @@ fn evaluate_data_fits_a_lexical_baseline_for_a_model_without_lexical_halves() {
     std::fs::write(&train, subset("train", 40)).unwrap();
     std::fs::write(&test, subset("test", 20)).unwrap();
     let model = dir.path().join("embedding-only");
-    let output = Command::new(env!("CARGO_BIN_EXE_otai"))
-        .args(["train", "--lexical-share", "0", "--data"])
-        .arg(&train)
-        .arg("--out")
-        .arg(&model)
-        .arg("--model")
-        .arg(repo.join("models/minilm-l6-int8"))
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run otai");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    support::train_from_data(dir.path(), &train, &model, &["--lexical-share", "0"]);
 
     let evaluate = |json: bool| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_otai"));

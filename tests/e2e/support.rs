@@ -320,3 +320,27 @@ pub fn csv_subset(path: &std::path::Path, labels: &[&str], per_label: usize) -> 
     assert!(taken.len() >= labels.len());
     out
 }
+
+/// `otai train --data DATA --out OUT` with the English encoder (`models/minilm-l6-int8`) and
+/// `extra` flags, in `cwd`; panics with its stderr unless it succeeds.
+pub fn train_from_data(cwd: &Path, data: &Path, out: &Path, extra: &[&str]) {
+    let encoder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/minilm-l6-int8");
+    let output = Command::new(env!("CARGO_BIN_EXE_otai"))
+        .arg("train")
+        .args(extra)
+        .arg("--data")
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .arg("--model")
+        .arg(encoder)
+        .current_dir(cwd)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run otai");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

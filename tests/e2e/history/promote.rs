@@ -10,30 +10,19 @@ use otai::classifier::{Classifier, ClassifierOptions};
 use otai_zendesk_sim::Simulator;
 use serde_json::{json, Value};
 
-use super::pull::{config, history, GONE_GROUP, RARE_GROUP};
-use super::{encoder_dir, queries, FIRST_GROUP_ID, QUEUES};
+use super::pull::{config, groups, history};
+use super::{queries, QUEUES};
 use crate::support;
 
 /// `otai train --system zendesk --since 3650d --fields FIELDS --min-examples 10 --promote
 /// models/zendesk` in `dir`; (success, stdout, stderr).
 fn train_promoting(dir: &Path, plugins: &Path, fields: &str) -> (bool, String, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_otai"))
-        .args(["train", "--system", "zendesk", "--since", "3650d"])
-        .args(["--fields", fields, "--min-examples", "10"])
-        .args(["--promote", "models/zendesk", "--config", "config.yml"])
-        .arg("--model")
-        .arg(encoder_dir())
-        .arg("--plugins-dir")
-        .arg(plugins)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env_remove("OTAI_CONFIG")
-        .output()
-        .expect("run otai");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    let args = ["--fields", fields, "--min-examples", "10"];
+    super::train_with(
+        dir,
+        plugins,
+        "zendesk",
+        &[&args[..], &["--promote", "models/zendesk"]].concat(),
     )
 }
 
@@ -50,18 +39,7 @@ fn train_shifted_model(dir: &Path, out: &str) {
         ));
     }
     std::fs::write(dir.join("shifted.csv"), csv).unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_otai"))
-        .args(["train", "--data", "shifted.csv", "--out", out, "--model"])
-        .arg(encoder_dir())
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run otai");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    support::train_from_data(dir, Path::new("shifted.csv"), Path::new(out), &[]);
 }
 
 /// The comparisons logged so far.
@@ -99,15 +77,8 @@ fn field<'a>(line: &'a Value, name: &str) -> &'a Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scheduled_training_promotes_only_a_model_that_beats_the_one_in_use() {
-    let mut groups: Vec<Value> = QUEUES
-        .iter()
-        .enumerate()
-        .map(|(i, q)| json!({"id": FIRST_GROUP_ID + i as u64, "name": q.1}))
-        .collect();
-    groups.push(json!({"id": RARE_GROUP, "name": "Rare"}));
-    groups.push(json!({"id": GONE_GROUP, "name": "Old team", "deleted": true}));
     let sim = Simulator::builder()
-        .group_objects(groups)
+        .group_objects(groups())
         .tickets(history())
         .rate_limit_per_minute(100_000)
         .start()

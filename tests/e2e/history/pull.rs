@@ -13,9 +13,9 @@ use crate::support;
 
 const PAGE: usize = 100;
 /// A group that exists but has too few tickets: folded into the fallback.
-pub(super) const RARE_GROUP: u64 = FIRST_GROUP_ID + 50;
+const RARE_GROUP: u64 = FIRST_GROUP_ID + 50;
 /// A group that was deleted: not among the current groups.
-pub(super) const GONE_GROUP: u64 = FIRST_GROUP_ID + 99;
+const GONE_GROUP: u64 = FIRST_GROUP_ID + 99;
 
 /// ~300 solved/closed BANKING77 tickets in their queues' groups, plus 5 deleted, 4 merged, 3
 /// empty, 6 in a group that no longer exists, 7 still open and 4 in a rare group.
@@ -68,6 +68,18 @@ pub(super) fn history() -> Vec<Value> {
     tickets
 }
 
+/// The queues' groups, the rare one and a deleted one.
+pub(super) fn groups() -> Vec<Value> {
+    let mut groups: Vec<Value> = QUEUES
+        .iter()
+        .enumerate()
+        .map(|(i, q)| json!({"id": FIRST_GROUP_ID + i as u64, "name": q.1}))
+        .collect();
+    groups.push(json!({"id": RARE_GROUP, "name": "Rare"}));
+    groups.push(json!({"id": GONE_GROUP, "name": "Old team", "deleted": true}));
+    groups
+}
+
 pub(super) fn config(base_url: &str) -> String {
     format!(
         r#"
@@ -98,17 +110,10 @@ async fn train_from_history_skips_folds_resumes_and_writes_a_versioned_model() {
     let total = tickets.len();
     let pages = total.div_ceil(PAGE);
     assert!(pages >= 3, "{total} tickets");
-    let mut groups: Vec<Value> = QUEUES
-        .iter()
-        .enumerate()
-        .map(|(i, q)| json!({"id": FIRST_GROUP_ID + i as u64, "name": q.1}))
-        .collect();
-    groups.push(json!({"id": RARE_GROUP, "name": "Rare"}));
-    groups.push(json!({"id": GONE_GROUP, "name": "Old team", "deleted": true}));
     // Page 1 passes (a no-op delay, spent after one request); page 2's connection is dropped.
     let incremental = "/api/v2/incremental/tickets/cursor";
     let sim = Simulator::builder()
-        .group_objects(groups)
+        .group_objects(groups())
         .tickets(tickets)
         .rate_limit_per_minute(100_000)
         .faults(Faults {

@@ -517,34 +517,13 @@ async fn sighup_refuses_a_bad_configuration_and_restarts_with_a_good_one() {
         .unwrap()
         .contains("\n  after:\n"));
     served.signal("HUP");
-    let started = Instant::now();
-    loop {
-        let page = match served.http.get(served.url("/")).send().await {
-            Ok(answer) => answer.text().await.unwrap_or_default(),
-            // Between the old server's end and the new one's start.
-            Err(_) => String::new(),
-        };
-        if page.contains("<h3>after</h3>") {
-            break;
-        }
-        if started.elapsed() > WAIT {
-            served
-                .fail("the reloaded configuration did not take effect")
-                .await;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    // The new pipeline routes by webhook like the old one.
-    desk.sim.set_webhook(Some(WebhookTarget {
-        url: served.webhook_url("zendesk"),
-        secret: SECRET.into(),
-    }));
-    desk.sim.add_tickets(vec![ticket(9301)]).unwrap();
-    if wait_processed(&desk.sim, 9301, WAIT).await.is_none() {
+    if !page_shows(&served, "<h3>after</h3>", WAIT).await {
         served
-            .fail("ticket 9301 was not routed after the reload")
+            .fail("the reloaded configuration did not take effect")
             .await;
     }
+    // The new pipeline routes by webhook like the old one.
+    let served = routes_a_new_ticket(&desk, served, 9301).await;
     let (_, stderr) = served.stop().await;
     assert!(
         stderr.contains("serve.poll_interval"),
@@ -555,6 +534,40 @@ async fn sighup_refuses_a_bad_configuration_and_restarts_with_a_good_one() {
         "{stderr}"
     );
     assert!(stderr.contains("Reloading"), "{stderr}");
+}
+
+/// Whether the status page shows `text` within `limit` (the server may be between a reload's
+/// stop and start meanwhile).
+async fn page_shows(served: &Served, text: &str, limit: Duration) -> bool {
+    let started = Instant::now();
+    loop {
+        let page = match served.http.get(served.url("/")).send().await {
+            Ok(answer) => answer.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if page.contains(text) {
+            return true;
+        }
+        if started.elapsed() > limit {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Ticket `id` arrives by webhook and is routed (the server fails the test otherwise).
+async fn routes_a_new_ticket(desk: &BankingDesk, served: Served, id: u64) -> Served {
+    desk.sim.set_webhook(Some(WebhookTarget {
+        url: served.webhook_url("zendesk"),
+        secret: SECRET.into(),
+    }));
+    desk.sim.add_tickets(vec![ticket(id)]).unwrap();
+    if wait_processed(&desk.sim, id, WAIT).await.is_none() {
+        served
+            .fail(&format!("ticket {id} was not routed after the reload"))
+            .await;
+    }
+    served
 }
 
 /// Copies a model folder (files and one level of sub-folders, as model folders are).
@@ -599,33 +612,11 @@ async fn a_repointed_model_link_is_put_in_use_without_a_signal() {
     let staging = desk.cwd.path().join(".current.promoting");
     std::os::unix::fs::symlink("banking77-promoted", &staging).unwrap();
     std::fs::rename(&staging, &link).unwrap();
-    let started = Instant::now();
-    loop {
-        let page = match served.http.get(served.url("/")).send().await {
-            Ok(answer) => answer.text().await.unwrap_or_default(),
-            // Between the old server's end and the new one's start.
-            Err(_) => String::new(),
-        };
-        if page.contains(&folder(&promoted)) {
-            break;
-        }
-        // The check runs every 10 s; then the pipelines restart.
-        if started.elapsed() > WAIT + Duration::from_secs(15) {
-            served.fail("the repointed model was not put in use").await;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    // The check runs every 10 s; then the pipelines restart.
+    if !page_shows(&served, &folder(&promoted), WAIT + Duration::from_secs(15)).await {
+        served.fail("the repointed model was not put in use").await;
     }
-    // And it routes.
-    desk.sim.set_webhook(Some(WebhookTarget {
-        url: served.webhook_url("zendesk"),
-        secret: SECRET.into(),
-    }));
-    desk.sim.add_tickets(vec![ticket(9401)]).unwrap();
-    if wait_processed(&desk.sim, 9401, WAIT).await.is_none() {
-        served
-            .fail("ticket 9401 was not routed with the promoted model")
-            .await;
-    }
+    let served = routes_a_new_ticket(&desk, served, 9401).await;
     let (_, stderr) = served.stop().await;
     assert!(
         stderr.contains("model path leads to another folder"),

@@ -61,7 +61,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Say how good routing will be before it writes anything: per field accuracy, macro-F1, the
     /// worst confusions and coverage / precision per threshold with a suggested threshold, on
-    /// labelled data (--data) or on shadow-mode decisions compared with what agents did (--shadow).
+    /// labelled data (--data) or on shadow-mode decisions compared with what agents did (--shadow);
+    /// or how often agents corrected what otai wrote (--audit).
     Evaluate(EvaluateArgs),
 }
 

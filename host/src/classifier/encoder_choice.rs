@@ -86,21 +86,13 @@ pub struct EncoderChoice {
     pub missing_multilingual: bool,
 }
 
-/// `given` (`--model`) when there is one; else by the language mix (module docs).
-pub fn choose(
-    given: Option<&Path>,
-    mix: &LanguageMix,
-    english: &Path,
-    multilingual: &Path,
-) -> EncoderChoice {
+/// The encoder for texts of this language mix (module docs); `--model` is the caller's to honour.
+pub fn choose(mix: &LanguageMix, english: &Path, multilingual: &Path) -> EncoderChoice {
     let choice = |dir: &Path, reason: String, missing_multilingual: bool| EncoderChoice {
         dir: dir.to_path_buf(),
         reason,
         missing_multilingual,
     };
-    if let Some(dir) = given {
-        return choice(dir, "given with --model".into(), false);
-    }
     let english_share = mix.share("en");
     if english_share >= MIN_ENGLISH_SHARE {
         return choice(
@@ -157,33 +149,25 @@ mod tests {
         assert_eq!(mix.to_string(), "de 70 %, en 30 %");
 
         // Not installed: the English encoder, said why.
-        let c = choose(None, &mix, &english, &multilingual);
+        let c = choose(&mix, &english, &multilingual);
         assert_eq!(c.dir, english);
         assert!(c.missing_multilingual);
         assert!(c.reason.contains("70 % of the texts are not English (de 70 %, en 30 %), but the multilingual encoder"), "{}", c.reason);
 
         std::fs::create_dir(&multilingual).unwrap();
         std::fs::write(multilingual.join("otai-model.json"), "{}").unwrap();
-        let c = choose(None, &mix, &english, &multilingual);
+        let c = choose(&mix, &english, &multilingual);
         assert_eq!(c.dir, multilingual);
         assert!(!c.missing_multilingual);
 
-        // Mostly English, or given: as asked.
-        let c = choose(
-            None,
-            &LanguageMix::of(&texts(3, 7)),
-            &english,
-            &multilingual,
-        );
+        // Mostly English: the English encoder, even with the multilingual one installed.
+        let c = choose(&LanguageMix::of(&texts(3, 7)), &english, &multilingual);
         assert_eq!(c.dir, english);
         assert!(
             c.reason.starts_with("70 % of the texts are English"),
             "{}",
             c.reason
         );
-        let given = dir.path().join("mine");
-        let c = choose(Some(&given), &mix, &english, &multilingual);
-        assert_eq!((c.dir, c.reason.as_str()), (given, "given with --model"));
     }
 
     #[test]

@@ -335,15 +335,7 @@ pub fn cross_validated_lexical(
             &SparseMatrix::of(&fit.vocabulary, texts),
         );
         for (row, &j) in z.rows().into_iter().zip(&test_at) {
-            let best = row
-                .iter()
-                .enumerate()
-                .fold(
-                    (0, f32::NEG_INFINITY),
-                    |m, (c, &v)| if v > m.1 { (c, v) } else { m },
-                )
-                .0;
-            right += usize::from(best == data.y[j]);
+            right += usize::from(first_max(row.iter().copied()) == data.y[j]);
         }
     }
     right as f64 / data.rows.len().max(1) as f64
@@ -411,6 +403,20 @@ fn add_row_logits(logits: &mut [f64], weights: &[f64], classes: usize, row: &[(u
     }
 }
 
+/// Index of the largest value, the first one on ties (how a head's prediction breaks ties).
+fn first_max(values: impl Iterator<Item = f32>) -> usize {
+    values
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, v)| {
+            if v > best.1 {
+                (i, v)
+            } else {
+                best
+            }
+        })
+        .0
+}
+
 /// Accuracy and mean log loss of `softmax((1 - share) a + share b)`.
 fn score_mix(a: &Array2<f32>, b: &Array2<f32>, share: f64, y: &[usize]) -> (f64, f64) {
     let mut right = 0usize;
@@ -422,15 +428,7 @@ fn score_mix(a: &Array2<f32>, b: &Array2<f32>, share: f64, y: &[usize]) -> (f64,
             .map(|(x, l)| ((1.0 - share) * *x as f64 + share * *l as f64) as f32)
             .collect();
         let p = softmax(&z);
-        let best = p
-            .iter()
-            .enumerate()
-            .fold(
-                (0, f32::NEG_INFINITY),
-                |m, (j, &v)| if v > m.1 { (j, v) } else { m },
-            )
-            .0;
-        right += usize::from(best == t);
+        right += usize::from(first_max(p.iter().copied()) == t);
         log_loss -= (p[t].max(1e-12) as f64).ln();
     }
     let n = y.len().max(1) as f64;

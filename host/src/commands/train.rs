@@ -111,7 +111,6 @@ fn chosen_encoder(
     }
     let mix = encoder_choice::LanguageMix::of(texts);
     let choice = encoder_choice::choose(
-        None,
         &mix,
         &default_encoder(),
         std::path::Path::new(encoder_choice::MULTILINGUAL_ENCODER_DIR),
@@ -251,38 +250,34 @@ fn train_from_history(
     let (heads, mut report) = train_heads(x.view(), &dataset, &options)?;
     report.embed_seconds = embed_started.elapsed().as_secs_f64();
     refuse_unless_better_than_majority(&report, out)?;
-    let verdict = match &promotion {
-        None => None,
-        Some(promotion) => {
-            let (_, is_holdout) = holdout_split(&dataset, &options)?;
-            let candidate = promote::Candidate {
-                dir: &dir,
-                dataset: &dataset,
-                is_holdout: &is_holdout,
-                folded: &folded,
-                fallback: &args.fallback_label,
-                report: &report,
-            };
-            let verdict = promotion.judge(&candidate)?;
-            promotion.record(system_name, &candidate, &verdict)?;
-            if !verdict.promoted {
-                writeln!(out, "{report}")?;
-                writeln!(
-                    out,
-                    "{}",
-                    promotion.describe(&verdict, report.holdout_examples)
-                )?;
-                writeln!(
-                    out,
-                    "The model in use stays; the candidate was not written (logged in {}).",
-                    promotion.log_path().display()
-                )?;
-                out.flush()?;
-                return Ok(());
-            }
-            Some(verdict)
+    if let Some(promotion) = &promotion {
+        let (_, is_holdout) = holdout_split(&dataset, &options)?;
+        let candidate = promote::Candidate {
+            dir: &dir,
+            dataset: &dataset,
+            is_holdout: &is_holdout,
+            folded: &folded,
+            fallback: &args.fallback_label,
+            report: &report,
+        };
+        let verdict = promotion.judge(&candidate)?;
+        promotion.record(system_name, &candidate, &verdict)?;
+        writeln!(out, "{report}")?;
+        writeln!(
+            out,
+            "{}",
+            promotion.describe(&verdict, report.holdout_examples)
+        )?;
+        if !verdict.promoted {
+            writeln!(
+                out,
+                "The model in use stays; the candidate was not written (logged in {}).",
+                promotion.log_path().display()
+            )?;
+            out.flush()?;
+            return Ok(());
         }
-    };
+    }
     let mut summary = serde_json::to_value(&report)?;
     summary["history"] = json!({
         "system": system_name,
@@ -304,16 +299,14 @@ fn train_from_history(
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     model::write_model_folder(&encoder_dir, &heads, Some(&summary), &dir, false)?;
-    writeln!(out, "{report}")?;
+    if promotion.is_none() {
+        // A promotion printed the report beside its verdict already.
+        writeln!(out, "{report}")?;
+    }
     writeln!(out, "Wrote the model folder {}.", dir.display())?;
-    match (&promotion, verdict) {
-        (Some(promotion), Some(verdict)) => {
+    match &promotion {
+        Some(promotion) => {
             promotion.repoint(&dir)?;
-            writeln!(
-                out,
-                "{}",
-                promotion.describe(&verdict, report.holdout_examples)
-            )?;
             writeln!(
                 out,
                 "{} now points to {} (logged in {}); `otai serve` reloads on its own, `otai run` \
@@ -323,7 +316,7 @@ fn train_from_history(
                 promotion.log_path().display()
             )?;
         }
-        _ => writeln!(
+        None => writeln!(
             out,
             "To route with it, point the pipeline at it in the config:\n    model: {}",
             dir.display()

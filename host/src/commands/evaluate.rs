@@ -98,10 +98,14 @@ pub fn evaluate(ctx: &Context, args: &EvaluateArgs, out: &mut dyn Write) -> anyh
 
 /// Languages with fewer examples than this get no scores of their own.
 const MIN_LANGUAGE_EXAMPLES: usize = 20;
+/// Nor do languages with a smaller share of the rows: on short texts the detector calls a few
+/// German queries Afrikaans or Dutch, and those slivers are noise, not a language of the help desk.
+const MIN_LANGUAGE_SHARE: f64 = 0.05;
 
 /// Each row's language (the built-in detector, over every language it knows), and the languages
-/// worth scoring on their own: those with at least [`MIN_LANGUAGE_EXAMPLES`] rows, when there are
-/// two or more. A model that is good in English and poor in German shows it there.
+/// worth scoring on their own: those with at least [`MIN_LANGUAGE_EXAMPLES`] rows and
+/// [`MIN_LANGUAGE_SHARE`] of them, when there are two or more. A model that is good in English and
+/// poor in German shows it there.
 fn row_languages(rows: &[usize], dataset: &Dataset) -> (Vec<String>, Vec<String>) {
     let detector = LanguageDetector::new(&[]).expect("no languages given: every language");
     let languages: Vec<String> = rows
@@ -114,7 +118,9 @@ fn row_languages(rows: &[usize], dataset: &Dataset) -> (Vec<String>, Vec<String>
     }
     let shown: Vec<String> = counts
         .into_iter()
-        .filter(|(_, n)| *n >= MIN_LANGUAGE_EXAMPLES)
+        .filter(|(_, n)| {
+            *n >= MIN_LANGUAGE_EXAMPLES && *n as f64 >= MIN_LANGUAGE_SHARE * rows.len() as f64
+        })
         .map(|(l, _)| l.to_string())
         .collect();
     let shown = if shown.len() >= 2 { shown } else { Vec::new() };
@@ -433,4 +439,49 @@ fn score_halves(
         out.insert(field, halves);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(counts: &[(&str, usize)]) -> Dataset {
+        let sentence = |language: &str| match language {
+            "de" => "Ich habe meine Kreditkarte verloren und brauche bitte schnell eine neue Karte",
+            "en" => "I lost my credit card and need a new one as soon as possible, please",
+            _ => "J'ai perdu ma carte de crédit et j'ai besoin d'une nouvelle carte rapidement",
+        };
+        let texts: Vec<String> = counts
+            .iter()
+            .flat_map(|&(language, n)| std::iter::repeat_n(sentence(language).to_string(), n))
+            .collect();
+        Dataset {
+            path: "test.csv".into(),
+            lines: (2..texts.len() + 2).collect(),
+            fields: Vec::new(),
+            labels: Vec::new(),
+            created_at: Vec::new(),
+            texts,
+        }
+    }
+
+    fn shown(counts: &[(&str, usize)]) -> Vec<String> {
+        let data = dataset(counts);
+        let rows: Vec<usize> = (0..data.len()).collect();
+        row_languages(&rows, &data).1
+    }
+
+    #[test]
+    fn a_language_is_scored_alone_with_enough_rows_and_a_big_enough_share() {
+        assert_eq!(
+            shown(&[("de", 100), ("en", 100), ("fr", 20)]),
+            ["de", "en", "fr"]
+        );
+        // 20 French rows of 420 (4.8 %): a sliver, scored only within the whole.
+        assert_eq!(shown(&[("de", 200), ("en", 200), ("fr", 20)]), ["de", "en"]);
+        // 19 rows are too few whatever their share.
+        assert_eq!(shown(&[("de", 30), ("en", 19)]), Vec::<String>::new());
+        // One language alone has nothing to be compared with.
+        assert_eq!(shown(&[("de", 100)]), Vec::<String>::new());
+    }
 }

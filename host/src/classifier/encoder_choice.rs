@@ -130,10 +130,10 @@ pub fn choose(mix: &LanguageMix, english: &Path, multilingual: &Path) -> Encoder
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classifier::testing::lost_card_sentence;
 
     fn texts(german: usize, english: usize) -> Vec<String> {
-        let de = "Ich habe meine Kreditkarte verloren und brauche bitte schnell eine neue Karte";
-        let en = "I lost my credit card and need a new one as soon as possible, please";
+        let (de, en) = (lost_card_sentence("de"), lost_card_sentence("en"));
         (0..german)
             .map(|_| de.to_string())
             .chain((0..english).map(|_| en.to_string()))

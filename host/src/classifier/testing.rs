@@ -1,5 +1,5 @@
 //! Test helpers: where the models built by `models/setup.sh` live, with a clear failure when they are not;
-//! a gradient check for the heads' objectives.
+//! a gradient check for the heads' objectives; sentences the language detector is sure of.
 
 use std::path::PathBuf;
 
@@ -22,6 +22,16 @@ pub(crate) fn model_dir(name: &str) -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// One customer sentence ("I lost my credit card ...") in `language` (`de`, `en`, else French),
+/// long enough for the language detector to be sure of it.
+pub(crate) fn lost_card_sentence(language: &str) -> &'static str {
+    match language {
+        "de" => "Ich habe meine Kreditkarte verloren und brauche bitte schnell eine neue Karte",
+        "en" => "I lost my credit card and need a new one as soon as possible, please",
+        _ => "J'ai perdu ma carte de crédit et j'ai besoin d'une nouvelle carte rapidement",
+    }
 }
 
 /// Asserts that the analytic gradient of `f` at `theta` matches central finite differences (step `h`,

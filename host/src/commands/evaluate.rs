@@ -444,16 +444,14 @@ fn score_halves(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classifier::testing::lost_card_sentence;
 
     fn dataset(counts: &[(&str, usize)]) -> Dataset {
-        let sentence = |language: &str| match language {
-            "de" => "Ich habe meine Kreditkarte verloren und brauche bitte schnell eine neue Karte",
-            "en" => "I lost my credit card and need a new one as soon as possible, please",
-            _ => "J'ai perdu ma carte de crédit et j'ai besoin d'une nouvelle carte rapidement",
-        };
         let texts: Vec<String> = counts
             .iter()
-            .flat_map(|&(language, n)| std::iter::repeat_n(sentence(language).to_string(), n))
+            .flat_map(|&(language, n)| {
+                std::iter::repeat_n(lost_card_sentence(language).to_string(), n)
+            })
             .collect();
         Dataset {
             path: "test.csv".into(),

@@ -141,6 +141,11 @@ pub struct FieldReport {
     /// Why the field has no lexical half, when it has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedding_only: Option<String>,
+    /// Per held-out row (its index in the dataset), whether the first fit (the one that never saw
+    /// it) was right. Kept in memory only: `otai train --promote` rescores the candidate on the
+    /// subset of held-out tickets the model in use cannot have seen.
+    #[serde(skip)]
+    pub holdout_outcomes: Vec<(usize, bool)>,
 }
 
 fn random_split() -> Split {
@@ -476,6 +481,7 @@ fn train_field(
     let mut holdout = None;
     let mut evaluation = None;
     let mut final_fit = None;
+    let mut holdout_outcomes = Vec::new();
     if holdout_examples > 0 {
         let train_rows: Vec<usize> = labelled
             .iter()
@@ -494,6 +500,11 @@ fn train_field(
             let truth = y_of(&test_rows);
             let indices: Vec<usize> = predicted.iter().map(|p| p.0).collect();
             holdout = Some(metrics::score(&truth, &indices, labels.len()));
+            holdout_outcomes = test_rows
+                .iter()
+                .zip(truth.iter().zip(&indices))
+                .map(|(&row, (t, p))| (row, t == p))
+                .collect();
             let scored: Vec<Scored> = truth
                 .iter()
                 .zip(&predicted)
@@ -524,6 +535,7 @@ fn train_field(
         loss: stats.loss,
         hybrid,
         embedding_only,
+        holdout_outcomes,
     };
     Ok((head, report))
 }

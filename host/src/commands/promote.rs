@@ -16,14 +16,21 @@
 //!
 //! Agents' corrections are how the history teaches: a ticket otai routed and an agent moved is
 //! labelled with the agent's queue, so a candidate trained on newer history learns from them and
-//! the comparison scores both models on the newest of them. The model in use may have been
-//! trained on some of the held-out tickets (an earlier run saw them): that favours it, so a
-//! promotion is a conservative verdict.
+//! the comparison scores both models on the newest of them.
+//!
+//! Both are scored only on held-out tickets **created after the model in use's history pull**
+//! (`history.pulled_at` in its `training.json`): it cannot have learned from those, and the
+//! candidate's figures there come from its first fit, which never saw them either. A weekly
+//! retraining holding out the newest tenth of half a year's history would otherwise score the
+//! model in use mostly on its own training tickets and keep it for ever. With fewer than
+//! [`MIN_UNSEEN_TICKETS`] such tickets (or a model in use trained from a file, which records no
+//! pull), all held-out tickets are used and the verdict says that this favours the model in use.
 //!
 //! `otai serve` notices a repointed link within [`crate::commands::run`]'s model check and
 //! reloads; `otai run` picks the new model up at its next start.
 
 use std::{
+    collections::HashMap,
     io::Write as _,
     path::{Path, PathBuf},
 };
@@ -39,6 +46,10 @@ use crate::{
 /// How far (accuracy, 0-1) one field may fall for a candidate still to be promoted on a better
 /// mean: two points, a few tickets of a small held-out split.
 pub const MAX_FIELD_DROP: f64 = 0.02;
+
+/// Fewer held-out tickets newer than the model in use than this, and both models are scored on
+/// all held-out tickets instead: a handful would decide on noise.
+pub const MIN_UNSEEN_TICKETS: usize = 20;
 
 /// The link `--promote` names and the model folder it points to now.
 #[derive(Debug, Clone)]
@@ -143,10 +154,16 @@ impl PromotionLink {
                 ),
                 fields: Vec::new(),
                 missing: Vec::new(),
+                scored_on: None,
             });
         };
-        let (fields, missing) = compare(in_use, candidate)?;
-        Ok(decide(fields, missing))
+        let (rows, scored_on) =
+            rows_to_score(candidate.dataset, candidate.is_holdout, pulled_at(in_use));
+        let (fields, missing) = compare(in_use, candidate, &rows)?;
+        Ok(Verdict {
+            scored_on: Some(scored_on),
+            ..decide(fields, missing)
+        })
     }
 
     /// Logs a verdict ([`PromotionLink::log`]) with what was compared.
@@ -164,6 +181,7 @@ impl PromotionLink {
             "in_use": self.in_use.as_ref().map(|p| p.display().to_string()),
             "candidate": candidate.dir.display().to_string(),
             "held_out": candidate.report.holdout_examples,
+            "scored_on": verdict.scored_on,
             "promoted": verdict.promoted,
             "reason": verdict.reason,
             "fields": verdict.fields,
@@ -172,14 +190,22 @@ impl PromotionLink {
     }
 
     /// The verdict as printed: what it was compared with, the table, the decision.
-    pub fn describe(&self, verdict: &Verdict, held_out: usize) -> String {
-        match &self.in_use {
-            Some(in_use) => format!(
-                "Compared on the {held_out} newest held-out tickets with the model in use, {}:\n{verdict}",
-                in_use.display()
+    pub fn describe(&self, verdict: &Verdict) -> String {
+        let (Some(in_use), Some(on)) = (&self.in_use, &verdict.scored_on) else {
+            return verdict.to_string();
+        };
+        let tickets = match (&on.created_after, &on.caveat) {
+            (Some(after), _) => format!(
+                "the {} held-out tickets created after its history pull ({after})",
+                on.tickets
             ),
-            None => verdict.to_string(),
-        }
+            (None, Some(caveat)) => format!("all {} held-out tickets ({caveat})", on.tickets),
+            (None, None) => format!("{} held-out tickets", on.tickets),
+        };
+        format!(
+            "Compared with the model in use, {}, on {tickets}:\n{verdict}",
+            in_use.display()
+        )
     }
 
     /// Appends one comparison to [`PromotionLink::log_path`] and syncs it.
@@ -235,6 +261,100 @@ pub struct Verdict {
     /// Fields the model in use routes that the candidate does not.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
+    /// The held-out tickets both were scored on (none without a model in use).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scored_on: Option<ScoredOn>,
+}
+
+/// Which held-out tickets the two models were scored on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoredOn {
+    pub tickets: usize,
+    /// Only tickets created after this time (RFC 3339), the model in use's history pull.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_after: Option<String>,
+    /// Why every held-out ticket was used, when they all were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caveat: Option<String>,
+}
+
+impl ScoredOn {
+    fn all(tickets: usize, why: String) -> Self {
+        Self {
+            tickets,
+            created_after: None,
+            caveat: Some(format!(
+                "{why}; it may have learned from some of them, which favours it"
+            )),
+        }
+    }
+}
+
+/// The time of the history pull the model in `folder` was trained on (`history.pulled_at` in
+/// its `training.json`), as written and in Unix seconds; or why there is none.
+pub fn pulled_at(folder: &Path) -> Result<(String, f64), String> {
+    let path = folder.join("training.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|_| format!("{} has no training.json", folder.display()))?;
+    let summary: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("{} cannot be read ({e})", path.display()))?;
+    let Some(pulled) = summary["history"]["pulled_at"].as_str() else {
+        return Err(format!(
+            "the model in use was not trained from a help desk's history ({} records no pull)",
+            path.display()
+        ));
+    };
+    match crate::classifier::data::parse_time(pulled) {
+        Some(t) => Ok((pulled.to_string(), t)),
+        None => Err(format!(
+            "{}: history.pulled_at `{pulled}` is not a time",
+            path.display()
+        )),
+    }
+}
+
+/// The held-out rows to score both models on: those created after `pull` (the model in use's
+/// history pull) when there are at least [`MIN_UNSEEN_TICKETS`] of them, else all held-out rows.
+pub fn rows_to_score(
+    dataset: &Dataset,
+    is_holdout: &[bool],
+    pull: Result<(String, f64), String>,
+) -> (Vec<usize>, ScoredOn) {
+    let held: Vec<usize> = (0..dataset.len()).filter(|&i| is_holdout[i]).collect();
+    let (pulled, cutoff) = match pull {
+        Ok(pull) => pull,
+        Err(why) => {
+            let scored_on = ScoredOn::all(held.len(), why);
+            return (held, scored_on);
+        }
+    };
+    let unseen: Vec<usize> = held
+        .iter()
+        .copied()
+        .filter(|&i| {
+            dataset
+                .created_at
+                .get(i)
+                .copied()
+                .flatten()
+                .is_some_and(|t| t > cutoff)
+        })
+        .collect();
+    if unseen.len() < MIN_UNSEEN_TICKETS {
+        let why = format!(
+            "only {} of the {} held-out tickets were created after the model in use's history \
+             pull ({pulled}), fewer than {MIN_UNSEEN_TICKETS}, so all were used",
+            unseen.len(),
+            held.len()
+        );
+        return (held.clone(), ScoredOn::all(held.len(), why));
+    }
+    let scored_on = ScoredOn {
+        tickets: unseen.len(),
+        created_after: Some(pulled),
+        caveat: None,
+    };
+    (unseen, scored_on)
 }
 
 /// A trained candidate: where it would go, what it was trained on and how it scored.
@@ -249,17 +369,17 @@ pub struct Candidate<'a> {
     pub report: &'a TrainReport,
 }
 
-/// Scores the model in use on the candidate's held-out rows beside the candidate's held-out
-/// figures. The in-use model's labels are folded like the candidate's training labels were (a
-/// label folded into the fallback counts as the fallback). Also returns the fields the model in
-/// use routes that the candidate lacks.
+/// Scores the model in use and the candidate's first fit on `rows` (held-out rows, see
+/// [`rows_to_score`]). The in-use model's labels are folded like the candidate's training labels
+/// were (a label folded into the fallback counts as the fallback). Also returns the fields the
+/// model in use routes that the candidate lacks.
 pub fn compare(
     in_use: &Path,
     candidate: &Candidate<'_>,
+    rows: &[usize],
 ) -> anyhow::Result<(Vec<FieldComparison>, Vec<String>)> {
     let Candidate {
         dataset,
-        is_holdout,
         folded,
         fallback,
         report,
@@ -267,7 +387,6 @@ pub fn compare(
     } = *candidate;
     let classifier = Classifier::load(in_use, &ClassifierOptions::default())
         .with_context(|| format!("cannot load the model in use, {}", in_use.display()))?;
-    let rows: Vec<usize> = (0..dataset.len()).filter(|&i| is_holdout[i]).collect();
     let texts: Vec<String> = rows.iter().map(|&i| dataset.texts[i].clone()).collect();
     let predictions = classifier
         .classify_texts_blocking(texts)
@@ -279,20 +398,23 @@ pub fn compare(
         .collect();
     let mut fields = Vec::new();
     for (f, field) in dataset.fields.iter().enumerate() {
-        let Some(candidate) = report
-            .fields
-            .iter()
-            .find(|r| &r.field == field)
-            .and_then(|r| r.holdout.as_ref())
-        else {
+        let Some(candidate) = report.fields.iter().find(|r| &r.field == field) else {
             continue;
         };
-        if !in_use_fields.contains(field) {
+        if candidate.holdout.is_none() || !in_use_fields.contains(field) {
             continue;
         }
-        let (mut right, mut examples) = (0usize, 0usize);
+        // The candidate's outcome on each held-out row of this field: both models are scored on
+        // exactly the labelled rows in `rows`.
+        let candidate_right: HashMap<usize, bool> =
+            candidate.holdout_outcomes.iter().copied().collect();
+        let (mut right, mut candidate_hits, mut examples) = (0usize, 0usize, 0usize);
         for (&i, prediction) in rows.iter().zip(&predictions) {
-            let (Some(truth), Some(p)) = (&dataset.labels[f][i], prediction.field(field)) else {
+            let (Some(truth), Some(p), Some(&candidate_hit)) = (
+                &dataset.labels[f][i],
+                prediction.field(field),
+                candidate_right.get(&i),
+            ) else {
                 continue;
             };
             let label = &p.best().label;
@@ -306,12 +428,16 @@ pub fn compare(
             };
             examples += 1;
             right += usize::from(label == truth);
+            candidate_hits += usize::from(candidate_hit);
+        }
+        if examples == 0 {
+            continue;
         }
         fields.push(FieldComparison {
             field: field.clone(),
             examples,
-            in_use: right as f64 / examples.max(1) as f64,
-            candidate: candidate.accuracy,
+            in_use: right as f64 / examples as f64,
+            candidate: candidate_hits as f64 / examples as f64,
         });
     }
     let missing = in_use_fields
@@ -328,6 +454,7 @@ pub fn decide(fields: Vec<FieldComparison>, missing: Vec<String>) -> Verdict {
         reason,
         fields: fields.clone(),
         missing: missing.clone(),
+        scored_on: None,
     };
     if !missing.is_empty() {
         return verdict(
@@ -507,6 +634,118 @@ mod tests {
                 .to_string_lossy()
                 .contains("promoting")),
             "no staging link left behind"
+        );
+    }
+
+    /// `n` held-out tickets created one hour apart from `start` (Unix seconds), every other one
+    /// without a time, plus one training ticket.
+    fn held_out_tickets(n: usize, start: f64) -> (Dataset, Vec<bool>) {
+        let created_at: Vec<Option<f64>> = (0..=n)
+            .map(|i| (i % 2 == 0).then_some(start + 3600.0 * i as f64))
+            .collect();
+        let dataset = Dataset {
+            path: PathBuf::from("history.jsonl"),
+            texts: vec!["ticket".into(); n + 1],
+            lines: (1..=n + 1).collect(),
+            fields: vec!["queue".into()],
+            labels: vec![vec![Some("billing".into()); n + 1]],
+            created_at,
+        };
+        let is_holdout = (0..=n).map(|i| i > 0).collect();
+        (dataset, is_holdout)
+    }
+
+    #[test]
+    fn only_tickets_newer_than_the_pull_are_scored_when_there_are_enough() {
+        let pull = ("2026-12-01T00:00:00Z".to_string(), 1_796_083_200.0);
+        // 60 held-out rows (1..=60); the even ones have times, 0-59 hours after one hour before
+        // the pull, so rows 2, 4, ..., 60 (30 of them) are newer than it.
+        let (dataset, is_holdout) = held_out_tickets(60, pull.1 - 3600.0);
+        let (rows, on) = rows_to_score(&dataset, &is_holdout, Ok(pull.clone()));
+        assert_eq!(rows, (2..=60).step_by(2).collect::<Vec<_>>());
+        assert_eq!(on.tickets, 30);
+        assert_eq!(on.created_after.as_deref(), Some("2026-12-01T00:00:00Z"));
+        assert!(on.caveat.is_none());
+
+        // 30 held-out rows, 15 unseen at most: too few, so all 30 with a caveat naming both counts.
+        let (dataset, is_holdout) = held_out_tickets(30, pull.1 + 3600.0 * 2.0);
+        let (rows, on) = rows_to_score(&dataset, &is_holdout, Ok(pull.clone()));
+        assert_eq!(rows, (1..=30).collect::<Vec<_>>());
+        assert_eq!((on.tickets, on.created_after.clone()), (30, None));
+        let caveat = on.caveat.unwrap();
+        assert!(
+            caveat.starts_with("only 15 of the 30 held-out tickets were created after"),
+            "{caveat}"
+        );
+        assert!(caveat.contains("favours it"), "{caveat}");
+
+        // No pull: all held-out rows, and why.
+        let (rows, on) = rows_to_score(&dataset, &is_holdout, Err("no history".into()));
+        assert_eq!(rows.len(), 30);
+        assert!(on.caveat.unwrap().starts_with("no history;"));
+    }
+
+    #[test]
+    fn the_pull_time_is_read_from_training_json_or_its_absence_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = pulled_at(dir.path()).unwrap_err();
+        assert!(err.contains("has no training.json"), "{err}");
+
+        let summary = dir.path().join("training.json");
+        std::fs::write(&summary, r#"{"data": "train.csv"}"#).unwrap();
+        let err = pulled_at(dir.path()).unwrap_err();
+        assert!(
+            err.contains("not trained from a help desk's history"),
+            "{err}"
+        );
+
+        std::fs::write(&summary, r#"{"history": {"pulled_at": "yesterday"}}"#).unwrap();
+        let err = pulled_at(dir.path()).unwrap_err();
+        assert!(err.contains("`yesterday` is not a time"), "{err}");
+
+        std::fs::write(
+            &summary,
+            r#"{"history": {"pulled_at": "2026-12-01T00:00:00Z"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            pulled_at(dir.path()).unwrap(),
+            ("2026-12-01T00:00:00Z".to_string(), 1_796_083_200.0)
+        );
+    }
+
+    #[test]
+    fn the_printed_verdict_says_which_tickets_were_scored() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("zendesk-1");
+        std::fs::create_dir(&model).unwrap();
+        std::fs::write(model.join("otai-model.json"), "{}").unwrap();
+        let link = dir.path().join("zendesk");
+        std::os::unix::fs::symlink(&model, &link).unwrap();
+        let promotion = PromotionLink::open(&link).unwrap();
+        let verdict = Verdict {
+            scored_on: Some(ScoredOn {
+                tickets: 31,
+                created_after: Some("2026-12-01T00:00:00Z".into()),
+                caveat: None,
+            }),
+            ..decide(vec![field("queue", 0.5, 0.8)], vec![])
+        };
+        let text = promotion.describe(&verdict);
+        assert!(
+            text.contains(
+                "on the 31 held-out tickets created after its history pull (2026-12-01T00:00:00Z):"
+            ),
+            "{text}"
+        );
+        let verdict = Verdict {
+            scored_on: Some(ScoredOn::all(40, "no pull".into())),
+            ..verdict
+        };
+        let text = promotion.describe(&verdict);
+        assert!(
+            text.contains("on all 40 held-out tickets (no pull; it may"),
+            "{text}"
         );
     }
 }

@@ -263,11 +263,7 @@ fn train_from_history(
         let verdict = promotion.judge(&candidate)?;
         promotion.record(system_name, &candidate, &verdict)?;
         writeln!(out, "{report}")?;
-        writeln!(
-            out,
-            "{}",
-            promotion.describe(&verdict, report.holdout_examples)
-        )?;
+        writeln!(out, "{}", promotion.describe(&verdict))?;
         if !verdict.promoted {
             writeln!(
                 out,

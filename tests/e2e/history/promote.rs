@@ -11,7 +11,7 @@ use otai_zendesk_sim::Simulator;
 use serde_json::{json, Value};
 
 use super::pull::{config, groups, history};
-use super::{queries, QUEUES};
+use super::{queries, urgent, FIRST_GROUP_ID, QUEUES};
 use crate::support;
 
 /// `otai train --system zendesk --since 3650d --fields FIELDS --min-examples 10 --promote
@@ -131,6 +131,13 @@ async fn a_scheduled_training_promotes_only_a_model_that_beats_the_one_in_use() 
         .unwrap()
         .ends_with("models/shifted"));
     assert!(log[0]["candidate"].as_str().unwrap().ends_with(&first_name));
+    let caveat = log[0]["scored_on"]["caveat"].as_str().unwrap_or_default();
+    assert!(
+        caveat.contains("not trained from a help desk's history"),
+        "the shifted model was trained from a file, so every held-out ticket counts: {}",
+        log[0]
+    );
+    assert!(stdout.contains("on all"), "{stdout}");
     let queue = field(&log[0], "queue");
     assert!(queue["examples"].as_u64().unwrap() >= 20, "{queue}");
     assert!(
@@ -165,19 +172,13 @@ async fn a_scheduled_training_promotes_only_a_model_that_beats_the_one_in_use() 
     assert_eq!(log.len(), 3);
     let third = &log[2];
     assert!(third["in_use"].as_str().unwrap().ends_with(&first_name));
-    let promoted = third["promoted"].as_bool().unwrap();
-    let mean = |key: &str| {
-        let fields = third["fields"].as_array().unwrap();
-        fields.iter().map(|f| f[key].as_f64().unwrap()).sum::<f64>() / fields.len() as f64
-    };
-    assert_eq!(
-        promoted,
-        mean("candidate") > mean("in_use")
-            && third["fields"].as_array().unwrap().iter().all(|f| {
-                f["candidate"].as_f64().unwrap() >= f["in_use"].as_f64().unwrap() - 0.02
-            }),
-        "the verdict follows the rule: {third}"
+    // The model in use pulled after every ticket was created: none is unseen, so all count.
+    let caveat = third["scored_on"]["caveat"].as_str().unwrap_or_default();
+    assert!(
+        caveat.starts_with("only 0 of the ") && caveat.contains("fewer than 20"),
+        "{third}"
     );
+    let promoted = follows_the_rule(third);
     let folders = candidate_folders(&d);
     if promoted {
         assert_ne!(in_use(&d), first);
@@ -188,5 +189,71 @@ async fn a_scheduled_training_promotes_only_a_model_that_beats_the_one_in_use() 
         assert_eq!(folders, [first_name], "the candidate was not written");
         assert!(stdout.contains("Not promoted:"), "{stdout}");
     }
+
+    // 4. Newer tickets arrive after that pull: now the comparison scores only those, which the
+    //    model in use cannot have learned from.
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    sim.add_tickets(newer_tickets(40)).unwrap();
+    let in_use_now = d.join("models").join(in_use(&d));
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(in_use_now.join("training.json")).unwrap())
+            .unwrap();
+    let (ok, stdout, stderr) = run("queue,priority").await.unwrap();
+    assert!(ok, "{stdout}\n{stderr}");
+    println!("{stdout}");
+    let log = log_lines(&d);
+    assert_eq!(log.len(), 4);
+    let fourth = &log[3];
+    assert_eq!(
+        fourth["scored_on"]["created_after"], summary["history"]["pulled_at"],
+        "{fourth}"
+    );
+    assert!(fourth["scored_on"].get("caveat").is_none(), "{fourth}");
+    let scored = fourth["scored_on"]["tickets"].as_u64().unwrap();
+    assert!(
+        (20..=40).contains(&scored) && scored <= fourth["held_out"].as_u64().unwrap(),
+        "only the new tickets, at least 20 of them: {fourth}"
+    );
+    assert_eq!(field(fourth, "queue")["examples"].as_u64(), Some(scored));
+    assert!(
+        stdout.contains(&format!(
+            "on the {scored} held-out tickets created after its history pull"
+        )),
+        "{stdout}"
+    );
+    follows_the_rule(fourth);
     sim.shutdown().await;
+}
+
+/// Asserts that a logged verdict follows the promotion rule's figures; returns whether it promoted.
+fn follows_the_rule(line: &Value) -> bool {
+    let promoted = line["promoted"].as_bool().unwrap();
+    let fields = line["fields"].as_array().unwrap();
+    let mean = |key: &str| {
+        fields.iter().map(|f| f[key].as_f64().unwrap()).sum::<f64>() / fields.len() as f64
+    };
+    assert_eq!(
+        promoted,
+        mean("candidate") > mean("in_use")
+            && fields.iter().all(|f| {
+                f["candidate"].as_f64().unwrap() >= f["in_use"].as_f64().unwrap() - 0.02
+            }),
+        "the verdict follows the rule: {line}"
+    );
+    promoted
+}
+
+/// `n` solved tickets from BANKING77's test split, in their queues' groups, created now.
+fn newer_tickets(n: usize) -> Vec<Value> {
+    queries("test", 37)
+        .into_iter()
+        .take(n)
+        .enumerate()
+        .map(|(i, (text, queue))| {
+            let group = FIRST_GROUP_ID + QUEUES.iter().position(|q| q.0 == queue).unwrap() as u64;
+            let (high, text) = urgent(i, &text);
+            json!({"id": 80_000 + i, "description": text, "status": "solved", "group_id": group,
+                   "priority": if high { "high" } else { "normal" }})
+        })
+        .collect()
 }

@@ -347,7 +347,8 @@ pub fn rows_to_score(
             unseen.len(),
             held.len()
         );
-        return (held.clone(), ScoredOn::all(held.len(), why));
+        let scored_on = ScoredOn::all(held.len(), why);
+        return (held, scored_on);
     }
     let scored_on = ScoredOn {
         tickets: unseen.len(),
